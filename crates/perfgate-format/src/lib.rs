@@ -1,0 +1,303 @@
+//! The result format cargo-perfgate and the `perfgate` harness both speak.
+//!
+//! Owns the serde types of `run.json`, baseline files and `compare.json`, with their schema
+//! versions. Holds no logic beyond (de)serialisation and the schema check.
+
+use serde::{Deserialize, Serialize};
+
+/// Schema of `target/perfgate/run.json`: one run's measurements.
+pub const RUN_SCHEMA: &str = "perfgate.run.v1";
+/// Schema of `baselines/<profile>.json`: the measurements a run is compared against.
+pub const BASELINE_SCHEMA: &str = "perfgate.baseline.v1";
+/// Schema of `target/perfgate/compare.json`: verdicts of one comparison.
+pub const COMPARE_SCHEMA: &str = "perfgate.compare.v1";
+
+/// Splits `"perfgate.run.v1"` into `("perfgate.run", 1)`.
+///
+/// ```
+/// assert_eq!(perfgate_format::split_schema("perfgate.run.v12"), Some(("perfgate.run", 12)));
+/// assert_eq!(perfgate_format::split_schema("nonsense"), None);
+/// ```
+pub fn split_schema(schema: &str) -> Option<(&str, u32)> {
+    let (family, version) = schema.rsplit_once(".v")?;
+    Some((family, version.parse().ok()?))
+}
+
+/// Where a run or a baseline was measured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Machine {
+    pub cpu_model: String,
+    pub cores: u32,
+    pub os: String,
+    pub arch: String,
+    pub rustc: String,
+}
+
+impl Machine {
+    /// A short, human-readable fingerprint, e.g. `AMD EPYC 7B13 ×2, linux x86_64, rustc 1.95.0`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ×{}, {} {}, {}",
+            self.cpu_model, self.cores, self.os, self.arch, self.rustc
+        )
+    }
+}
+
+/// The git state a run was measured at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitState {
+    /// Full hex id of `HEAD`.
+    pub commit: String,
+    /// Whether tracked files differed from `HEAD` when the run started.
+    pub dirty: bool,
+}
+
+/// What a measurement is of: a criterion benchmark or a metric of a stability suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    Criterion,
+    Stability,
+}
+
+/// Whether a larger value is better (throughput) or worse (time, bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    #[default]
+    LowerIsBetter,
+    HigherIsBetter,
+}
+
+/// Summary statistics of a benchmark's samples, in the benchmark's unit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub n: usize,
+    pub median: f64,
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+    /// Median absolute deviation, unscaled.
+    pub mad: f64,
+}
+
+/// One measured benchmark or metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Benchmark {
+    /// Stable id: criterion's full id, or `suite/scenario/metric` for stability suites.
+    pub id: String,
+    pub source: Source,
+    /// Workspace package the bench target belongs to.
+    pub package: String,
+    /// Bench target name (`cargo bench --bench <target>`).
+    pub target: String,
+    /// Unit of `samples` and `summary`: `ns` for criterion times.
+    pub unit: String,
+    #[serde(default)]
+    pub direction: Direction,
+    /// One value per sample: for criterion, time per iteration of each sample.
+    pub samples: Vec<f64>,
+    pub summary: Summary,
+}
+
+/// A bench target that could not be measured (build failure, panic, timeout).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetError {
+    pub package: String,
+    pub target: String,
+    pub message: String,
+}
+
+/// `run.json`: everything one run measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub schema: String,
+    pub tool_version: String,
+    /// RFC 3339 UTC time the run started.
+    pub started: String,
+    pub git: Option<GitState>,
+    pub machine: Machine,
+    /// `i/n` when the run is one shard of several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    pub benchmarks: Vec<Benchmark>,
+    #[serde(default)]
+    pub errors: Vec<TargetError>,
+}
+
+/// Where a baseline came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    pub commit: Option<String>,
+    pub dirty: bool,
+    /// RFC 3339 UTC time of the run the baseline was taken from.
+    pub date: String,
+    pub tool_version: String,
+    pub machine: Machine,
+}
+
+/// `baselines/<profile>.json`: the committed reference measurements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    pub schema: String,
+    pub profile: String,
+    pub provenance: Provenance,
+    pub benchmarks: Vec<Benchmark>,
+}
+
+/// Verdict of one compared metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Error,
+    Regressed,
+    BudgetFail,
+    Unconfirmed,
+    Inconclusive,
+    Missing,
+    New,
+    Improved,
+    Pass,
+}
+
+impl Verdict {
+    /// The word used in tables and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Error => "error",
+            Verdict::Regressed => "regressed",
+            Verdict::BudgetFail => "budget-fail",
+            Verdict::Unconfirmed => "unconfirmed",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::Missing => "missing",
+            Verdict::New => "new",
+            Verdict::Improved => "improved",
+            Verdict::Pass => "pass",
+        }
+    }
+
+    /// Whether this verdict fails the gate.
+    pub fn fails_gate(self) -> bool {
+        matches!(self, Verdict::Regressed | Verdict::BudgetFail)
+    }
+}
+
+/// Overall verdict of a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Overall {
+    Pass,
+    Fail,
+    Error,
+}
+
+impl Overall {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Overall::Pass => "pass",
+            Overall::Fail => "fail",
+            Overall::Error => "error",
+        }
+    }
+}
+
+/// How a verdict was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Against the stored baseline's samples only.
+    Stored,
+    /// Re-measured: baseline and candidate builds alternated on this machine.
+    Confirmed,
+}
+
+/// The same-machine A/B re-measurement behind a confirmed verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// Commit the baseline side was built from.
+    pub baseline_commit: String,
+    pub rounds: usize,
+    /// Median of the per-round candidate/baseline ratios, minus one.
+    pub change: f64,
+    pub change_low: f64,
+    pub change_high: f64,
+    pub p_value: f64,
+    /// Seconds spent measuring (build excluded).
+    pub seconds: f64,
+}
+
+/// One compared metric in `compare.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: String,
+    pub verdict: Verdict,
+    pub package: String,
+    pub target: String,
+    pub unit: String,
+    #[serde(default)]
+    pub direction: Direction,
+    /// Baseline median (the value the gate compared against).
+    pub baseline: Option<f64>,
+    /// Current median.
+    pub current: Option<f64>,
+    /// Relative change the verdict was decided on (`0.031` is +3.1%).
+    pub change: Option<f64>,
+    /// 95% interval of `change`.
+    pub change_low: Option<f64>,
+    pub change_high: Option<f64>,
+    /// p-value of the decision, adjusted for the number of comparisons in the run.
+    pub p_value: Option<f64>,
+    /// Relative threshold the effect had to exceed.
+    pub threshold: f64,
+    pub method: Method,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
+    /// Why, in one sentence, for non-pass verdicts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Where the baseline of a comparison was read from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineRef {
+    /// `git:<rev>:<path>` or a file path.
+    pub location: String,
+    /// Commit the baseline was read at, when read from git.
+    pub commit: Option<String>,
+    pub provenance: Provenance,
+    /// Whether the baseline was measured on a machine with another fingerprint.
+    pub machine_differs: bool,
+}
+
+/// Verdict counts, for headlines.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub total: usize,
+    pub pass: usize,
+    pub regressed: usize,
+    pub budget_fail: usize,
+    pub unconfirmed: usize,
+    pub inconclusive: usize,
+    pub improved: usize,
+    pub new: usize,
+    pub missing: usize,
+    pub error: usize,
+}
+
+/// `compare.json`: verdicts of one run against one baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub schema: String,
+    pub tool_version: String,
+    pub verdict: Overall,
+    pub counts: Counts,
+    pub baseline: Option<BaselineRef>,
+    pub current_git: Option<GitState>,
+    pub machine: Machine,
+    /// How verdicts were decided, in one paragraph for the report.
+    pub method: String,
+    /// Warnings the report must show (machine differs, files the change touches, ...).
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    pub entries: Vec<Entry>,
+}

@@ -1,0 +1,215 @@
+//! All git plumbing, through git2: the state of the work tree, files read at a rev, the
+//! merge-base with a PR's base branch, exporting a commit's tree for the confirm stage, and
+//! committing refreshed baselines.
+
+use std::path::{Path, PathBuf};
+
+use git2::{Oid, Repository, StatusOptions};
+use perfgate_format::GitState;
+
+use crate::error::{Error, Result};
+
+/// The repository holding a workspace, and the workspace's path inside it.
+pub struct Repo {
+    pub repo: Repository,
+    pub workdir: PathBuf,
+    /// Workspace root relative to `workdir` (empty when they are the same).
+    pub prefix: PathBuf,
+}
+
+impl Repo {
+    /// Opens the repository containing `root`.
+    pub fn open(root: &Path) -> Result<Self> {
+        let repo = Repository::discover(root).map_err(|e| Error::Git {
+            context: format!("{} is not inside a git repository", root.display()),
+            message: format!(
+                "{}; run `git init` and commit, or pass --against <baseline.json>",
+                e.message()
+            ),
+        })?;
+        let workdir = repo
+            .workdir()
+            .ok_or_else(|| {
+                Error::Other(format!(
+                    "{}: a bare repository has no work tree",
+                    root.display()
+                ))
+            })?
+            .to_path_buf();
+        let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+        let canonical_workdir = workdir.canonicalize().unwrap_or_else(|_| workdir.clone());
+        let prefix = canonical_root
+            .strip_prefix(&canonical_workdir)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Ok(Repo {
+            repo,
+            workdir: canonical_workdir,
+            prefix,
+        })
+    }
+
+    /// Path inside the repository of a workspace-relative path, with `/` separators.
+    pub fn repo_path(&self, relative: &str) -> String {
+        let joined = self.prefix.join(relative);
+        joined.to_string_lossy().replace('\\', "/")
+    }
+
+    /// Resolves a rev to a commit, with the fix in the message when it cannot.
+    pub fn resolve(&self, rev: &str) -> Result<Oid> {
+        match self
+            .repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+        {
+            Ok(commit) => Ok(commit.id()),
+            Err(e) => {
+                let hint = if self.repo.is_shallow() {
+                    "this is a shallow clone: fetch history with `git fetch --unshallow origin` (or `fetch-depth: 0` in actions/checkout)".to_string()
+                } else if rev == "HEAD" {
+                    "the repository has no commits yet: commit your code and baseline first"
+                        .to_string()
+                } else {
+                    format!("check the name, or `git fetch origin {rev}`")
+                };
+                Err(Error::Git {
+                    context: format!("cannot resolve `{rev}` in {}", self.workdir.display()),
+                    message: format!("{}; {hint}", e.message()),
+                })
+            }
+        }
+    }
+
+    /// The merge-base of `HEAD` and a PR's base branch (tries `origin/<base>` then `<base>`).
+    pub fn merge_base_with(&self, base: &str) -> Result<Oid> {
+        let head = self.resolve("HEAD")?;
+        let base_commit = self
+            .resolve(&format!("origin/{base}"))
+            .or_else(|_| self.resolve(base))
+            .map_err(|e| match e {
+                Error::Git { context, message } => Error::Git {
+                    context: format!("{context} (base branch from GITHUB_BASE_REF)"),
+                    message: format!(
+                        "{message}; in GitHub Actions use actions/checkout with `fetch-depth: 0`"
+                    ),
+                },
+                other => other,
+            })?;
+        self.repo.merge_base(head, base_commit).map_err(|e| Error::Git {
+            context: format!("no merge-base between HEAD and `{base}`"),
+            message: format!(
+                "{}{}",
+                e.message(),
+                if self.repo.is_shallow() {
+                    "; this is a shallow clone: use `fetch-depth: 0` in actions/checkout or `git fetch --unshallow`"
+                } else {
+                    ""
+                }
+            ),
+        })
+    }
+
+    /// The text of `path` (repository-relative) at `commit`, or `None` if it does not exist there.
+    pub fn read_at(&self, commit: Oid, path: &str) -> Result<Option<String>> {
+        let context = || format!("reading {path} at {}", short(commit));
+        let tree = self
+            .repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(|e| Error::git(context(), e))?;
+        let entry = match tree.get_path(Path::new(path)) {
+            Ok(entry) => entry,
+            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(Error::git(context(), e)),
+        };
+        let blob = entry
+            .to_object(&self.repo)
+            .and_then(|o| o.peel_to_blob())
+            .map_err(|e| Error::git(context(), e))?;
+        String::from_utf8(blob.content().to_vec())
+            .map(Some)
+            .map_err(|_| Error::Parse {
+                location: format!("git:{}:{path}", short(commit)),
+                what: "UTF-8 text file",
+                detail: "invalid UTF-8".to_string(),
+            })
+    }
+
+    /// Writes the tree of `commit` into `dir` without touching HEAD, the index or the work tree.
+    pub fn export(&self, commit: Oid, dir: &Path) -> Result<()> {
+        let context = || format!("exporting {} into {}", short(commit), dir.display());
+        let object = self
+            .repo
+            .find_object(commit, None)
+            .map_err(|e| Error::git(context(), e))?;
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let mut checkout = git2::build::CheckoutBuilder::new();
+        checkout
+            .target_dir(dir)
+            .force()
+            .update_index(false)
+            .recreate_missing(true);
+        self.repo
+            .checkout_tree(&object, Some(&mut checkout))
+            .map_err(|e| Error::git(context(), e))
+    }
+
+    /// Commits the given workspace-relative files on top of HEAD.
+    pub fn commit_files(&self, files: &[&str], message: &str) -> Result<Oid> {
+        let context = || "committing baselines".to_string();
+        let mut index = self.repo.index().map_err(|e| Error::git(context(), e))?;
+        for file in files {
+            index
+                .add_path(Path::new(&self.repo_path(file)))
+                .map_err(|e| Error::git(context(), e))?;
+        }
+        index.write().map_err(|e| Error::git(context(), e))?;
+        let tree_id = index.write_tree().map_err(|e| Error::git(context(), e))?;
+        let tree = self
+            .repo
+            .find_tree(tree_id)
+            .map_err(|e| Error::git(context(), e))?;
+        let signature = self
+            .repo
+            .signature()
+            .or_else(|_| git2::Signature::now("cargo-perfgate", "perfgate@localhost"))
+            .map_err(|e| Error::git(context(), e))?;
+        let parent = self.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        self.repo
+            .commit(
+                Some("HEAD"),
+                &signature,
+                &signature,
+                message,
+                &tree,
+                &parents,
+            )
+            .map_err(|e| Error::git(context(), e))
+    }
+}
+
+/// `HEAD`'s commit and whether tracked files differ from it; `None` outside git.
+pub fn state(root: &Path) -> Option<GitState> {
+    let repo = Repo::open(root).ok()?;
+    let head = repo.repo.head().ok()?.peel_to_commit().ok()?;
+    let mut options = StatusOptions::new();
+    options.include_untracked(false).include_ignored(false);
+    let dirty = repo
+        .repo
+        .statuses(Some(&mut options))
+        .map(|s| !s.is_empty())
+        .unwrap_or(false);
+    Some(GitState {
+        commit: head.id().to_string(),
+        dirty,
+    })
+}
+
+/// The first 10 hex digits of a commit id.
+pub fn short(oid: Oid) -> String {
+    oid.to_string()[..10].to_string()
+}

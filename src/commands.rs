@@ -1,0 +1,638 @@
+//! One function per subcommand, wiring the pipeline: select → measure → locate the baseline →
+//! compare (→ confirm → compare again) → report → outcome. No statistics or formats here.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use perfgate_format::{BaselineRef, Benchmark, Comparison, Overall, Run, Verdict, COMPARE_SCHEMA};
+
+use crate::baseline::{self, git::Repo, Located, Reference};
+use crate::cli::{self, BaselineCommand, Command};
+use crate::compare::{self, Inputs};
+use crate::config::{self, Against, Confirm, Format, Output, Policy, Selection};
+use crate::error::{Error, Result};
+use crate::outcome::Outcome;
+use crate::report::{json::Json, junit::Junit, markdown::Markdown, table::Table, Render};
+use crate::run::{self, confirm, Executables};
+use crate::workspace::Workspace;
+
+/// Runs the parsed command line.
+pub fn run(cli: cli::Cargo) -> Outcome {
+    let cli::Cargo::Perfgate(perfgate) = cli;
+    let result = match perfgate.command {
+        None => check(&perfgate.check),
+        Some(Command::Check(args)) => check(&args),
+        Some(Command::Run(args)) => measure_only(&args),
+        Some(Command::Compare(args)) => compare_files(&args),
+        Some(Command::Baseline(BaselineCommand::Save(args))) => baseline_save(&args),
+        Some(Command::Report(args)) => report(&args),
+        Some(Command::Comment(args)) => comment(&args),
+        Some(Command::Init(args)) => init(&args),
+        Some(Command::Merge(args)) => merge(&args),
+    };
+    if let Err(error) = &result {
+        eprintln!("error: {error}");
+    }
+    Outcome::from(result)
+}
+
+fn out_dir(output: &Output, target_dir: &Path) -> PathBuf {
+    output
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| target_dir.join("perfgate"))
+}
+
+/// `cargo perfgate check`: the gate.
+fn check(args: &cli::CheckArgs) -> Result<Outcome> {
+    let selection = Selection::from_args(&args.select)?;
+    let output = Output::from_args(&args.output);
+    let against = Against::from_args(&args.against);
+    let profile = against
+        .profile
+        .as_deref()
+        .map(config::profile_name)
+        .transpose()?;
+    let workspace = Workspace::discover(&selection)?;
+    let reference = Reference::choose(against.against.as_deref());
+    // Read the baseline first: a corrupt one should stop us before minutes of measuring.
+    let located = baseline::locate(&workspace.root, &reference, profile.as_deref())?;
+    let policy = located.policy.clone();
+    let confirm_mode = against.confirm.unwrap_or(policy.confirm);
+    let out = out_dir(&output, &workspace.target_dir);
+    let (run, candidate) = run::measure(
+        &workspace,
+        &selection,
+        &out,
+        selection.timeout.unwrap_or(policy.timeout),
+    )?;
+    write_json(&out.join("run.json"), &run)?;
+    let comparison = judge(
+        &workspace,
+        &selection,
+        &located,
+        &run,
+        &candidate,
+        confirm_mode,
+        &out,
+    )?;
+    publish(&comparison, &output, &out)
+}
+
+/// Compares, then re-measures what the stored comparison flagged (or everything with
+/// `--confirm=always`) and compares again with those figures.
+fn judge(
+    workspace: &Workspace,
+    selection: &Selection,
+    located: &Located,
+    run: &Run,
+    candidate: &Executables,
+    confirm_mode: Confirm,
+    out: &Path,
+) -> Result<Comparison> {
+    let in_scope = scope(workspace, selection);
+    let no_confirmations = BTreeMap::new();
+    let mut inputs = Inputs {
+        run,
+        baseline: located.baseline.as_ref(),
+        baseline_ref: baseline_ref(located, run),
+        policy: &located.policy,
+        confirm: confirm_mode,
+        confirmations: &no_confirmations,
+        confirm_unavailable: None,
+        in_scope: &in_scope,
+        warnings: located.warnings.clone(),
+    };
+    let first = compare::compare(&inputs);
+    let ids: Vec<String> = match confirm_mode {
+        Confirm::Never => return Ok(first),
+        Confirm::Auto => compare::flagged(&first),
+        Confirm::Always => first
+            .entries
+            .iter()
+            .filter(|e| e.baseline.is_some() && e.current.is_some())
+            .map(|e| e.id.clone())
+            .collect(),
+    };
+    if ids.is_empty() {
+        return Ok(first);
+    }
+    let Some(commit) = located.commit else {
+        inputs.confirm_unavailable =
+            Some("the baseline came from a file, so there is no commit to build".to_string());
+        return Ok(compare::compare(&inputs));
+    };
+    let flagged: Vec<(&str, &crate::workspace::BenchTarget)> = ids
+        .iter()
+        .filter_map(|id| {
+            let b = run.benchmarks.iter().find(|b| &b.id == id)?;
+            let t = workspace
+                .targets
+                .iter()
+                .find(|t| t.package == b.package && t.name == b.target)?;
+            Some((id.as_str(), t))
+        })
+        .collect();
+    let mut targets: Vec<crate::workspace::BenchTarget> =
+        flagged.iter().map(|(_, t)| (*t).clone()).collect();
+    targets.dedup();
+    eprintln!(
+        "perfgate: confirming {} benchmark(s) against {} on this machine",
+        flagged.len(),
+        baseline::git::short(commit)
+    );
+    let repo = Repo::open(&workspace.root)?;
+    let built = match confirm::build_baseline(workspace, &repo, commit, &targets, selection) {
+        Ok(built) => built,
+        Err(e) => {
+            inputs.confirm_unavailable =
+                Some(format!("building the baseline's commit failed: {e}"));
+            return Ok(compare::compare(&inputs));
+        }
+    };
+    let items: Vec<confirm::Flagged> = flagged
+        .iter()
+        .map(|(id, target)| confirm::Flagged { id, target })
+        .collect();
+    let timeout = selection.timeout.unwrap_or(located.policy.timeout);
+    let (confirmations, failures) =
+        confirm::confirm(workspace, &built, candidate, &items, out, timeout);
+    if !failures.is_empty() {
+        inputs.confirm_unavailable = Some(
+            failures
+                .iter()
+                .map(|(id, why)| format!("{id}: {why}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+    }
+    inputs.confirmations = &confirmations;
+    Ok(compare::compare(&inputs))
+}
+
+/// Which baseline entries a run of this selection was meant to measure.
+fn scope<'a>(
+    workspace: &'a Workspace,
+    selection: &'a Selection,
+) -> impl Fn(&Benchmark) -> bool + 'a {
+    let filter = selection
+        .filter
+        .as_deref()
+        .map(|f| regex::Regex::new(f).map_err(|_| f.to_string()));
+    move |b: &Benchmark| {
+        let target_selected = workspace.targets.iter().any(|t| {
+            t.package == b.package && t.name == b.target && run::in_shard(t, selection.shard)
+        });
+        let id_selected = match &filter {
+            None => true,
+            Some(Ok(regex)) => regex.is_match(&b.id),
+            Some(Err(text)) => b.id.contains(text.as_str()),
+        };
+        target_selected && id_selected
+    }
+}
+
+fn baseline_ref(located: &Located, run: &Run) -> Option<BaselineRef> {
+    let baseline = located.baseline.as_ref()?;
+    Some(BaselineRef {
+        location: located.location.clone(),
+        commit: located.commit.map(|c| c.to_string()),
+        provenance: baseline.provenance.clone(),
+        machine_differs: baseline.provenance.machine != run.machine,
+    })
+}
+
+/// Writes compare.json and report.md, prints the table (or JSON), and feeds GitHub Actions.
+fn publish(comparison: &Comparison, output: &Output, out: &Path) -> Result<Outcome> {
+    write_json(&out.join("compare.json"), comparison)?;
+    let markdown = Markdown {
+        limit: crate::report::markdown::COMMENT_LIMIT,
+    }
+    .render(comparison);
+    baseline::write_atomic(&out.join("report.md"), &markdown)?;
+    match output.format {
+        Format::Json => print!("{}", Json.render(comparison)),
+        Format::Table => print!("{}", Table.render(comparison)),
+    }
+    actions_output(comparison);
+    Ok(Outcome::Verdict(comparison.verdict))
+}
+
+/// In GitHub Actions: the job summary and `::error` annotations for the worst entries.
+fn actions_output(comparison: &Comparison) {
+    if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
+        if !path.is_empty() {
+            let summary = Markdown {
+                limit: crate::report::markdown::SUMMARY_LIMIT,
+            }
+            .render(comparison);
+            let appended = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, summary.as_bytes()));
+            if let Err(e) = appended {
+                eprintln!("warning: cannot write the job summary to {path}: {e}");
+            }
+        }
+    }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        // GitHub shows about ten annotations per step: the worst first, by verdict then change.
+        let mut worst: Vec<_> = comparison
+            .entries
+            .iter()
+            .filter(|e| e.verdict.fails_gate() || e.verdict == Verdict::Error)
+            .collect();
+        worst.sort_by(|a, b| {
+            a.verdict
+                .cmp(&b.verdict)
+                .then(b.change.unwrap_or(0.0).total_cmp(&a.change.unwrap_or(0.0)))
+        });
+        for e in worst.iter().take(10) {
+            let message = format!(
+                "{} {}: {}{}",
+                e.id,
+                e.verdict.as_str(),
+                crate::report::format_change(e),
+                e.note
+                    .as_deref()
+                    .map(|n| format!(" — {n}"))
+                    .unwrap_or_default()
+            );
+            println!(
+                "::error title=perfgate::{}",
+                message
+                    .replace('%', "%25")
+                    .replace('\r', "%0D")
+                    .replace('\n', "%0A")
+            );
+        }
+    }
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::Other(format!("serialising {}: {e}", path.display())))?;
+    baseline::write_atomic(path, &(text + "\n"))
+}
+
+/// `cargo perfgate run`: measure only.
+fn measure_only(args: &cli::RunArgs) -> Result<Outcome> {
+    let selection = Selection::from_args(&args.select)?;
+    let output = Output::from_args(&args.output);
+    let workspace = Workspace::discover(&selection)?;
+    let policy = Policy::from_dir(&workspace.root)?;
+    let out = out_dir(&output, &workspace.target_dir);
+    let (run, _) = run::measure(
+        &workspace,
+        &selection,
+        &out,
+        selection.timeout.unwrap_or(policy.timeout),
+    )?;
+    write_json(&out.join("run.json"), &run)?;
+    eprintln!(
+        "perfgate: wrote {} ({} benchmarks, {} target errors)",
+        out.join("run.json").display(),
+        run.benchmarks.len(),
+        run.errors.len()
+    );
+    if !run.errors.is_empty() {
+        return Ok(Outcome::Verdict(Overall::Error));
+    }
+    Ok(Outcome::Done)
+}
+
+/// The workspace root for commands that do not measure: `--manifest-path`'s directory or
+/// the one `cargo metadata` finds.
+fn root_of(manifest_path: Option<&Path>) -> Result<(PathBuf, PathBuf)> {
+    let selection = Selection {
+        manifest_path: manifest_path.map(Path::to_path_buf),
+        ..Selection::default()
+    };
+    let mut command = cargo_metadata::MetadataCommand::new();
+    command
+        .cargo_path(crate::workspace::cargo_program())
+        .no_deps();
+    if let Some(p) = &selection.manifest_path {
+        command.manifest_path(p);
+    }
+    let metadata = command.exec().map_err(|e| Error::Metadata {
+        manifest: manifest_path
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "the current directory".into()),
+        detail: e.to_string(),
+    })?;
+    Ok((
+        metadata.workspace_root.into_std_path_buf(),
+        metadata.target_directory.into_std_path_buf(),
+    ))
+}
+
+/// `cargo perfgate compare [RUN] --against REV|FILE`: judge a saved run without measuring.
+fn compare_files(args: &cli::CompareArgs) -> Result<Outcome> {
+    let output = Output::from_args(&args.output);
+    let (root, target_dir) = root_of(args.manifest_path.as_deref())?;
+    let out = out_dir(&output, &target_dir);
+    let run_path = args.run.clone().unwrap_or_else(|| out.join("run.json"));
+    let run = baseline::read_run(&run_path)?;
+    judge_saved(&root, &args.against, &output, &out, &run)
+}
+
+fn judge_saved(
+    root: &Path,
+    against: &cli::AgainstArgs,
+    output: &Output,
+    out: &Path,
+    run: &Run,
+) -> Result<Outcome> {
+    let against = Against::from_args(against);
+    let profile = against
+        .profile
+        .as_deref()
+        .map(config::profile_name)
+        .transpose()?;
+    let located = baseline::locate(
+        root,
+        &Reference::choose(against.against.as_deref()),
+        profile.as_deref(),
+    )?;
+    let no_confirmations = BTreeMap::new();
+    let all = |_: &Benchmark| true;
+    let shards = run.shard.is_some();
+    let in_scope = |b: &Benchmark| !shards || all(b);
+    let comparison = compare::compare(&Inputs {
+        run,
+        baseline: located.baseline.as_ref(),
+        baseline_ref: baseline_ref(&located, run),
+        policy: &located.policy,
+        confirm: against.confirm.unwrap_or(located.policy.confirm),
+        confirmations: &no_confirmations,
+        confirm_unavailable: Some(
+            "saved runs are not re-measured; run `cargo perfgate check` to confirm".to_string(),
+        ),
+        in_scope: &in_scope,
+        warnings: located.warnings.clone(),
+    });
+    publish(&comparison, output, out)
+}
+
+/// `cargo perfgate baseline save`.
+fn baseline_save(args: &cli::BaselineSaveArgs) -> Result<Outcome> {
+    let selection = Selection::from_args(&args.select)?;
+    let output = Output::from_args(&args.output);
+    let (run, root) = match &args.from {
+        Some(path) => {
+            let (root, _) = root_of(selection.manifest_path.as_deref())?;
+            (baseline::read_run(path)?, root)
+        }
+        None => {
+            let workspace = Workspace::discover(&selection)?;
+            let policy = Policy::from_dir(&workspace.root)?;
+            let out = out_dir(&output, &workspace.target_dir);
+            let (run, _) = run::measure(
+                &workspace,
+                &selection,
+                &out,
+                selection.timeout.unwrap_or(policy.timeout),
+            )?;
+            write_json(&out.join("run.json"), &run)?;
+            (run, workspace.root)
+        }
+    };
+    if !run.errors.is_empty() {
+        let failed: Vec<String> = run
+            .errors
+            .iter()
+            .map(|e| format!("{}/{}: {}", e.package, e.target, e.message))
+            .collect();
+        return Err(Error::Other(format!(
+            "not writing a baseline: {} bench target(s) failed:\n  {}",
+            failed.len(),
+            failed.join("\n  ")
+        )));
+    }
+    if run.benchmarks.is_empty() {
+        return Err(Error::Other(
+            "not writing a baseline: the run measured no benchmarks".to_string(),
+        ));
+    }
+    let policy = Policy::from_dir(&root)?;
+    let profile = match &args.profile {
+        Some(p) => config::profile_name(p)?,
+        None => policy.profile.clone(),
+    };
+    let path = root.join(baseline::relative_path(&profile));
+    let mut fresh = baseline::from_run(&run, &profile);
+    if !selection.is_complete() {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let existing = baseline::parse(&text, &path.display().to_string())?;
+            fresh = baseline::merge_into(&existing, fresh);
+        }
+    }
+    baseline::write_atomic(&path, &baseline::render(&fresh)?)?;
+    eprintln!(
+        "perfgate: wrote {} ({} benchmarks)",
+        path.display(),
+        fresh.benchmarks.len()
+    );
+    if args.commit {
+        let repo = Repo::open(&root)?;
+        let source = run
+            .git
+            .as_ref()
+            .map(|g| g.commit[..10].to_string())
+            .unwrap_or_else(|| "an unknown commit".into());
+        let release =
+            std::env::var("GITHUB_REF_NAME").unwrap_or_else(|_| "manual refresh".to_string());
+        let message =
+            format!("perfgate: refresh baselines/{profile}.json ({release}, measured at {source})");
+        let commit = repo.commit_files(&[&baseline::relative_path(&profile)], &message)?;
+        eprintln!(
+            "perfgate: committed {}: {message}",
+            baseline::git::short(commit)
+        );
+    }
+    Ok(Outcome::Done)
+}
+
+/// `cargo perfgate report`.
+fn report(args: &cli::ReportArgs) -> Result<Outcome> {
+    let input = args
+        .input
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("target/perfgate/compare.json"));
+    let comparison = read_comparison(&input)?;
+    let text = match args.format {
+        cli::ReportFormat::Markdown => Markdown {
+            limit: crate::report::markdown::COMMENT_LIMIT,
+        }
+        .render(&comparison),
+        cli::ReportFormat::Json => Json.render(&comparison),
+        cli::ReportFormat::Junit => Junit.render(&comparison),
+        cli::ReportFormat::Table => Table.render(&comparison),
+    };
+    match &args.output {
+        Some(path) => baseline::write_atomic(path, &text)?,
+        None => print!("{text}"),
+    }
+    Ok(Outcome::Done)
+}
+
+/// Reads a compare.json, checking its schema.
+pub fn read_comparison(path: &Path) -> Result<Comparison> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let location = path.display().to_string();
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Parse {
+        location: location.clone(),
+        what: "compare.json",
+        detail: e.to_string(),
+    })?;
+    let schema = value
+        .get("schema")
+        .and_then(|s| s.as_str())
+        .unwrap_or("(none)")
+        .to_string();
+    match perfgate_format::split_schema(&schema) {
+        Some(("perfgate.compare", 1)) => serde_json::from_value(value).map_err(|e| Error::Parse {
+            location,
+            what: "compare.json",
+            detail: e.to_string(),
+        }),
+        Some(("perfgate.compare", v)) if v > 1 => Err(Error::NewerSchema {
+            location,
+            found: schema,
+            supported: COMPARE_SCHEMA,
+        }),
+        _ => Err(Error::ForeignSchema {
+            location,
+            expected: COMPARE_SCHEMA,
+            found: schema,
+        }),
+    }
+}
+
+/// `cargo perfgate comment`.
+fn comment(args: &cli::CommentArgs) -> Result<Outcome> {
+    let input = args
+        .input
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("target/perfgate/compare.json"));
+    let comparison = read_comparison(&input)?;
+    let body = Markdown {
+        limit: crate::report::markdown::COMMENT_LIMIT,
+    }
+    .render(&comparison);
+    if args.dry_run {
+        print!("{body}");
+        return Ok(Outcome::Done);
+    }
+    Err(Error::Other(
+        "posting to GitHub is not built yet in this version; use `cargo perfgate comment --dry-run` or report.md".to_string(),
+    ))
+}
+
+/// `cargo perfgate init`.
+fn init(args: &cli::InitArgs) -> Result<Outcome> {
+    let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let files: [(&str, &str); 3] = [
+        (
+            config::CONFIG_FILE,
+            include_str!("../templates/perfgate.toml"),
+        ),
+        (
+            ".github/workflows/perfgate.yml",
+            include_str!("../templates/perfgate.yml"),
+        ),
+        (
+            ".github/workflows/perfgate-comment.yml",
+            include_str!("../templates/perfgate-comment.yml"),
+        ),
+    ];
+    for (path, text) in files {
+        let target = dir.join(path);
+        if target.exists() && !args.force {
+            eprintln!(
+                "perfgate: kept {} (exists; --force overwrites)",
+                target.display()
+            );
+            continue;
+        }
+        baseline::write_atomic(&target, text)?;
+        eprintln!("perfgate: wrote {}", target.display());
+    }
+    Ok(Outcome::Done)
+}
+
+/// `cargo perfgate merge`: shard runs → one comparison.
+fn merge(args: &cli::MergeArgs) -> Result<Outcome> {
+    let output = Output::from_args(&args.output);
+    let (root, target_dir) = root_of(args.manifest_path.as_deref())?;
+    let out = out_dir(&output, &target_dir);
+    let runs: Vec<(PathBuf, Run)> = args
+        .runs
+        .iter()
+        .map(|p| baseline::read_run(p).map(|r| (p.clone(), r)))
+        .collect::<Result<_>>()?;
+    let merged = merge_runs(&runs)?;
+    write_json(&out.join("run.json"), &merged)?;
+    judge_saved(&root, &args.against, &output, &out, &merged)
+}
+
+/// Combines shard runs; every shard `1..=n` must be there exactly once.
+pub fn merge_runs(runs: &[(PathBuf, Run)]) -> Result<Run> {
+    let mut seen = BTreeMap::new();
+    let mut count = None;
+    for (path, run) in runs {
+        let shard = run.shard.as_deref().map(config::Shard::parse).transpose()?;
+        let Some(shard) = shard else {
+            if runs.len() == 1 {
+                return Ok(run.clone());
+            }
+            return Err(Error::Usage(format!(
+                "{}: not a shard run (made without --shard)",
+                path.display()
+            )));
+        };
+        if *count.get_or_insert(shard.count) != shard.count {
+            return Err(Error::Usage(format!(
+                "{}: shard {}/{} does not belong with {} shards",
+                path.display(),
+                shard.index,
+                shard.count,
+                count.unwrap_or(0)
+            )));
+        }
+        if let Some(other) = seen.insert(shard.index, path.clone()) {
+            return Err(Error::Usage(format!(
+                "shard {}/{} given twice: {} and {}",
+                shard.index,
+                shard.count,
+                other.display(),
+                path.display()
+            )));
+        }
+    }
+    let count = count.unwrap_or(0);
+    let missing: Vec<String> = (1..=count)
+        .filter(|i| !seen.contains_key(i))
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Other(format!(
+            "shard(s) {} missing: a merge needs every shard's run.json",
+            missing.join(", ")
+        )));
+    }
+    let mut merged = runs[0].1.clone();
+    merged.shard = None;
+    merged.benchmarks = runs
+        .iter()
+        .flat_map(|(_, r)| r.benchmarks.clone())
+        .collect();
+    merged.benchmarks.sort_by(|a, b| a.id.cmp(&b.id));
+    merged.errors = runs.iter().flat_map(|(_, r)| r.errors.clone()).collect();
+    Ok(merged)
+}

@@ -1,0 +1,511 @@
+//! Resolves command-line arguments and `perfgate.toml` into plain settings. No module after
+//! this one sees clap types; the policy is parsed from text so it can come from any git rev.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::cli;
+use crate::error::{Error, Result};
+
+/// Default relative threshold a regression must exceed.
+pub const DEFAULT_THRESHOLD: f64 = 0.05;
+/// Default family-wise significance level of one run's comparisons.
+pub const DEFAULT_ALPHA: f64 = 0.05;
+/// Default per-target time limit.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+/// Name of the config file at the workspace root.
+pub const CONFIG_FILE: &str = "perfgate.toml";
+
+/// When to re-measure against the baseline's commit on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    Auto,
+    Always,
+    Never,
+}
+
+/// How results are printed on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+/// One shard of `n`: `index` is 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = || {
+            Error::Usage(format!(
+                "--shard {text}: expected i/n with 1 ≤ i ≤ n, e.g. 2/4"
+            ))
+        };
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u32, u32) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// Which workspace, packages and targets to measure, and how.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub manifest_path: Option<PathBuf>,
+    pub packages: Vec<String>,
+    pub benches: Vec<String>,
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+    pub filter: Option<String>,
+    pub quick: bool,
+    pub timeout: Option<Duration>,
+    pub shard: Option<Shard>,
+}
+
+impl Selection {
+    pub fn from_args(args: &cli::SelectArgs) -> Result<Self> {
+        Ok(Selection {
+            manifest_path: args.manifest_path.clone(),
+            packages: args.packages.clone(),
+            benches: args.benches.clone(),
+            features: args.features.clone(),
+            all_features: args.all_features,
+            no_default_features: args.no_default_features,
+            filter: args.filter.clone(),
+            quick: args.quick,
+            timeout: args
+                .timeout
+                .as_deref()
+                .map(|t| parse_duration(t).map_err(|e| Error::Usage(format!("--timeout {t}: {e}"))))
+                .transpose()?,
+            shard: args.shard.as_deref().map(Shard::parse).transpose()?,
+        })
+    }
+
+    /// Whether a run of this selection covers every benchmark (no filter, no shard).
+    pub fn is_complete(&self) -> bool {
+        self.packages.is_empty()
+            && self.benches.is_empty()
+            && self.filter.is_none()
+            && self.shard.is_none()
+    }
+}
+
+/// Where artifacts go and how stdout looks.
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub out_dir: Option<PathBuf>,
+    pub format: Format,
+}
+
+impl Output {
+    pub fn from_args(args: &cli::OutputArgs) -> Self {
+        Output {
+            out_dir: args.out_dir.clone(),
+            format: match args.format {
+                Some(cli::Format::Json) => Format::Json,
+                _ => Format::Table,
+            },
+        }
+    }
+}
+
+/// Which baseline, and whether to confirm.
+#[derive(Debug, Clone)]
+pub struct Against {
+    pub against: Option<String>,
+    pub profile: Option<String>,
+    pub confirm: Option<Confirm>,
+}
+
+impl Against {
+    pub fn from_args(args: &cli::AgainstArgs) -> Self {
+        Against {
+            against: args.against.clone(),
+            profile: args.profile.clone(),
+            confirm: args.confirm.map(|c| match c {
+                cli::ConfirmMode::Auto => Confirm::Auto,
+                cli::ConfirmMode::Always => Confirm::Always,
+                cli::ConfirmMode::Never => Confirm::Never,
+            }),
+        }
+    }
+}
+
+/// A budget: an absolute limit on a metric's current value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Budget {
+    pub pattern: glob::Pattern,
+    pub op: BudgetOp,
+    /// Limit in the metric's unit (ns for times).
+    pub limit: f64,
+    /// The budget as written, for reports.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetOp {
+    Below,
+    Above,
+}
+
+impl Budget {
+    /// Whether `value` keeps the budget.
+    pub fn holds(&self, value: f64) -> bool {
+        match self.op {
+            BudgetOp::Below => value < self.limit,
+            BudgetOp::Above => value > self.limit,
+        }
+    }
+}
+
+/// The gate's policy, from `perfgate.toml` (or defaults when there is none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub threshold: f64,
+    pub alpha: f64,
+    pub confirm: Confirm,
+    pub profile: String,
+    pub timeout: Duration,
+    /// Per-benchmark thresholds, first match wins.
+    pub thresholds: Vec<(glob::Pattern, f64)>,
+    /// Per-package thresholds from `[components.*]`.
+    pub package_thresholds: Vec<(String, f64)>,
+    pub budgets: Vec<Budget>,
+    /// Where the policy was read from (`perfgate.toml at HEAD`, `defaults`).
+    pub origin: String,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            threshold: DEFAULT_THRESHOLD,
+            alpha: DEFAULT_ALPHA,
+            confirm: Confirm::Auto,
+            profile: "default".to_string(),
+            timeout: DEFAULT_TIMEOUT,
+            thresholds: Vec::new(),
+            package_thresholds: Vec::new(),
+            budgets: Vec::new(),
+            origin: "defaults (no perfgate.toml)".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[serde(default)]
+    gate: RawGate,
+    #[serde(default)]
+    thresholds: std::collections::BTreeMap<String, Spanned<RawNumber>>,
+    #[serde(default)]
+    components: std::collections::BTreeMap<String, RawComponent>,
+    #[serde(default)]
+    budgets: std::collections::BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGate {
+    threshold: Option<Spanned<RawNumber>>,
+    alpha: Option<Spanned<f64>>,
+    confirm: Option<Spanned<String>>,
+    profile: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComponent {
+    packages: Vec<String>,
+    threshold: Option<Spanned<RawNumber>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawNumber {
+    Number(f64),
+    Text(String),
+}
+
+impl Policy {
+    /// Parses `perfgate.toml` text; `location` names it in errors (a path, or `rev:path`).
+    pub fn from_toml(text: &str, location: &str) -> Result<Self> {
+        let err = |message: String| Error::Config {
+            path: PathBuf::from(location),
+            message,
+        };
+        let at = |span: std::ops::Range<usize>, key: &str, message: String| {
+            err(format!(
+                "line {}: `{key}`: {message}",
+                line_of(text, span.start)
+            ))
+        };
+        let raw: RawPolicy =
+            toml::from_str(text).map_err(|e| err(e.to_string().trim_end().to_string()))?;
+        let mut policy = Policy {
+            origin: location.to_string(),
+            ..Policy::default()
+        };
+        let relative = |value: &Spanned<RawNumber>, key: &str| {
+            parse_relative(value.get_ref()).map_err(|m| at(value.span(), key, m))
+        };
+        if let Some(t) = &raw.gate.threshold {
+            policy.threshold = relative(t, "gate.threshold")?;
+        }
+        if let Some(a) = &raw.gate.alpha {
+            let alpha = *a.get_ref();
+            if !(alpha > 0.0 && alpha < 0.5) {
+                return Err(at(
+                    a.span(),
+                    "gate.alpha",
+                    format!("{alpha} is not in (0, 0.5)"),
+                ));
+            }
+            policy.alpha = alpha;
+        }
+        if let Some(c) = &raw.gate.confirm {
+            policy.confirm = match c.get_ref().as_str() {
+                "auto" => Confirm::Auto,
+                "always" => Confirm::Always,
+                "never" => Confirm::Never,
+                other => {
+                    return Err(at(
+                        c.span(),
+                        "gate.confirm",
+                        format!("`{other}` is not one of auto, always, never"),
+                    ))
+                }
+            };
+        }
+        if let Some(p) = &raw.gate.profile {
+            policy.profile =
+                validate_profile(p.get_ref()).map_err(|m| at(p.span(), "gate.profile", m))?;
+        }
+        if let Some(t) = &raw.gate.timeout {
+            policy.timeout =
+                parse_duration(t.get_ref()).map_err(|m| at(t.span(), "gate.timeout", m))?;
+        }
+        for (pattern, value) in &raw.thresholds {
+            let key = format!("thresholds.\"{pattern}\"");
+            let glob = glob::Pattern::new(pattern)
+                .map_err(|e| at(value.span(), &key, format!("bad glob: {e}")))?;
+            policy.thresholds.push((glob, relative(value, &key)?));
+        }
+        for (name, component) in &raw.components {
+            if let Some(t) = &component.threshold {
+                let threshold = relative(t, &format!("components.{name}.threshold"))?;
+                for package in &component.packages {
+                    policy.package_thresholds.push((package.clone(), threshold));
+                }
+            }
+        }
+        for (pattern, value) in &raw.budgets {
+            let key = format!("budgets.\"{pattern}\"");
+            let glob = glob::Pattern::new(pattern)
+                .map_err(|e| at(value.span(), &key, format!("bad glob: {e}")))?;
+            let (op, limit) =
+                parse_budget(value.get_ref()).map_err(|m| at(value.span(), &key, m))?;
+            policy.budgets.push(Budget {
+                pattern: glob,
+                op,
+                limit,
+                text: value.get_ref().trim().to_string(),
+            });
+        }
+        Ok(policy)
+    }
+
+    /// Reads `perfgate.toml` from a workspace directory, or defaults when it is absent.
+    pub fn from_dir(root: &Path) -> Result<Self> {
+        let path = root.join(CONFIG_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Policy::from_toml(&text, &path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Policy::default()),
+            Err(source) => Err(Error::Read { path, source }),
+        }
+    }
+
+    /// The relative threshold for one benchmark: its glob, else its package's, else the default.
+    pub fn threshold_for(&self, id: &str, package: &str) -> f64 {
+        self.thresholds
+            .iter()
+            .find(|(glob, _)| glob.matches(id))
+            .map(|(_, t)| *t)
+            .or_else(|| {
+                self.package_thresholds
+                    .iter()
+                    .find(|(p, _)| p == package)
+                    .map(|(_, t)| *t)
+            })
+            .unwrap_or(self.threshold)
+    }
+
+    /// Budgets that apply to a benchmark id.
+    pub fn budgets_for<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Budget> + 'a {
+        self.budgets.iter().filter(move |b| b.pattern.matches(id))
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn validate_profile(name: &str) -> Result<String, String> {
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with('.');
+    if ok {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "`{name}` is not a valid profile name (letters, digits, - _ .)"
+        ))
+    }
+}
+
+/// Checks a `--profile` value.
+pub fn profile_name(name: &str) -> Result<String> {
+    validate_profile(name).map_err(|m| Error::Usage(format!("--profile: {m}")))
+}
+
+/// `"5%"`, `"0.05"` or `0.05` → 0.05.
+fn parse_relative(value: &RawNumber) -> Result<f64, String> {
+    let number = match value {
+        RawNumber::Number(n) => *n,
+        RawNumber::Text(t) => {
+            let t = t.trim();
+            if let Some(p) = t.strip_suffix('%') {
+                p.trim()
+                    .parse::<f64>()
+                    .map_err(|_| format!("`{t}` is not a percentage like \"5%\""))?
+                    / 100.0
+            } else {
+                t.parse::<f64>()
+                    .map_err(|_| format!("`{t}` is not a number or a percentage like \"5%\""))?
+            }
+        }
+    };
+    if !(number > 0.0 && number < 10.0) {
+        return Err(format!("{number} is not a relative threshold in (0, 10)"));
+    }
+    Ok(number)
+}
+
+/// `"90s"`, `"10m"`, `"1h"`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("`{text}` is not a duration like 90s or 10m ({e})"))
+}
+
+/// `"< 50us"`, `"> 20000/s"`, `"< 1%"`.
+fn parse_budget(text: &str) -> Result<(BudgetOp, f64), String> {
+    let t = text.trim();
+    let (op, rest) = if let Some(r) = t.strip_prefix('<') {
+        (BudgetOp::Below, r)
+    } else if let Some(r) = t.strip_prefix('>') {
+        (BudgetOp::Above, r)
+    } else {
+        return Err(format!("`{t}` must start with < or >, e.g. \"< 50us\""));
+    };
+    let rest = rest.trim_start_matches('=').trim();
+    let split = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
+        .unwrap_or(rest.len());
+    let (number, unit) = rest.split_at(split);
+    let number: f64 = number
+        .replace('_', "")
+        .parse()
+        .map_err(|_| format!("`{t}`: `{number}` is not a number"))?;
+    let scale = match unit.trim() {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "%" => 0.01,
+        "x" | "" | "/s" | "B" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "`{t}`: unknown unit `{other}` (ns, us, ms, s, %, x, /s, B, KiB, MiB)"
+            ))
+        }
+    };
+    Ok((op, number * scale))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let err = Policy::from_toml(
+            "[gate]\nthreshold = \"5%\"\nthreshhold = 1\n",
+            "perfgate.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("perfgate.toml"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("threshhold"), "{err}");
+    }
+
+    #[test]
+    fn malformed_threshold_names_line_and_key() {
+        let err = Policy::from_toml("\n[thresholds]\n\"parse/*\" = \"lots\"\n", "perfgate.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("thresholds.\"parse/*\""), "{err}");
+    }
+
+    #[test]
+    fn thresholds_resolve_glob_then_component_then_default() {
+        let policy = Policy::from_toml(
+            "[gate]\nthreshold = \"4%\"\n[thresholds]\n\"parse/*\" = 0.1\n[components.core]\npackages = [\"core\"]\nthreshold = \"2%\"\n",
+            "perfgate.toml",
+        )
+        .unwrap();
+        assert_eq!(policy.threshold_for("parse/x", "core"), 0.1);
+        assert_eq!(policy.threshold_for("index", "core"), 0.02);
+        assert_eq!(policy.threshold_for("index", "other"), 0.04);
+    }
+
+    #[test]
+    fn budgets_parse_units() {
+        assert_eq!(parse_budget("< 50us").unwrap(), (BudgetOp::Below, 50_000.0));
+        assert_eq!(
+            parse_budget("> 20000/s").unwrap(),
+            (BudgetOp::Above, 20_000.0)
+        );
+        assert_eq!(parse_budget("< 1%").unwrap(), (BudgetOp::Below, 0.01));
+        assert!(parse_budget("50us").is_err());
+        assert!(parse_budget("< 5 parsecs").is_err());
+    }
+
+    #[test]
+    fn shard_parses_and_rejects() {
+        assert_eq!(Shard::parse("2/4").unwrap(), Shard { index: 2, count: 4 });
+        assert!(Shard::parse("0/4").is_err());
+        assert!(Shard::parse("5/4").is_err());
+        assert!(Shard::parse("x").is_err());
+    }
+}

@@ -1,0 +1,15 @@
+//! cargo-perfgate: a performance gate for Rust workspaces. The modules are the pipeline, in
+//! the order data flows: cli → config → workspace → run → stats → baseline → compare → report.
+//! `commands` wires them together, one function per subcommand.
+
+pub mod baseline;
+pub mod cli;
+pub mod commands;
+pub mod compare;
+pub mod config;
+pub mod error;
+pub mod outcome;
+pub mod report;
+pub mod run;
+pub mod stats;
+pub mod workspace;

@@ -1,0 +1,60 @@
+//! JUnit XML, one test case per compared metric, for CI systems that read test reports.
+
+use perfgate_format::{Comparison, Verdict};
+
+use super::{format_change, Render};
+
+pub struct Junit;
+
+impl Render for Junit {
+    fn render(&self, comparison: &Comparison) -> String {
+        let failures = comparison
+            .entries
+            .iter()
+            .filter(|e| e.verdict.fails_gate())
+            .count();
+        let errors = comparison
+            .entries
+            .iter()
+            .filter(|e| e.verdict == Verdict::Error)
+            .count();
+        let mut out = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"perfgate\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">\n",
+            comparison.entries.len()
+        );
+        for e in &comparison.entries {
+            let name = xml_escape(&e.id);
+            let class = xml_escape(&format!("{}.{}", e.package, e.target));
+            let detail = xml_escape(&format!(
+                "{}: {}{}",
+                e.verdict.as_str(),
+                format_change(e),
+                e.note
+                    .as_deref()
+                    .map(|n| format!(" — {n}"))
+                    .unwrap_or_default()
+            ));
+            out.push_str(&format!(
+                "  <testcase name=\"{name}\" classname=\"{class}\">"
+            ));
+            if e.verdict.fails_gate() {
+                out.push_str(&format!("<failure message=\"{detail}\"/>"));
+            } else if e.verdict == Verdict::Error {
+                out.push_str(&format!("<error message=\"{detail}\"/>"));
+            } else if e.verdict != Verdict::Pass {
+                out.push_str(&format!("<system-out>{detail}</system-out>"));
+            }
+            out.push_str("</testcase>\n");
+        }
+        out.push_str("</testsuite>\n");
+        out
+    }
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}

@@ -1,0 +1,158 @@
+//! Markdown for the sticky PR comment and the job summary: verdict first, failures first,
+//! the rest folded, always under a size limit by summarising. Benchmark names are made inert.
+
+use perfgate_format::{Comparison, Entry, Overall, Verdict};
+
+use super::{format_change, format_value, headline, Render};
+
+/// Hidden marker the sticky comment is found again by.
+pub const MARKER: &str = "<!-- cargo-perfgate:sticky-comment -->";
+/// GitHub rejects comment bodies over 65,536 characters; keep a margin.
+pub const COMMENT_LIMIT: usize = 60_000;
+/// `GITHUB_STEP_SUMMARY` is capped at 1 MiB per step.
+pub const SUMMARY_LIMIT: usize = 1_000_000;
+
+pub struct Markdown {
+    /// Upper bound on the body's length in characters.
+    pub limit: usize,
+}
+
+impl Render for Markdown {
+    fn render(&self, comparison: &Comparison) -> String {
+        let mut head = format!(
+            "{MARKER}\n## {} perfgate: **{}**\n\n",
+            icon(comparison.verdict),
+            comparison.verdict.as_str()
+        );
+        head.push_str(&escape_text(&headline(comparison)));
+        head.push_str("\n\n");
+        for warning in &comparison.warnings {
+            head.push_str(&format!("> [!WARNING]\n> {}\n\n", escape_text(warning)));
+        }
+        let (urgent, rest): (Vec<&Entry>, Vec<&Entry>) = comparison.entries.iter().partition(|e| {
+            matches!(
+                e.verdict,
+                Verdict::Regressed
+                    | Verdict::BudgetFail
+                    | Verdict::Error
+                    | Verdict::Unconfirmed
+                    | Verdict::Inconclusive
+                    | Verdict::Missing
+            )
+        });
+        let mut tail = String::new();
+        if let Some(b) = &comparison.baseline {
+            tail.push_str(&format!(
+                "\nBaseline: `{}`, measured at {} on {}.\n",
+                escape_code(&b.location),
+                b.provenance
+                    .commit
+                    .as_deref()
+                    .map(|c| format!("`{}`", &c[..c.len().min(10)]))
+                    .unwrap_or_else(|| "an unknown commit".into()),
+                escape_text(&b.provenance.machine.describe())
+            ));
+        }
+        tail.push_str(&format!(
+            "\n<details><summary>How this was decided</summary>\n\n{}\n\nTo accept an intended change, refresh the baseline on the base branch: `cargo perfgate baseline save` and commit `baselines/`.\n</details>\n",
+            escape_text(&comparison.method)
+        ));
+
+        let budget = self.limit.saturating_sub(head.len() + tail.len() + 200);
+        let mut body = String::new();
+        let (urgent_rows, urgent_left) = rows(&urgent, budget);
+        if !urgent.is_empty() {
+            body.push_str(&table(&urgent_rows));
+            if urgent_left > 0 {
+                body.push_str(&format!(
+                    "\n…and {urgent_left} more not shown (size limit); see compare.json.\n"
+                ));
+            }
+        }
+        if !rest.is_empty() {
+            let (rest_rows, rest_left) =
+                rows(&rest, budget.saturating_sub(body.len()).saturating_sub(120));
+            body.push_str(&format!(
+                "\n<details><summary>{} other benchmarks</summary>\n\n",
+                rest.len()
+            ));
+            if !rest_rows.is_empty() {
+                body.push_str(&table(&rest_rows));
+            }
+            if rest_left > 0 {
+                body.push_str(&format!(
+                    "\n…and {rest_left} more not shown (size limit); see compare.json.\n"
+                ));
+            }
+            body.push_str("\n</details>\n");
+        }
+        format!("{head}{body}{tail}")
+    }
+}
+
+fn icon(verdict: Overall) -> &'static str {
+    match verdict {
+        Overall::Pass => "✅",
+        Overall::Fail => "❌",
+        Overall::Error => "⚠️",
+    }
+}
+
+/// Table rows that fit in `budget` characters, and how many did not.
+fn rows(entries: &[&Entry], budget: usize) -> (Vec<String>, usize) {
+    let mut used = 0;
+    let mut out = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let note = e.note.as_deref().map(escape_text).unwrap_or_default();
+        let row = format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            escape_code(&e.id),
+            format_value(e.baseline, &e.unit),
+            format_value(e.current, &e.unit),
+            format_change(e),
+            e.verdict.as_str(),
+            note
+        );
+        if used + row.len() > budget {
+            return (out, entries.len() - i);
+        }
+        used += row.len();
+        out.push(row);
+    }
+    (out, 0)
+}
+
+fn table(rows: &[String]) -> String {
+    let mut out = String::from("| benchmark | baseline | current | change [95% CI] | verdict | note |\n|---|---:|---:|---:|---|---|\n");
+    rows.iter().for_each(|r| out.push_str(r));
+    out
+}
+
+/// Makes text inert in a table cell: no HTML, no @-mentions, no broken cells.
+pub fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '|' => out.push_str("\\|"),
+            '@' => out.push_str("@\u{200b}"),
+            '\n' | '\r' => out.push(' '),
+            '`' | '*' | '_' | '[' | ']' | '\\' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for inside a single-backtick code span in a table cell (mentions and HTML are inert
+/// there; pipes still end a cell and backticks end the span).
+fn escape_code(text: &str) -> String {
+    text.replace('|', "\\|")
+        .replace('`', "'")
+        .replace(['\n', '\r'], " ")
+}

@@ -1,0 +1,91 @@
+//! Renders a `Comparison` for people and machines: one file per format behind `Render`.
+//! The markdown renderer makes both the PR comment and the job summary, so they cannot drift.
+
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod table;
+
+use perfgate_format::{Comparison, Entry};
+
+/// One output format of a comparison.
+pub trait Render {
+    fn render(&self, comparison: &Comparison) -> String;
+}
+
+/// A value in its unit, scaled for reading: `1.23 µs`, `4.5 ms`.
+pub fn format_value(value: Option<f64>, unit: &str) -> String {
+    let Some(v) = value else {
+        return "—".to_string();
+    };
+    if unit != "ns" {
+        return format!("{} {unit}", significant(v));
+    }
+    let (scaled, suffix) = if v.abs() >= 1e9 {
+        (v / 1e9, "s")
+    } else if v.abs() >= 1e6 {
+        (v / 1e6, "ms")
+    } else if v.abs() >= 1e3 {
+        (v / 1e3, "µs")
+    } else {
+        (v, "ns")
+    };
+    format!("{} {suffix}", significant(scaled))
+}
+
+fn significant(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.1}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// `+3.1% [+1.2%, +5.0%]`: the change the verdict was decided on, with its 95% interval.
+pub fn format_change(entry: &Entry) -> String {
+    match (entry.change, entry.change_low, entry.change_high) {
+        (Some(c), Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => {
+            format!(
+                "{:+.1}% [{:+.1}%, {:+.1}%]",
+                c * 100.0,
+                lo * 100.0,
+                hi * 100.0
+            )
+        }
+        (Some(c), _, _) => format!("{:+.1}%", c * 100.0),
+        _ => "—".to_string(),
+    }
+}
+
+/// The one-line headline: overall verdict and counts.
+pub fn headline(comparison: &Comparison) -> String {
+    let c = &comparison.counts;
+    let mut parts = Vec::new();
+    for (n, word) in [
+        (c.regressed, "regressed"),
+        (c.budget_fail, "over budget"),
+        (c.error, "error"),
+        (c.unconfirmed, "unconfirmed"),
+        (c.inconclusive, "inconclusive"),
+        (c.missing, "missing"),
+        (c.new, "new"),
+        (c.improved, "improved"),
+        (c.pass, "pass"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {word}"));
+        }
+    }
+    format!(
+        "perfgate: {} — {} benchmarks: {}",
+        comparison.verdict.as_str().to_uppercase(),
+        c.total,
+        if parts.is_empty() {
+            "none".to_string()
+        } else {
+            parts.join(", ")
+        }
+    )
+}

@@ -1,0 +1,62 @@
+//! The terminal table (comfy-table): regressions first; id, baseline, current, change with
+//! its interval, verdict.
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table as Grid};
+use perfgate_format::Comparison;
+
+use super::{format_change, format_value, headline, Render};
+
+pub struct Table;
+
+impl Render for Table {
+    fn render(&self, comparison: &Comparison) -> String {
+        let mut grid = Grid::new();
+        grid.load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .set_header([
+                "benchmark",
+                "baseline",
+                "current",
+                "change [95% CI]",
+                "verdict",
+            ]);
+        for entry in &comparison.entries {
+            grid.add_row([
+                Cell::new(&entry.id),
+                Cell::new(format_value(entry.baseline, &entry.unit)),
+                Cell::new(format_value(entry.current, &entry.unit)),
+                Cell::new(format_change(entry)),
+                Cell::new(entry.verdict.as_str()),
+            ]);
+        }
+        let mut out = format!("{grid}\n{}\n", headline(comparison));
+        for entry in comparison
+            .entries
+            .iter()
+            .filter(|e| e.note.is_some() && e.verdict != perfgate_format::Verdict::Pass)
+        {
+            out.push_str(&format!(
+                "  {} ({}): {}\n",
+                entry.id,
+                entry.verdict.as_str(),
+                entry.note.as_deref().unwrap_or("")
+            ));
+        }
+        for warning in &comparison.warnings {
+            out.push_str(&format!("warning: {warning}\n"));
+        }
+        if let Some(b) = &comparison.baseline {
+            out.push_str(&format!(
+                "baseline: {} (measured at {} on {})\n",
+                b.location,
+                b.provenance
+                    .commit
+                    .as_deref()
+                    .map(|c| &c[..c.len().min(10)])
+                    .unwrap_or("an unknown commit"),
+                b.provenance.machine.describe()
+            ));
+        }
+        out
+    }
+}

@@ -1,0 +1,217 @@
+//! The confirm stage: builds the baseline's commit from git and runs baseline and candidate
+//! bench processes alternately, in rounds with a random order, for each flagged benchmark.
+//! Returns the paired per-round figures; `compare` decides what they mean.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use perfgate_format::Confirmation;
+use rand::seq::SliceRandom;
+
+use super::{criterion, run_criterion, Executables, Progress};
+use crate::baseline::git::{short, Repo};
+use crate::config::Selection;
+use crate::error::{Error, Result};
+use crate::stats;
+use crate::workspace::{BenchTarget, Workspace};
+
+/// Rounds per benchmark: eight all-in-one-direction rounds give p = 2/256 two-sided.
+pub const ROUNDS: usize = 8;
+
+/// One benchmark to re-measure.
+pub struct Flagged<'a> {
+    pub id: &'a str,
+    pub target: &'a BenchTarget,
+}
+
+/// The baseline side, built once per commit and cached under the target directory.
+pub struct BaselineBuild {
+    pub commit: git2::Oid,
+    pub executables: Executables,
+    pub root: PathBuf,
+}
+
+/// Exports `commit` (cached by commit id) and builds the bench targets of `flagged` there.
+///
+/// The build gets a target directory of its own: cargo gives a path package the same artifact
+/// names wherever it lives, so building the baseline in the workspace's target directory would
+/// overwrite the candidate's executables and leave fingerprints that point at the export.
+/// That directory is kept, so only the first confirmation pays for building the dependencies.
+pub fn build_baseline(
+    workspace: &Workspace,
+    repo: &Repo,
+    commit: git2::Oid,
+    targets: &[BenchTarget],
+    selection: &Selection,
+) -> Result<BaselineBuild> {
+    let cache = workspace.target_dir.join("perfgate").join("worktrees");
+    let dir = cache.join(commit.to_string());
+    let complete = dir.join(".perfgate-complete");
+    if !complete.exists() {
+        let staging = cache.join(format!("{}.partial-{}", commit, std::process::id()));
+        let _ = std::fs::remove_dir_all(&staging);
+        repo.export(commit, &staging)?;
+        std::fs::write(staging.join(".perfgate-complete"), commit.to_string()).map_err(
+            |source| Error::Write {
+                path: staging.clone(),
+                source,
+            },
+        )?;
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::rename(&staging, &dir).map_err(|source| Error::Write {
+            path: dir.clone(),
+            source,
+        })?;
+    }
+    let root = dir.join(&repo.prefix);
+    let manifest = root.join("Cargo.toml");
+    if !manifest.exists() {
+        return Err(Error::Other(format!(
+            "the baseline's commit {} has no {}",
+            short(commit),
+            repo.prefix.join("Cargo.toml").display()
+        )));
+    }
+    let relocated: Vec<BenchTarget> = targets
+        .iter()
+        .map(|t| relocate(t, &workspace.root, &root))
+        .collect();
+    let target_dir = workspace
+        .target_dir
+        .join("perfgate")
+        .join("baseline-target");
+    let executables = super::build(&manifest, &relocated, selection, Some(&target_dir))?;
+    Ok(BaselineBuild {
+        commit,
+        executables,
+        root,
+    })
+}
+
+fn relocate(target: &BenchTarget, from: &Path, to: &Path) -> BenchTarget {
+    let package_root = target
+        .package_root
+        .strip_prefix(from)
+        .map(|rel| to.join(rel))
+        .unwrap_or_else(|_| target.package_root.clone());
+    BenchTarget {
+        package_root,
+        ..target.clone()
+    }
+}
+
+/// Re-measures each flagged benchmark in alternating rounds. A benchmark whose side fails to
+/// run is left out (and so stays unconfirmed), with the reason in the returned map.
+pub fn confirm(
+    workspace: &Workspace,
+    baseline: &BaselineBuild,
+    candidate: &Executables,
+    flagged: &[Flagged],
+    out_dir: &Path,
+    timeout: Duration,
+) -> (BTreeMap<String, Confirmation>, BTreeMap<String, String>) {
+    let mut confirmed = BTreeMap::new();
+    let mut failed = BTreeMap::new();
+    let progress = Progress::new(flagged.len());
+    let mut rng = rand::thread_rng();
+    for item in flagged {
+        progress.start(&format!(
+            "confirming {} against {}",
+            item.id,
+            short(baseline.commit)
+        ));
+        let key = (item.target.package.clone(), item.target.name.clone());
+        let sides = [
+            (
+                baseline.executables.get(&key),
+                relocate(item.target, &workspace.root, &baseline.root),
+            ),
+            (candidate.get(&key), item.target.clone()),
+        ];
+        let (Some(base_exe), Some(cand_exe)) = (sides[0].0, sides[1].0) else {
+            failed.insert(
+                item.id.to_string(),
+                "no executable for one side".to_string(),
+            );
+            continue;
+        };
+        let begun = Instant::now();
+        let args = criterion::arguments(
+            Some(&criterion::exact_filter(item.id)),
+            criterion::Measurement::Probe,
+        );
+        let mut log_ratios = Vec::with_capacity(ROUNDS);
+        let mut problem = None;
+        'rounds: for round in 0..ROUNDS {
+            let mut order = [0usize, 1];
+            order.shuffle(&mut rng);
+            let mut medians = [f64::NAN; 2];
+            for side in order {
+                let exe = if side == 0 { base_exe } else { cand_exe };
+                let name = if side == 0 { "baseline" } else { "candidate" };
+                let home = out_dir
+                    .join("confirm")
+                    .join(sanitize(item.id))
+                    .join(format!("{round}-{name}"));
+                let log = out_dir
+                    .join("logs")
+                    .join(format!("confirm-{}-{round}-{name}.log", sanitize(item.id)));
+                match run_criterion(&sides[side].1, exe, &home, &args, timeout, &log) {
+                    Ok(found) => match found.iter().find(|b| b.id == item.id) {
+                        Some(b) => medians[side] = b.summary.median,
+                        None => {
+                            problem =
+                                Some(format!("the {name} build does not have this benchmark"));
+                            break 'rounds;
+                        }
+                    },
+                    Err(message) => {
+                        problem = Some(format!("{name} side: {message}"));
+                        break 'rounds;
+                    }
+                }
+            }
+            log_ratios.push((medians[1] / medians[0]).ln());
+        }
+        if let Some(problem) = problem {
+            progress.finish_one(&format!("{}: could not confirm: {problem}", item.id));
+            failed.insert(item.id.to_string(), problem);
+            continue;
+        }
+        let (change, low, high) = stats::paired_change(&log_ratios, 2_000, 7);
+        let confirmation = Confirmation {
+            baseline_commit: baseline.commit.to_string(),
+            rounds: log_ratios.len(),
+            change,
+            change_low: low,
+            change_high: high,
+            p_value: stats::wilcoxon_signed_rank_p(&log_ratios),
+            seconds: begun.elapsed().as_secs_f64(),
+        };
+        progress.finish_one(&format!(
+            "{}: {:+.1}% [{:+.1}%, {:+.1}%] over {} rounds in {:.1}s",
+            item.id,
+            change * 100.0,
+            low * 100.0,
+            high * 100.0,
+            confirmation.rounds,
+            confirmation.seconds
+        ));
+        confirmed.insert(item.id.to_string(), confirmation);
+    }
+    progress.done();
+    (confirmed, failed)
+}
+
+fn sanitize(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

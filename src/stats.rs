@@ -1,0 +1,271 @@
+//! Pure statistics over samples: robust summaries, a bootstrap interval for the ratio of
+//! medians, rank tests, and Holm's control of false alarms across one run's comparisons.
+//! No I/O, no policy: `compare` decides what the numbers mean.
+
+use perfgate_format::Summary;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Median of a sample (mean of the middle two for even sizes); NaN for an empty one.
+pub fn median(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    median_of_sorted(&sorted)
+}
+
+fn median_of_sorted(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+/// Summary of a sample: size, median, mean, extremes and the (unscaled) median absolute deviation.
+pub fn summary(values: &[f64]) -> Summary {
+    let m = median(values);
+    let deviations: Vec<f64> = values.iter().map(|v| (v - m).abs()).collect();
+    Summary {
+        n: values.len(),
+        median: m,
+        mean: values.iter().sum::<f64>() / values.len().max(1) as f64,
+        min: values.iter().copied().fold(f64::INFINITY, f64::min),
+        max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        mad: median(&deviations),
+    }
+}
+
+/// Relative change of the medians, `median(current) / median(baseline) - 1`.
+pub fn relative_change(baseline: &[f64], current: &[f64]) -> f64 {
+    median(current) / median(baseline) - 1.0
+}
+
+/// Percentile-bootstrap 95% interval of [`relative_change`] (Efron & Tibshirani 1993, ch. 13),
+/// resampling both samples independently. Deterministic for a given seed.
+pub fn bootstrap_change_interval(
+    baseline: &[f64],
+    current: &[f64],
+    resamples: usize,
+    seed: u64,
+) -> (f64, f64) {
+    if baseline.is_empty() || current.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut changes = Vec::with_capacity(resamples);
+    let mut a = vec![0.0; baseline.len()];
+    let mut b = vec![0.0; current.len()];
+    for _ in 0..resamples {
+        for slot in a.iter_mut() {
+            *slot = baseline[rng.gen_range(0..baseline.len())];
+        }
+        for slot in b.iter_mut() {
+            *slot = current[rng.gen_range(0..current.len())];
+        }
+        a.sort_by(f64::total_cmp);
+        b.sort_by(f64::total_cmp);
+        changes.push(median_of_sorted(&b) / median_of_sorted(&a) - 1.0);
+    }
+    changes.sort_by(f64::total_cmp);
+    (
+        quantile_of_sorted(&changes, 0.025),
+        quantile_of_sorted(&changes, 0.975),
+    )
+}
+
+fn quantile_of_sorted(sorted: &[f64], q: f64) -> f64 {
+    let position = q * (sorted.len() - 1) as f64;
+    let low = position.floor() as usize;
+    let high = position.ceil() as usize;
+    sorted[low] + (sorted[high] - sorted[low]) * (position - low as f64)
+}
+
+/// Two-sided p-value of the Mann–Whitney U test (Mann & Whitney 1947) that the two samples
+/// come from the same distribution; normal approximation with tie and continuity corrections.
+pub fn mann_whitney_p(a: &[f64], b: &[f64]) -> f64 {
+    let (n1, n2) = (a.len() as f64, b.len() as f64);
+    if a.is_empty() || b.is_empty() {
+        return 1.0;
+    }
+    let mut pooled: Vec<(f64, bool)> = a
+        .iter()
+        .map(|&v| (v, true))
+        .chain(b.iter().map(|&v| (v, false)))
+        .collect();
+    pooled.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let ranks = average_ranks(&pooled.iter().map(|p| p.0).collect::<Vec<_>>());
+    let rank_sum_a: f64 = pooled
+        .iter()
+        .zip(&ranks)
+        .filter(|(p, _)| p.1)
+        .map(|(_, r)| r)
+        .sum();
+    let u = rank_sum_a - n1 * (n1 + 1.0) / 2.0;
+    let n = n1 + n2;
+    let tie_term: f64 = tie_groups(&pooled.iter().map(|p| p.0).collect::<Vec<_>>())
+        .map(|t| t * t * t - t)
+        .sum();
+    let variance = n1 * n2 / 12.0 * ((n + 1.0) - tie_term / (n * (n - 1.0)));
+    if variance <= 0.0 {
+        return 1.0;
+    }
+    let z = ((u - n1 * n2 / 2.0).abs() - 0.5).max(0.0) / variance.sqrt();
+    two_sided_normal_p(z)
+}
+
+/// Two-sided p-value of the Wilcoxon signed-rank test (Wilcoxon 1945) that paired differences
+/// are centred on zero: exact for up to 25 non-zero differences, normal approximation beyond.
+pub fn wilcoxon_signed_rank_p(differences: &[f64]) -> f64 {
+    let nonzero: Vec<f64> = differences
+        .iter()
+        .copied()
+        .filter(|d| *d != 0.0 && d.is_finite())
+        .collect();
+    let n = nonzero.len();
+    if n == 0 {
+        return 1.0;
+    }
+    let mut by_size: Vec<(f64, bool)> = nonzero.iter().map(|d| (d.abs(), *d > 0.0)).collect();
+    by_size.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let ranks = average_ranks(&by_size.iter().map(|p| p.0).collect::<Vec<_>>());
+    let w_plus: f64 = by_size
+        .iter()
+        .zip(&ranks)
+        .filter(|(p, _)| p.1)
+        .map(|(_, r)| r)
+        .sum();
+    let total = (n * (n + 1)) as f64 / 2.0;
+    let w = w_plus.min(total - w_plus);
+    if n <= 25 {
+        // Exact null distribution of W+ over integer ranks; ties are rare in timings and only
+        // make this slightly conservative.
+        let max = n * (n + 1) / 2;
+        let mut counts = vec![0f64; max + 1];
+        counts[0] = 1.0;
+        for rank in 1..=n {
+            for s in (rank..=max).rev() {
+                counts[s] += counts[s - rank];
+            }
+        }
+        let all: f64 = counts.iter().sum();
+        let at_most: f64 = counts.iter().take(w.floor() as usize + 1).sum();
+        return (2.0 * at_most / all).min(1.0);
+    }
+    let nf = n as f64;
+    let sd = (nf * (nf + 1.0) * (2.0 * nf + 1.0) / 24.0).sqrt();
+    two_sided_normal_p(((total / 2.0 - w).abs() - 0.5).max(0.0) / sd)
+}
+
+/// Holm's step-down adjustment (Holm 1979): adjusted p-values controlling the family-wise error
+/// rate over all comparisons of one run, in the input's order.
+pub fn holm_adjust(p_values: &[f64]) -> Vec<f64> {
+    let m = p_values.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&i, &j| p_values[i].total_cmp(&p_values[j]));
+    let mut adjusted = vec![1.0; m];
+    let mut running = 0.0f64;
+    for (k, &i) in order.iter().enumerate() {
+        running = running.max(((m - k) as f64 * p_values[i]).min(1.0));
+        adjusted[i] = running;
+    }
+    adjusted
+}
+
+/// Median of paired log-ratios and its bootstrap 95% interval, as relative changes.
+/// Used on the per-round candidate/baseline ratios of the confirm stage.
+pub fn paired_change(log_ratios: &[f64], resamples: usize, seed: u64) -> (f64, f64, f64) {
+    if log_ratios.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let point = median(log_ratios).exp() - 1.0;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut resample = vec![0.0; log_ratios.len()];
+    let mut medians = Vec::with_capacity(resamples);
+    for _ in 0..resamples {
+        for slot in resample.iter_mut() {
+            *slot = log_ratios[rng.gen_range(0..log_ratios.len())];
+        }
+        resample.sort_by(f64::total_cmp);
+        medians.push(median_of_sorted(&resample));
+    }
+    medians.sort_by(f64::total_cmp);
+    (
+        point,
+        quantile_of_sorted(&medians, 0.025).exp() - 1.0,
+        quantile_of_sorted(&medians, 0.975).exp() - 1.0,
+    )
+}
+
+fn average_ranks(sorted: &[f64]) -> Vec<f64> {
+    let mut ranks = vec![0.0; sorted.len()];
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i;
+        while j + 1 < sorted.len() && sorted[j + 1] == sorted[i] {
+            j += 1;
+        }
+        let rank = (i + j) as f64 / 2.0 + 1.0;
+        ranks[i..=j].iter_mut().for_each(|r| *r = rank);
+        i = j + 1;
+    }
+    ranks
+}
+
+fn tie_groups(sorted: &[f64]) -> impl Iterator<Item = f64> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < sorted.len() {
+            let mut j = i;
+            while j + 1 < sorted.len() && sorted[j + 1] == sorted[i] {
+                j += 1;
+            }
+            let size = (j - i + 1) as f64;
+            i = j + 1;
+            if size > 1.0 {
+                return Some(size);
+            }
+        }
+        None
+    })
+}
+
+fn two_sided_normal_p(z: f64) -> f64 {
+    statrs::function::erf::erfc(z / std::f64::consts::SQRT_2).min(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_even_and_odd() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    #[test]
+    fn wilcoxon_all_positive_of_eight_is_two_in_256() {
+        let p = wilcoxon_signed_rank_p(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+        assert!((p - 2.0 / 256.0).abs() < 1e-12, "{p}");
+    }
+
+    #[test]
+    fn holm_multiplies_smallest_by_count_and_stays_monotone() {
+        let adjusted = holm_adjust(&[0.01, 0.04, 0.03]);
+        assert!((adjusted[0] - 0.03).abs() < 1e-12);
+        assert!((adjusted[2] - 0.06).abs() < 1e-12);
+        assert!((adjusted[1] - 0.06).abs() < 1e-12);
+    }
+
+    #[test]
+    fn mann_whitney_separates_disjoint_samples() {
+        let a: Vec<f64> = (0..20).map(f64::from).collect();
+        let b: Vec<f64> = (100..120).map(f64::from).collect();
+        assert!(mann_whitney_p(&a, &b) < 1e-6);
+        assert!(mann_whitney_p(&a, &a) > 0.9);
+    }
+}
