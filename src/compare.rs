@@ -47,7 +47,8 @@ fn worsening(change: f64, direction: Direction) -> f64 {
     }
 }
 
-/// Ids the stored comparison flags as regressions: the benchmarks the confirm stage re-measures.
+/// Ids the stored comparison flags, as regressions or as improvements (a stored number alone
+/// should not claim either): the benchmarks the confirm stage re-measures.
 pub fn flagged(comparison: &Comparison) -> Vec<String> {
     comparison
         .entries
@@ -56,7 +57,10 @@ pub fn flagged(comparison: &Comparison) -> Vec<String> {
             e.method == Method::Stored
                 && matches!(
                     e.verdict,
-                    Verdict::Unconfirmed | Verdict::Regressed | Verdict::Inconclusive
+                    Verdict::Unconfirmed
+                        | Verdict::Regressed
+                        | Verdict::Inconclusive
+                        | Verdict::Improved
                 )
         })
         .map(|e| e.id.clone())
@@ -145,20 +149,28 @@ pub fn compare(inputs: &Inputs) -> Comparison {
             entry.change_high = Some(confirmation.change_high);
             entry.p_value = Some(p);
             entry.confirmation = Some(confirmation.clone());
-            entry.verdict = if sure && confirmed_worse > threshold {
-                Verdict::Regressed
-            } else if sure && -confirmed_worse > threshold {
-                Verdict::Improved
-            } else if flagged_regression {
-                entry.note = Some(format!(
-                    "flagged against the stored baseline ({:+.1}%) but not reproduced on this machine ({:+.1}%, p={:.3})",
+            let stored_note = |outcome: &str| {
+                format!(
+                    "the stored baseline showed {:+.1}%; re-measured on this machine: {:+.1}% (p={:.3}), {outcome}",
                     stored.change * 100.0,
                     confirmation.change * 100.0,
                     p
-                ));
-                Verdict::Unconfirmed
+                )
+            };
+            (entry.verdict, entry.note) = if sure && confirmed_worse > threshold {
+                (Verdict::Regressed, None)
+            } else if sure && -confirmed_worse > threshold {
+                (Verdict::Improved, None)
+            } else if confirmed_worse > threshold {
+                // Large but not significant: the re-measurement could not settle it.
+                (
+                    Verdict::Unconfirmed,
+                    Some(stored_note("too noisy to confirm")),
+                )
+            } else if flagged_regression || flagged_improvement {
+                (Verdict::Pass, Some(stored_note("not reproduced")))
             } else {
-                Verdict::Pass
+                (Verdict::Pass, None)
             };
         } else if flagged_regression {
             (entry.verdict, entry.note) = if inputs.confirm == Confirm::Never && !machine_differs {

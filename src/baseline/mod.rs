@@ -332,18 +332,19 @@ pub fn locate(root: &Path, reference: &Reference, profile: Option<&str>) -> Resu
             }
             let local_baseline = root.join(relative_path(&profile));
             if let Ok(text) = std::fs::read_to_string(&local_baseline) {
-                let same =
-                    baseline
-                        .as_ref()
-                        .and_then(|b| render(b).ok())
-                        .is_some_and(|committed| {
-                            parse(&text, "").ok().and_then(|l| render(&l).ok()) == Some(committed)
-                        });
-                if !same {
-                    warnings.push(format!(
-                        "{} differs from the baseline at {short}; the gate compares against {short}'s",
-                        relative_path(&profile)
-                    ));
+                let relative = relative_path(&profile);
+                match &baseline {
+                    None => warnings.push(format!(
+                        "{relative} exists in the work tree but not at {short}: commit it to gate against it"
+                    )),
+                    Some(committed) => {
+                        let local = parse(&text, &local_baseline.display().to_string()).ok();
+                        if local.as_ref() != Some(committed) {
+                            warnings.push(format!(
+                                "{relative} differs from the baseline at {short}; the gate compares against {short}'s"
+                            ));
+                        }
+                    }
                 }
             }
             Ok(Located {

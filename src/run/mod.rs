@@ -348,14 +348,14 @@ fn make_ids_unique(benchmarks: &mut [Benchmark]) {
     }
 }
 
-/// The last lines of a log, joined for a one-line message.
+/// A one-line reason from a target's log: the panic and its message when it panicked, else the
+/// last lines.
 fn tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let start = all.len().saturating_sub(lines);
-    format!(
-        "{} (full output in {})",
-        all[start..].join(" | "),
-        path.display()
-    )
+    let shown = match all.iter().position(|l| l.contains("panicked at")) {
+        Some(at) => all[at..(at + 2).min(all.len())].join(" "),
+        None => all[all.len().saturating_sub(lines)..].join(" | "),
+    };
+    format!("{shown} (full output in {})", path.display())
 }

@@ -1,0 +1,235 @@
+//! The main job end to end: real cargo, real criterion, real git repositories in temp dirs.
+
+mod support;
+
+use support::{json, output, verdicts, Demo};
+
+fn save_and_commit_baseline(demo: &Demo) {
+    let (code, _, stderr) = output(demo.perfgate().args(["baseline", "save", "--quick"]));
+    assert_eq!(code, 0, "baseline save failed: {stderr}");
+    demo.commit("baseline");
+}
+
+#[test]
+fn unchanged_code_passes_and_a_30_percent_slowdown_regresses_only_that_benchmark() {
+    let demo = Demo::new();
+    save_and_commit_baseline(&demo);
+
+    let (code, stdout, stderr) = output(
+        demo.perfgate()
+            .args(["check", "--quick", "--format", "json"]),
+    );
+    assert_eq!(code, 0, "no-change check should pass: {stdout}\n{stderr}");
+    let compare = json(&stdout);
+    assert_eq!(compare["schema"], "perfgate.compare.v1");
+    assert_eq!(compare["verdict"], "pass");
+    let passed = verdicts(&compare);
+    assert_eq!(passed.len(), 3, "{passed:?}");
+    assert!(passed.iter().all(|(_, v)| v == "pass"), "{passed:?}");
+
+    demo.slow_down("CHECKSUM_SLOWDOWN_PERCENT", 30);
+    let (code, stdout, stderr) = output(
+        demo.perfgate()
+            .args(["check", "--quick", "--format", "json"]),
+    );
+    assert_eq!(
+        code, 3,
+        "a 30% slowdown should fail the gate: {stdout}\n{stderr}"
+    );
+    let compare = json(&stdout);
+    assert_eq!(compare["verdict"], "fail");
+    let regressed: Vec<_> = verdicts(&compare)
+        .into_iter()
+        .filter(|(_, v)| v == "regressed")
+        .collect();
+    assert_eq!(
+        regressed,
+        [("checksum/1k".to_string(), "regressed".to_string())]
+    );
+    let entry = compare["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "checksum/1k")
+        .unwrap();
+    let change = entry["change"].as_f64().unwrap();
+    assert!(
+        (0.15..0.6).contains(&change),
+        "change {change} should be near +30%"
+    );
+    assert_eq!(entry["method"], "confirmed");
+
+    // The artifacts are where SPEC says.
+    for file in ["run.json", "compare.json", "report.md"] {
+        assert!(
+            demo.target.join("perfgate").join(file).is_file(),
+            "{file} missing"
+        );
+    }
+    let run = json(&std::fs::read_to_string(demo.target.join("perfgate/run.json")).unwrap());
+    assert_eq!(run["schema"], "perfgate.run.v1");
+    assert_eq!(run["git"]["dirty"], true);
+    assert!(run["benchmarks"][0]["samples"].as_array().unwrap().len() >= 10);
+}
+
+#[test]
+fn baseline_is_read_from_the_committed_file_not_the_work_tree() {
+    let demo = Demo::new();
+    save_and_commit_baseline(&demo);
+    // Corrupt only the work tree's copy: the gate reads HEAD's.
+    demo.write("baselines/default.json", "{ not json");
+    let (code, stdout, stderr) = output(demo.perfgate().args([
+        "check",
+        "--quick",
+        "--format",
+        "json",
+        "--confirm",
+        "never",
+    ]));
+    assert_ne!(
+        code, 1,
+        "the work tree's baseline must not be read: {stderr}"
+    );
+    let compare = json(&stdout);
+    assert!(
+        compare["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("differs from the baseline")),
+        "{compare}"
+    );
+}
+
+#[test]
+fn a_corrupt_committed_baseline_is_an_error_naming_the_file() {
+    let demo = Demo::new();
+    demo.write(
+        "baselines/default.json",
+        "{\"schema\": \"perfgate.baseline.v1\", \"benchm",
+    );
+    demo.commit("corrupt baseline");
+    let (code, _, stderr) = output(demo.perfgate().args(["check", "--quick"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("baselines/default.json"), "{stderr}");
+    assert!(stderr.contains("corrupt or truncated"), "{stderr}");
+}
+
+#[test]
+fn a_baseline_of_a_newer_schema_asks_for_an_upgrade() {
+    let demo = Demo::new();
+    demo.write(
+        "baselines/default.json",
+        "{\"schema\": \"perfgate.baseline.v9\"}",
+    );
+    demo.commit("future baseline");
+    let (code, _, stderr) = output(demo.perfgate().args(["check", "--quick"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("perfgate.baseline.v9") && stderr.contains("upgrade"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_foreign_json_file_is_not_taken_for_a_baseline() {
+    let demo = Demo::new();
+    demo.write("baselines/default.json", "{\"name\": \"something else\"}");
+    demo.commit("foreign");
+    let (code, _, stderr) = output(demo.perfgate().args(["check", "--quick"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("no `schema` field"), "{stderr}");
+}
+
+#[test]
+fn a_missing_baseline_measures_but_exits_1_with_the_fix() {
+    let demo = Demo::new();
+    let (code, stdout, stderr) = output(
+        demo.perfgate()
+            .args(["check", "--quick", "--format", "json"]),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let compare = json(&stdout);
+    assert_eq!(compare["verdict"], "error");
+    assert!(verdicts(&compare).iter().all(|(_, v)| v == "new"));
+    assert!(
+        compare["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("baseline save"),
+        "{compare}"
+    );
+}
+
+#[test]
+fn an_unknown_config_key_names_file_line_and_key() {
+    let demo = Demo::new();
+    demo.write(
+        "perfgate.toml",
+        "[gate]\nthreshold = \"5%\"\nthreshhold = 1\n",
+    );
+    let (code, _, stderr) = output(demo.perfgate().args(["check", "--quick"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("perfgate.toml")
+            && stderr.contains("threshhold")
+            && stderr.contains("line 3"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_panicking_bench_target_is_an_error_entry_and_the_others_still_run() {
+    let demo = Demo::new();
+    let manifest = demo.read("Cargo.toml");
+    demo.write(
+        "Cargo.toml",
+        &format!("{manifest}\n[[bench]]\nname = \"broken\"\nharness = false\n"),
+    );
+    demo.write(
+        "benches/broken.rs",
+        "use criterion::{criterion_group, criterion_main, Criterion};\nfn b(c: &mut Criterion) { c.bench_function(\"boom\", |b| b.iter(|| -> u32 { panic!(\"the component fell over\") })); }\ncriterion_group!(g, b);\ncriterion_main!(g);\n",
+    );
+    let (code, stdout, stderr) =
+        output(demo.perfgate().args(["run", "--quick", "--format", "json"]));
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let run = json(&std::fs::read_to_string(demo.target.join("perfgate/run.json")).unwrap());
+    assert_eq!(
+        run["benchmarks"].as_array().unwrap().len(),
+        3,
+        "the healthy target still ran"
+    );
+    let error = &run["errors"][0];
+    assert_eq!(error["target"], "broken");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("the component fell over"),
+        "{error}"
+    );
+}
+
+#[test]
+fn not_a_cargo_workspace_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = output(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("cargo-perfgate"))
+            .args(["perfgate", "check"])
+            .current_dir(dir.path()),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("cargo metadata") && stderr.contains("Cargo.toml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let demo = Demo::new();
+    let (code, _, _) = output(demo.perfgate().args(["check", "--no-such-flag"]));
+    assert_eq!(code, 2);
+    let (code, _, stderr) = output(demo.perfgate().args(["check", "--shard", "5/4"]));
+    assert_eq!(code, 2, "{stderr}");
+}

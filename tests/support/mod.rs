@@ -1,0 +1,175 @@
+//! Real fixture workspaces in temp git repositories, and the real binary run against them.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A copy of `fixtures/demo` in a fresh git repository, with its own target directory
+/// (cargo names a path package's artifacts alike wherever it lives, so copies must never
+/// share one) seeded with the demo's compiled dependencies.
+pub struct Demo {
+    pub dir: tempfile::TempDir,
+    pub target: PathBuf,
+}
+
+impl Demo {
+    pub fn new() -> Demo {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let source = repo_root().join("fixtures/demo");
+        for file in [
+            "Cargo.toml",
+            "Cargo.lock",
+            "src/lib.rs",
+            "benches/core.rs",
+            ".gitignore",
+        ] {
+            let to = dir.path().join(file);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(source.join(file), &to).unwrap();
+        }
+        let target = dir.path().join("target");
+        seed_target(&target);
+        seed_target(&target.join("perfgate/baseline-target"));
+        let demo = Demo { dir, target };
+        demo.git(&["init", "-q", "-b", "main"]);
+        demo.commit("demo");
+        demo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn git(&self, args: &[&str]) {
+        let status = Command::new("git")
+            .args([
+                "-c",
+                "user.name=perfgate-test",
+                "-c",
+                "user.email=test@localhost",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .current_dir(self.path())
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?} failed");
+    }
+
+    pub fn commit(&self, message: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+    }
+
+    pub fn write(&self, file: &str, text: &str) {
+        let path = self.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    pub fn read(&self, file: &str) -> String {
+        std::fs::read_to_string(self.path().join(file)).unwrap()
+    }
+
+    /// Sets one of the demo's slowdown knobs in `src/lib.rs`.
+    pub fn slow_down(&self, knob: &str, percent: u32) {
+        let source = self.read("src/lib.rs");
+        let needle = format!("pub const {knob}: u64 = 0;");
+        assert!(source.contains(&needle), "knob {knob} not found");
+        self.write(
+            "src/lib.rs",
+            &source.replace(&needle, &format!("pub const {knob}: u64 = {percent};")),
+        );
+    }
+
+    /// `cargo-perfgate perfgate …` in the demo, as CI would run it.
+    pub fn perfgate(&self) -> Command {
+        let mut command = Command::cargo_bin("cargo-perfgate").expect("binary built");
+        command
+            .arg("perfgate")
+            .current_dir(self.path())
+            .env("CARGO_TARGET_DIR", &self.target)
+            .env("CI", "true");
+        for var in [
+            "GITHUB_BASE_REF",
+            "GITHUB_STEP_SUMMARY",
+            "GITHUB_ACTIONS",
+            "GITHUB_EVENT_PATH",
+            "GITHUB_TOKEN",
+        ] {
+            command.env_remove(var);
+        }
+        command
+    }
+}
+
+/// Copies the demo's compiled dependencies (built once into `target/fixture-seed`, under
+/// cargo's own lock) into `target`, leaving out the demo crate's own artifacts.
+fn seed_target(target: &Path) {
+    let seed = repo_root().join("target/fixture-seed");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["bench", "--no-run", "--quiet", "--manifest-path"])
+        .arg(repo_root().join("fixtures/demo/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &seed)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the fixture seed failed");
+    for entry in walkdir::WalkDir::new(&seed)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let relative = entry.path().strip_prefix(&seed).unwrap();
+        let name = entry.file_name().to_string_lossy();
+        if name.contains("demo_core") || name.contains("demo-core") || name.starts_with("core-") {
+            continue;
+        }
+        if relative.components().any(|c| {
+            let c = c.as_os_str().to_string_lossy();
+            c.contains("demo-core") || c.contains("demo_core")
+        }) {
+            continue;
+        }
+        let to = target.join(relative);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+}
+
+/// Runs a command and returns (exit code, stdout, stderr).
+pub fn output(command: &mut Command) -> (i32, String, String) {
+    let out = command.output().expect("command runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Verdicts by id from a compare.json value.
+pub fn verdicts(compare: &serde_json::Value) -> Vec<(String, String)> {
+    compare["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            (
+                e["id"].as_str().unwrap().to_string(),
+                e["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
