@@ -105,8 +105,8 @@ fn rows(entries: &[&Entry], budget: usize) -> (Vec<String>, usize) {
     for (i, e) in entries.iter().enumerate() {
         let note = e.note.as_deref().map(escape_text).unwrap_or_default();
         let row = format!(
-            "| `{}` | {} | {} | {} | {} | {} |\n",
-            escape_code(&e.id),
+            "| {} | {} | {} | {} | {} | {} |\n",
+            escape_text(&e.id),
             format_value(e.baseline, &e.unit),
             format_value(e.current, &e.unit),
             format_change(e),

@@ -1,0 +1,206 @@
+//! Every report format from hand-made comparisons with fixed numbers (insta snapshots), and the
+//! PR comment's promises: inert names, verdict first, failures listed, size limit kept.
+
+use cargo_perfgate::commands::merge_runs;
+use cargo_perfgate::report::{json::Json, junit::Junit, markdown::Markdown, table::Table, Render};
+use perfgate_format::*;
+
+fn machine() -> Machine {
+    Machine {
+        cpu_model: "Test CPU".into(),
+        cores: 2,
+        os: "linux".into(),
+        arch: "x86_64".into(),
+        rustc: "rustc 1.95.0".into(),
+    }
+}
+
+fn entry(id: &str, verdict: Verdict, change: f64) -> Entry {
+    Entry {
+        id: id.into(),
+        verdict,
+        package: "core".into(),
+        target: "bench".into(),
+        unit: "ns".into(),
+        direction: Direction::LowerIsBetter,
+        baseline: Some(1000.0),
+        current: Some(1000.0 * (1.0 + change)),
+        change: Some(change),
+        change_low: Some(change - 0.01),
+        change_high: Some(change + 0.01),
+        p_value: Some(0.001),
+        threshold: 0.05,
+        method: Method::Stored,
+        confirmation: None,
+        note: None,
+    }
+}
+
+fn comparison(entries: Vec<Entry>) -> Comparison {
+    let mut counts = Counts {
+        total: entries.len(),
+        ..Counts::default()
+    };
+    for e in &entries {
+        match e.verdict {
+            Verdict::Regressed => counts.regressed += 1,
+            Verdict::Pass => counts.pass += 1,
+            Verdict::Improved => counts.improved += 1,
+            _ => {}
+        }
+    }
+    Comparison {
+        schema: COMPARE_SCHEMA.into(),
+        tool_version: "0.1.0".into(),
+        verdict: if counts.regressed > 0 {
+            Overall::Fail
+        } else {
+            Overall::Pass
+        },
+        counts,
+        baseline: Some(BaselineRef {
+            location: "git:0123456789:baselines/default.json".into(),
+            commit: Some("0123456789abcdef".into()),
+            provenance: Provenance {
+                commit: Some("fedcba9876543210".into()),
+                dirty: false,
+                date: "2026-11-01T00:00:00Z".into(),
+                tool_version: "0.1.0".into(),
+                machine: machine(),
+            },
+            machine_differs: false,
+        }),
+        current_git: None,
+        machine: machine(),
+        method: "Fixed method text.".into(),
+        warnings: vec![],
+        entries,
+    }
+}
+
+fn sample() -> Comparison {
+    let mut regressed = entry("parse/large", Verdict::Regressed, 0.31);
+    regressed.method = Method::Confirmed;
+    comparison(vec![
+        regressed,
+        entry("checksum/1k", Verdict::Pass, 0.004),
+        entry("index/build", Verdict::Improved, -0.2),
+    ])
+}
+
+#[test]
+fn table_snapshot() {
+    insta::assert_snapshot!(Table.render(&sample()));
+}
+
+#[test]
+fn markdown_snapshot() {
+    insta::assert_snapshot!(Markdown { limit: 60_000 }.render(&sample()));
+}
+
+#[test]
+fn junit_snapshot() {
+    insta::assert_snapshot!(Junit.render(&sample()));
+}
+
+#[test]
+fn json_round_trips() {
+    let text = Json.render(&sample());
+    let back: Comparison = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, sample());
+}
+
+#[test]
+fn hostile_benchmark_names_render_inert() {
+    let c = comparison(vec![entry(
+        "a|b @team <b>bold</b>",
+        Verdict::Regressed,
+        0.3,
+    )]);
+    let md = Markdown { limit: 60_000 }.render(&c);
+    let row = md.lines().find(|l| l.contains("team")).unwrap();
+    assert_eq!(
+        row.matches(" | ").count() + 2,
+        7,
+        "the row keeps its 6 cells: {row}"
+    );
+    assert!(!md.contains("<b>"), "no raw HTML: {md}");
+    assert!(!row.contains("@team"), "no live mention: {row}");
+}
+
+#[test]
+fn five_thousand_benchmarks_stay_under_the_comment_limit_with_every_regression_listed() {
+    let mut entries: Vec<Entry> = (0..5_000)
+        .map(|i| entry(&format!("group/bench-{i:05}"), Verdict::Pass, 0.0))
+        .collect();
+    for i in (0..5_000).step_by(50) {
+        entries[i].verdict = Verdict::Regressed;
+    }
+    let c = comparison(entries);
+    let md = Markdown { limit: 60_000 }.render(&c);
+    assert!(
+        md.chars().count() < 65_536,
+        "{} characters",
+        md.chars().count()
+    );
+    for i in (0..5_000).step_by(50) {
+        assert!(
+            md.contains(&format!("| group/bench-{i:05} |")),
+            "regression {i} not listed"
+        );
+    }
+    assert!(md.contains("more not shown"));
+    assert!(md.starts_with("<!-- cargo-perfgate:sticky-comment -->\n## ❌ perfgate: **fail**"));
+}
+
+fn run_with(ids: &[&str], shard: Option<&str>) -> Run {
+    Run {
+        schema: RUN_SCHEMA.into(),
+        tool_version: "0.1.0".into(),
+        started: "2026-11-01T00:00:00Z".into(),
+        git: None,
+        machine: machine(),
+        shard: shard.map(Into::into),
+        benchmarks: ids
+            .iter()
+            .map(|id| Benchmark {
+                id: id.to_string(),
+                source: Source::Criterion,
+                package: "core".into(),
+                target: "bench".into(),
+                unit: "ns".into(),
+                direction: Direction::LowerIsBetter,
+                samples: vec![1.0, 2.0, 3.0],
+                summary: Summary {
+                    n: 3,
+                    median: 2.0,
+                    mean: 2.0,
+                    min: 1.0,
+                    max: 3.0,
+                    mad: 1.0,
+                },
+            })
+            .collect(),
+        errors: vec![],
+    }
+}
+
+#[test]
+fn merging_all_shards_gives_the_unsharded_benchmarks_and_a_missing_shard_is_an_error() {
+    let shards: Vec<(std::path::PathBuf, Run)> = (1..=4)
+        .map(|i| {
+            (
+                format!("s{i}.json").into(),
+                run_with(
+                    &[&format!("b{i}"), &format!("c{i}")],
+                    Some(&format!("{i}/4")),
+                ),
+            )
+        })
+        .collect();
+    let merged = merge_runs(&shards).unwrap();
+    let ids: Vec<&str> = merged.benchmarks.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(ids, ["b1", "b2", "b3", "b4", "c1", "c2", "c3", "c4"]);
+    let err = merge_runs(&shards[..3]).unwrap_err().to_string();
+    assert!(err.contains("4/4") && err.contains("missing"), "{err}");
+}
