@@ -119,8 +119,11 @@ pub fn compare(inputs: &Inputs) -> Comparison {
         let threshold = policy.threshold_for(&current.id, &current.package);
         let significant = *p_adj < policy.alpha;
         let worse = worsening(stored.change, current.direction);
-        let flagged_regression = significant && worse > threshold;
-        let flagged_improvement = significant && -worse > threshold;
+        // Any change beyond the threshold is flagged for re-measurement: between processes on a
+        // shared machine the stored samples' own significance test is over- and under-confident
+        // by turns, so it decides alone only under --confirm=never.
+        let flagged_regression = worse > threshold;
+        let flagged_improvement = -worse > threshold;
         let mut entry = Entry {
             id: current.id.clone(),
             verdict: Verdict::Pass,
@@ -173,29 +176,37 @@ pub fn compare(inputs: &Inputs) -> Comparison {
                 (Verdict::Pass, None)
             };
         } else if flagged_regression {
-            (entry.verdict, entry.note) = if inputs.confirm == Confirm::Never && !machine_differs {
-                (
-                    Verdict::Regressed,
-                    Some("decided against the stored baseline alone (--confirm=never)".to_string()),
+            let not_confirmed = || {
+                format!(
+                    "flagged against the stored baseline, not re-measured: {}",
+                    inputs
+                        .confirm_unavailable
+                        .as_deref()
+                        .unwrap_or("confirmation was not run")
                 )
-            } else if machine_differs {
+            };
+            (entry.verdict, entry.note) = if machine_differs {
                 (
                     Verdict::Inconclusive,
                     Some("the baseline was measured on another machine and the change could not be re-measured here".to_string()),
                 )
-            } else {
+            } else if inputs.confirm == Confirm::Never && significant {
+                (
+                    Verdict::Regressed,
+                    Some("decided against the stored baseline alone (--confirm=never)".to_string()),
+                )
+            } else if inputs.confirm == Confirm::Never {
                 (
                     Verdict::Unconfirmed,
-                    Some(format!(
-                        "flagged against the stored baseline, not re-measured: {}",
-                        inputs
-                            .confirm_unavailable
-                            .as_deref()
-                            .unwrap_or("confirmation was not run")
-                    )),
+                    Some(
+                        "above the threshold but not significant against the stored samples"
+                            .to_string(),
+                    ),
                 )
+            } else {
+                (Verdict::Unconfirmed, Some(not_confirmed()))
             };
-        } else if flagged_improvement {
+        } else if flagged_improvement && significant {
             entry.verdict = Verdict::Improved;
         }
         apply_budgets(&mut entry, current, policy);
