@@ -208,6 +208,9 @@ pub struct CommentArgs {
     /// `owner/name` [default: GITHUB_REPOSITORY].
     #[arg(long)]
     pub repo: Option<String>,
+    /// Find the pull request by its head commit (a `workflow_run` job) [default: from the event].
+    #[arg(long, value_name = "SHA")]
+    pub head_sha: Option<String>,
     /// Print the body instead of posting it.
     #[arg(long)]
     pub dry_run: bool,

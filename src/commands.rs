@@ -529,9 +529,27 @@ fn comment(args: &cli::CommentArgs) -> Result<Outcome> {
         print!("{body}");
         return Ok(Outcome::Done);
     }
-    Err(Error::Other(
-        "posting to GitHub is not built yet in this version; use `cargo perfgate comment --dry-run` or report.md".to_string(),
-    ))
+    let destination = crate::github::Destination::from_env(
+        args.repo.as_deref(),
+        args.pr,
+        args.head_sha.as_deref(),
+    )?;
+    // A comment that cannot be posted is a warning: the gate's verdict was already given.
+    match crate::github::post_sticky(&destination, &body) {
+        Ok(crate::github::Posted::Created { comment_id, pr }) => {
+            eprintln!("perfgate: created comment {comment_id} on #{pr}")
+        }
+        Ok(crate::github::Posted::Updated { comment_id, pr }) => {
+            eprintln!("perfgate: updated comment {comment_id} on #{pr}")
+        }
+        Err(e) => {
+            eprintln!("warning: could not post the PR comment: {e}");
+            if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+                println!("::warning title=perfgate::could not post the PR comment: {e}");
+            }
+        }
+    }
+    Ok(Outcome::Done)
 }
 
 /// `cargo perfgate init`.

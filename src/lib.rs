@@ -8,6 +8,7 @@ pub mod commands;
 pub mod compare;
 pub mod config;
 pub mod error;
+pub mod github;
 pub mod outcome;
 pub mod report;
 pub mod run;

@@ -1,6 +1,8 @@
 //! Real fixture workspaces in temp git repositories, and the real binary run against them.
 #![allow(dead_code)]
 
+pub mod github;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

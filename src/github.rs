@@ -1,0 +1,298 @@
+//! GitHub: finds the pull request from the Actions environment or flags and keeps one sticky
+//! comment on it, found again by the markdown renderer's hidden marker and updated in place.
+//! The token is held here and never formatted into any message.
+
+use std::time::Duration;
+
+use octocrab::Octocrab;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::report::markdown::MARKER;
+
+/// Where to post, from flags first and the Actions environment second.
+pub struct Destination {
+    pub api_url: String,
+    pub owner: String,
+    pub repo: String,
+    pub pr: PullRequest,
+    token: String,
+}
+
+/// How the pull request is named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PullRequest {
+    Number(u64),
+    /// Only the head commit is known (a `workflow_run` event from a fork).
+    HeadSha(String),
+}
+
+/// What `post_sticky` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posted {
+    Created { comment_id: u64, pr: u64 },
+    Updated { comment_id: u64, pr: u64 },
+}
+
+impl Destination {
+    /// Reads `GITHUB_TOKEN`, `GITHUB_REPOSITORY`, `GITHUB_API_URL` and `GITHUB_EVENT_PATH`;
+    /// `repo`, `pr` and `head_sha` override them.
+    pub fn from_env(repo: Option<&str>, pr: Option<u64>, head_sha: Option<&str>) -> Result<Self> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let token = env("GITHUB_TOKEN").ok_or_else(|| {
+            Error::Usage(
+                "GITHUB_TOKEN is not set: the comment needs a token with pull-requests: write"
+                    .to_string(),
+            )
+        })?;
+        let full = repo
+            .map(str::to_string)
+            .or_else(|| env("GITHUB_REPOSITORY"))
+            .ok_or_else(|| {
+                Error::Usage(
+                    "no repository: pass --repo owner/name or set GITHUB_REPOSITORY".to_string(),
+                )
+            })?;
+        let (owner, name) = full
+            .split_once('/')
+            .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| Error::Usage(format!("--repo {full}: expected owner/name")))?;
+        let event = match env("GITHUB_EVENT_PATH") {
+            Some(path) => Some(read_event(&path)?),
+            None => None,
+        };
+        let pr = match (pr, head_sha) {
+            (Some(n), _) => PullRequest::Number(n),
+            (None, Some(sha)) => PullRequest::HeadSha(sha.to_string()),
+            (None, None) => event
+                .as_ref()
+                .and_then(pull_request_of)
+                .ok_or_else(|| Error::Usage(
+                    "no pull request: pass --pr N, or run in a pull_request or workflow_run event (GITHUB_EVENT_PATH)".to_string(),
+                ))?,
+        };
+        Ok(Destination {
+            api_url: env("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".to_string()),
+            owner: owner.to_string(),
+            repo: name.to_string(),
+            pr,
+            token,
+        })
+    }
+}
+
+fn read_event(path: &str) -> Result<Value> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.into(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| Error::Parse {
+        location: path.to_string(),
+        what: "GitHub event payload (GITHUB_EVENT_PATH)",
+        detail: e.to_string(),
+    })
+}
+
+/// The pull request an event is about: `pull_request(_target)`, `issue_comment` on a PR, or a
+/// `workflow_run` (its PR list, empty for forks, else its head commit).
+pub fn pull_request_of(event: &Value) -> Option<PullRequest> {
+    if let Some(n) = event
+        .pointer("/pull_request/number")
+        .and_then(Value::as_u64)
+    {
+        return Some(PullRequest::Number(n));
+    }
+    if event.pointer("/issue/pull_request").is_some() {
+        if let Some(n) = event.pointer("/issue/number").and_then(Value::as_u64) {
+            return Some(PullRequest::Number(n));
+        }
+    }
+    let run = event.get("workflow_run")?;
+    if let Some(n) = run
+        .pointer("/pull_requests/0/number")
+        .and_then(Value::as_u64)
+    {
+        return Some(PullRequest::Number(n));
+    }
+    run.get("head_sha")
+        .and_then(Value::as_str)
+        .map(|s| PullRequest::HeadSha(s.to_string()))
+}
+
+#[derive(Debug, Deserialize)]
+struct Comment {
+    id: u64,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Pull {
+    number: u64,
+    head: Head,
+}
+
+#[derive(Debug, Deserialize)]
+struct Head {
+    sha: String,
+}
+
+/// Posts `body` as the PR's sticky comment: updates the comment carrying the marker (searching
+/// every page) or creates it. Retries 5xx and rate limits with backoff.
+pub fn post_sticky(destination: &Destination, body: &str) -> Result<Posted> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start the HTTP runtime: {e}")))?;
+    runtime.block_on(post_async(destination, body))
+}
+
+async fn post_async(d: &Destination, body: &str) -> Result<Posted> {
+    let client = Octocrab::builder()
+        .base_uri(d.api_url.as_str())
+        .map_err(|e| Error::Usage(format!("GITHUB_API_URL {}: {}", d.api_url, describe(&e))))?
+        .personal_token(d.token.clone())
+        .add_header(
+            http::header::ACCEPT,
+            "application/vnd.github+json, application/json".to_string(),
+        )
+        .add_header(
+            http::header::HeaderName::from_static("x-github-api-version"),
+            "2022-11-28".to_string(),
+        )
+        .build()
+        .map_err(|e| Error::Other(format!("GitHub client: {}", describe(&e))))?;
+    let repo_path = format!("/repos/{}/{}", d.owner, d.repo);
+    let pr = match &d.pr {
+        PullRequest::Number(n) => *n,
+        PullRequest::HeadSha(sha) => find_pr_by_head(&client, &repo_path, sha).await?,
+    };
+    let mut page = 1u32;
+    let existing = loop {
+        let route = format!("{repo_path}/issues/{pr}/comments?per_page=100&page={page}");
+        let comments: Vec<Comment> = with_retry("listing comments", || {
+            client.get(route.as_str(), None::<&()>)
+        })
+        .await?;
+        if let Some(found) = comments
+            .iter()
+            .find(|c| c.body.as_deref().is_some_and(|b| b.contains(MARKER)))
+        {
+            break Some(found.id);
+        }
+        if comments.len() < 100 {
+            break None;
+        }
+        page += 1;
+    };
+    let payload = serde_json::json!({ "body": body });
+    match existing {
+        Some(id) => {
+            // GitHub only accepts PATCH for editing an issue comment.
+            let route = format!("{repo_path}/issues/comments/{id}");
+            let updated: Comment = with_retry("updating the comment", || {
+                client.patch(route.as_str(), Some(&payload))
+            })
+            .await?;
+            Ok(Posted::Updated {
+                comment_id: updated.id,
+                pr,
+            })
+        }
+        None => {
+            let route = format!("{repo_path}/issues/{pr}/comments");
+            // Creating is not idempotent: retried only when GitHub answered before acting (429).
+            let created: Comment = with_retry_if(
+                "creating the comment",
+                || client.post(route.as_str(), Some(&payload)),
+                |status| status == 429,
+            )
+            .await?;
+            Ok(Posted::Created {
+                comment_id: created.id,
+                pr,
+            })
+        }
+    }
+}
+
+async fn find_pr_by_head(client: &Octocrab, repo_path: &str, sha: &str) -> Result<u64> {
+    let mut page = 1u32;
+    loop {
+        let route = format!("{repo_path}/pulls?state=open&per_page=100&page={page}");
+        let pulls: Vec<Pull> = with_retry("listing pull requests", || {
+            client.get(route.as_str(), None::<&()>)
+        })
+        .await?;
+        if let Some(pull) = pulls.iter().find(|p| p.head.sha == sha) {
+            return Ok(pull.number);
+        }
+        if pulls.len() < 100 {
+            return Err(Error::Other(format!(
+                "no open pull request has head commit {sha}"
+            )));
+        }
+        page += 1;
+    }
+}
+
+const ATTEMPTS: u32 = 4;
+
+async fn with_retry<T, F, Fut>(what: &str, call: F) -> Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = octocrab::Result<T>>,
+{
+    with_retry_if(what, call, |status| {
+        status >= 500 || status == 429 || status == 403
+    })
+    .await
+}
+
+async fn with_retry_if<T, F, Fut>(what: &str, call: F, retryable: impl Fn(u16) -> bool) -> Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = octocrab::Result<T>>,
+{
+    let mut delay = Duration::from_millis(500);
+    for attempt in 1..=ATTEMPTS {
+        match call().await {
+            Ok(value) => return Ok(value),
+            Err(e) => {
+                let status = status_of(&e);
+                let rate_limited =
+                    status == Some(403) && describe(&e).to_lowercase().contains("rate limit");
+                let again = status.is_some_and(|s| retryable(s) && (s != 403 || rate_limited));
+                if !again || attempt == ATTEMPTS {
+                    return Err(Error::Other(format!(
+                        "GitHub API, {what}: {}",
+                        describe(&e)
+                    )));
+                }
+                eprintln!("perfgate: GitHub API {what}: {} (attempt {attempt}/{ATTEMPTS}), retrying in {:.1}s", describe(&e), delay.as_secs_f64());
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+fn status_of(error: &octocrab::Error) -> Option<u16> {
+    match error {
+        octocrab::Error::GitHub { source, .. } => Some(source.status_code.as_u16()),
+        _ => None,
+    }
+}
+
+/// An error's message without anything that could carry the token (octocrab's errors hold
+/// status, message and documentation URL, never request headers).
+fn describe(error: &octocrab::Error) -> String {
+    match error {
+        octocrab::Error::GitHub { source, .. } => {
+            format!("{} {}", source.status_code, source.message)
+        }
+        other => other.to_string(),
+    }
+}
