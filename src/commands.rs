@@ -125,7 +125,11 @@ fn judge(
     let flagged: Vec<(&str, &crate::workspace::BenchTarget)> = ids
         .iter()
         .filter_map(|id| {
-            let b = run.benchmarks.iter().find(|b| &b.id == id)?;
+            // Only criterion benchmarks can be re-run alone; stability metrics are gated by budgets.
+            let b = run
+                .benchmarks
+                .iter()
+                .find(|b| &b.id == id && b.source == perfgate_format::Source::Criterion)?;
             let t = workspace
                 .targets
                 .iter()
@@ -133,6 +137,9 @@ fn judge(
             Some((id.as_str(), t))
         })
         .collect();
+    if flagged.is_empty() {
+        return Ok(first);
+    }
     let mut targets: Vec<crate::workspace::BenchTarget> =
         flagged.iter().map(|(_, t)| (*t).clone()).collect();
     targets.dedup();
@@ -152,7 +159,11 @@ fn judge(
     };
     let items: Vec<confirm::Flagged> = flagged
         .iter()
-        .map(|(id, target)| confirm::Flagged { id, target })
+        .map(|(id, target)| confirm::Flagged {
+            id,
+            target,
+            threshold: located.policy.threshold_for(id, &target.package),
+        })
         .collect();
     let timeout = selection.timeout.unwrap_or(located.policy.timeout);
     let (confirmations, failures) =

@@ -165,10 +165,13 @@ pub fn compare(inputs: &Inputs) -> Comparison {
             } else if sure && -confirmed_worse > threshold {
                 (Verdict::Improved, None)
             } else if confirmed_worse > threshold {
-                // Large but not significant: the re-measurement could not settle it.
+                // Large but not significant even after the extra rounds: too noisy to judge.
                 (
-                    Verdict::Unconfirmed,
-                    Some(stored_note("too noisy to confirm")),
+                    Verdict::Inconclusive,
+                    Some(stored_note(&format!(
+                        "too noisy to judge after {} rounds",
+                        confirmation.rounds
+                    ))),
                 )
             } else if flagged_regression || flagged_improvement {
                 (Verdict::Pass, Some(stored_note("not reproduced")))
@@ -202,6 +205,11 @@ pub fn compare(inputs: &Inputs) -> Comparison {
                         "above the threshold but not significant against the stored samples"
                             .to_string(),
                     ),
+                )
+            } else if current.source == perfgate_format::Source::Stability {
+                (
+                    Verdict::Unconfirmed,
+                    Some("a stability metric beyond the threshold: reported, not failed (gate it with a budget)".to_string()),
                 )
             } else {
                 (Verdict::Unconfirmed, Some(not_confirmed()))

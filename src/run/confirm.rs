@@ -16,13 +16,23 @@ use crate::error::{Error, Result};
 use crate::stats;
 use crate::workspace::{BenchTarget, Workspace};
 
-/// Rounds per benchmark: eight all-in-one-direction rounds give p = 2/256 two-sided.
+/// Rounds per batch: eight all-in-one-direction rounds give p = 2/256 two-sided.
 pub const ROUNDS: usize = 8;
+/// Most rounds for one benchmark: batches are added while the interval of the change still
+/// straddles the threshold (a bimodal benchmark needs more processes to settle).
+pub const MAX_ROUNDS: usize = 24;
 
 /// One benchmark to re-measure.
 pub struct Flagged<'a> {
     pub id: &'a str,
     pub target: &'a BenchTarget,
+    /// The relative threshold the verdict will be judged against.
+    pub threshold: f64,
+}
+
+/// Whether an interval leaves open which side of `±threshold` the change is on.
+fn undecided(low: f64, high: f64, threshold: f64) -> bool {
+    (low < threshold && high > threshold) || (low < -threshold && high > -threshold)
 }
 
 /// The baseline side, built once per commit and cached under the target directory.
@@ -141,9 +151,15 @@ pub fn confirm(
             Some(&criterion::exact_filter(item.id)),
             criterion::Measurement::Probe,
         );
-        let mut log_ratios = Vec::with_capacity(ROUNDS);
+        let mut log_ratios = Vec::with_capacity(MAX_ROUNDS);
         let mut problem = None;
-        'rounds: for round in 0..ROUNDS {
+        'rounds: for round in 0..MAX_ROUNDS {
+            if round >= ROUNDS && round % ROUNDS == 0 {
+                let (_, low, high) = stats::paired_change(&log_ratios, 2_000, 7);
+                if !undecided(low, high, item.threshold) {
+                    break;
+                }
+            }
             let mut order = [0usize, 1];
             order.shuffle(&mut rng);
             let mut medians = [f64::NAN; 2];

@@ -5,6 +5,7 @@
 pub mod confirm;
 pub mod criterion;
 pub mod machine;
+pub mod stability;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -228,14 +229,24 @@ pub fn measure(
             Harness::Criterion => run_criterion(
                 target,
                 executable,
-                &out_dir.join("criterion").join(&target.package).join(&target.name),
+                &out_dir
+                    .join("criterion")
+                    .join(&target.package)
+                    .join(&target.name),
                 &criterion::arguments(selection.filter.as_deref(), measurement),
                 timeout,
-                &out_dir.join("logs").join(format!("{}-{}.log", target.package, target.name)),
+                &out_dir
+                    .join("logs")
+                    .join(format!("{}-{}.log", target.package, target.name)),
             ),
-            Harness::Stability => Err(format!(
-                "stability suite {label}: running perfgate harness targets is not supported by this version"
-            )),
+            Harness::Stability => stability::run(
+                target,
+                executable,
+                selection.filter.as_deref(),
+                selection.quick,
+                timeout,
+                out_dir,
+            ),
         };
         match result {
             Ok(found) => {
@@ -350,7 +361,7 @@ fn make_ids_unique(benchmarks: &mut [Benchmark]) {
 
 /// A one-line reason from a target's log: the panic and its message when it panicked, else the
 /// last lines.
-fn tail(path: &Path, lines: usize) -> String {
+pub(crate) fn tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let shown = match all.iter().position(|l| l.contains("panicked at")) {

@@ -21,20 +21,41 @@ pub struct Demo {
 }
 
 impl Demo {
+    /// The demo with its criterion benchmarks only.
     pub fn new() -> Demo {
+        Demo::make(false)
+    }
+
+    /// The demo with its perfgate stability suite and budgets too.
+    pub fn with_stability() -> Demo {
+        Demo::make(true)
+    }
+
+    fn make(stability: bool) -> Demo {
         let dir = tempfile::tempdir().expect("temp dir");
         let source = repo_root().join("fixtures/demo");
-        for file in [
-            "Cargo.toml",
-            "Cargo.lock",
-            "src/lib.rs",
-            "benches/core.rs",
-            ".gitignore",
-        ] {
+        let mut files = vec!["Cargo.lock", "src/lib.rs", "benches/core.rs", ".gitignore"];
+        if stability {
+            files.extend(["benches/stability.rs", "perfgate.toml"]);
+        }
+        for file in files {
             let to = dir.path().join(file);
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
             std::fs::copy(source.join(file), &to).unwrap();
         }
+        // The copy lives elsewhere: point it at this repository's harness, and leave the
+        // stability suite out unless asked for.
+        let harness = repo_root().join("crates/perfgate");
+        let mut manifest = std::fs::read_to_string(source.join("Cargo.toml"))
+            .unwrap()
+            .replace(
+                "path = \"../../crates/perfgate\"",
+                &format!("path = {:?}", harness.display().to_string()),
+            );
+        if !stability {
+            manifest = manifest.replace("[[bench]]\nname = \"stability\"\nharness = false\n", "");
+        }
+        std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
         let target = dir.path().join("target");
         seed_target(&target);
         seed_target(&target.join("perfgate/baseline-target"));

@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 pub const RUN_SCHEMA: &str = "perfgate.run.v1";
 /// Schema of `baselines/<profile>.json`: the measurements a run is compared against.
 pub const BASELINE_SCHEMA: &str = "perfgate.baseline.v1";
+/// Environment variable through which cargo-perfgate asks a stability suite for its results
+/// (a JSON array of [`Benchmark`]).
+pub const OUTPUT_ENV: &str = "PERFGATE_OUTPUT";
+/// Environment variable that puts a stability suite in quick mode.
+pub const QUICK_ENV: &str = "PERFGATE_QUICK";
+
 /// Schema of `target/perfgate/compare.json`: verdicts of one comparison.
 pub const COMPARE_SCHEMA: &str = "perfgate.compare.v1";
 

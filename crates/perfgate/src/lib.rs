@@ -1,7 +1,213 @@
-//! perfgate: the light harness for stability suites (sustained load, spike, soak, leak,
-//! degradation, concurrency) written as `[[bench]] harness = false` targets.
+//! perfgate: a light harness for stability suites, written as `[[bench]] harness = false`
+//! targets over a closure that performs one operation of your component.
 //!
-//! Not built yet: cargo-perfgate discovers targets that use it and reports them as an `error`
-//! entry ("not supported by this version") rather than skipping them silently.
+//! It measures and writes results; analysis against baselines lives in cargo-perfgate. No git,
+//! no HTTP, no async runtime: it sits in your dev-dependencies.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use perfgate::{Load, Suite};
+//!
+//! perfgate::counting_allocator!();
+//!
+//! fn main() {
+//!     let mut suite = Suite::new("store");
+//!     suite.sustained_load("put", Load::new(2_000.0, Duration::from_secs(5)), || -> Result<(), String> {
+//!         Ok(())
+//!     });
+//!     suite.finish();
+//! }
+//! ```
+//!
+//! Run directly (`cargo bench --bench NAME`) a suite prints a readable report; run by
+//! `cargo perfgate` (which sets `PERFGATE_OUTPUT`) it also writes its metrics as JSON in the
+//! shared `perfgate-format` types. `--quick` (or `PERFGATE_QUICK=1`) shortens every scenario.
 
+mod alloc;
+mod scenario;
+
+pub use alloc::{AllocSnapshot, CountingAllocator};
 pub use perfgate_format as format;
+pub use scenario::{Concurrency, Leak, Levels, Load, Soak, Spike};
+
+use std::time::Duration;
+
+use perfgate_format::{Benchmark, Direction, Source, Summary};
+
+pub use perfgate_format::{OUTPUT_ENV, QUICK_ENV};
+
+/// A named set of scenarios; metric ids are `suite/scenario/metric`.
+pub struct Suite {
+    name: String,
+    quick: bool,
+    filter: Option<String>,
+    metrics: Vec<Benchmark>,
+    package: String,
+    target: String,
+}
+
+impl Suite {
+    /// A suite reading its mode from the command line (`--quick`, a name filter) and the
+    /// environment.
+    pub fn new(name: &str) -> Self {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let quick = args.iter().any(|a| a == "--quick")
+            || std::env::var(QUICK_ENV).is_ok_and(|v| !v.is_empty() && v != "0");
+        let filter = args.iter().find(|a| !a.starts_with("--")).cloned();
+        let target = std::env::args()
+            .next()
+            .and_then(|p| {
+                std::path::Path::new(&p)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+            })
+            .map(|stem| {
+                stem.rsplit_once('-')
+                    .map_or(stem.clone(), |(n, _)| n.to_string())
+            })
+            .unwrap_or_default();
+        Suite {
+            name: name.to_string(),
+            quick,
+            filter,
+            metrics: Vec::new(),
+            package: std::env::var("CARGO_PKG_NAME").unwrap_or_default(),
+            target,
+        }
+    }
+
+    /// Whether scenarios run shortened.
+    pub fn is_quick(&self) -> bool {
+        self.quick
+    }
+
+    fn wants(&self, scenario: &str) -> bool {
+        self.filter
+            .as_deref()
+            .is_none_or(|f| format!("{}/{scenario}", self.name).contains(f))
+    }
+
+    /// Scales a duration down in quick mode (to a tenth, at most 300 ms, at least 50 ms).
+    pub(crate) fn scaled(&self, d: Duration) -> Duration {
+        if self.quick {
+            (d / 10)
+                .clamp(Duration::from_millis(50), Duration::from_millis(300))
+                .min(d)
+        } else {
+            d
+        }
+    }
+
+    /// Scales a count down in quick mode (to a tenth, at least 1).
+    pub(crate) fn scaled_count(&self, n: usize) -> usize {
+        if self.quick {
+            (n / 10).max(1)
+        } else {
+            n
+        }
+    }
+
+    pub(crate) fn record(
+        &mut self,
+        scenario: &str,
+        metric: &str,
+        unit: &str,
+        direction: Direction,
+        samples: Vec<f64>,
+    ) {
+        alloc::untracked(|| self.record_untracked(scenario, metric, unit, direction, samples));
+    }
+
+    fn record_untracked(
+        &mut self,
+        scenario: &str,
+        metric: &str,
+        unit: &str,
+        direction: Direction,
+        samples: Vec<f64>,
+    ) {
+        let samples: Vec<f64> = samples.into_iter().filter(|v| v.is_finite()).collect();
+        if samples.is_empty() {
+            return;
+        }
+        self.metrics.push(Benchmark {
+            id: format!("{}/{scenario}/{metric}", self.name),
+            source: Source::Stability,
+            package: self.package.clone(),
+            target: self.target.clone(),
+            unit: unit.to_string(),
+            direction,
+            summary: summary(&samples),
+            samples,
+        });
+    }
+
+    /// Prints the report and, under cargo-perfgate, writes the metrics to `PERFGATE_OUTPUT`.
+    /// Exits non-zero if the results cannot be written.
+    pub fn finish(self) {
+        alloc::untracked(|| self.finish_untracked());
+    }
+
+    fn finish_untracked(self) {
+        println!(
+            "\nperfgate suite `{}`{}",
+            self.name,
+            if self.quick { " (quick)" } else { "" }
+        );
+        for m in &self.metrics {
+            println!("  {:<52} {:>16}", m.id, pretty(m.summary.median, &m.unit));
+        }
+        if let Ok(path) = std::env::var(OUTPUT_ENV) {
+            let text = serde_json::to_string(&self.metrics).expect("metrics serialise");
+            let temp = format!("{path}.partial");
+            if let Err(e) = std::fs::write(&temp, text).and_then(|_| std::fs::rename(&temp, &path))
+            {
+                eprintln!("perfgate: cannot write {path}: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+}
+
+fn pretty(value: f64, unit: &str) -> String {
+    match unit {
+        "ns" if value >= 1e6 => format!("{:.3} ms", value / 1e6),
+        "ns" if value >= 1e3 => format!("{:.3} µs", value / 1e3),
+        _ => format!("{value:.3} {unit}"),
+    }
+}
+
+fn summary(values: &[f64]) -> Summary {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let median = median_of_sorted(&sorted);
+    let mut deviations: Vec<f64> = sorted.iter().map(|v| (v - median).abs()).collect();
+    deviations.sort_by(f64::total_cmp);
+    Summary {
+        n: sorted.len(),
+        median,
+        mean: sorted.iter().sum::<f64>() / sorted.len() as f64,
+        min: sorted[0],
+        max: sorted[sorted.len() - 1],
+        mad: median_of_sorted(&deviations),
+    }
+}
+
+fn median_of_sorted(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+/// Installs [`CountingAllocator`] as the global allocator of a bench target, so leak checks
+/// and per-operation allocation figures can see the heap.
+#[macro_export]
+macro_rules! counting_allocator {
+    () => {
+        #[global_allocator]
+        static PERFGATE_ALLOCATOR: $crate::CountingAllocator = $crate::CountingAllocator;
+    };
+}
