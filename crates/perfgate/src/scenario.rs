@@ -76,6 +76,8 @@ pub struct Concurrency {
 struct Outcome {
     /// Latency from the intended start (open loop) or the actual start (closed loop), ns.
     latency: Histogram<u64>,
+    /// Time from the actual start of each operation: what a closed loop would report.
+    service: Histogram<u64>,
     completed: u64,
     errors: u64,
     panics: u64,
@@ -204,6 +206,7 @@ fn drive<E: Display>(
 ) -> Outcome {
     let total = (rate * duration.as_secs_f64()).round().max(1.0) as u64;
     let merged = Mutex::new(histogram());
+    let merged_service = Mutex::new(histogram());
     let timeline = Mutex::new(Vec::with_capacity(total as usize));
     let (completed, errors, panics) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
     let cpu = CpuSamples::default();
@@ -245,6 +248,7 @@ fn drive<E: Display>(
     timeline.sort_unstable();
     Outcome {
         latency: merged.into_inner().expect("histogram"),
+        service: merged_service.into_inner().expect("histogram"),
         completed: completed.into_inner(),
         errors: errors.into_inner(),
         panics: panics.into_inner(),
@@ -344,6 +348,16 @@ impl Suite {
             }
             let o = quietly(|| drive(load.rate, self.scaled(load.duration), load.workers, &op));
             self.record_latencies(scenario, "", &o);
+            for (name, q) in [("p50", 0.5), ("p99", 0.99)] {
+                let value = o.service.value_at_quantile(q) as f64;
+                self.record(
+                    scenario,
+                    &format!("service_time_{name}"),
+                    "ns",
+                    LowerIsBetter,
+                    vec![value],
+                );
+            }
             self.record_costs(scenario, &o);
         })
     }
@@ -434,6 +448,7 @@ impl Suite {
             let last = &outcomes[outcomes.len() - 1];
             let merged = Outcome {
                 latency: all,
+                service: histogram(),
                 completed: outcomes.iter().map(|o| o.completed).sum(),
                 errors: outcomes.iter().map(|o| o.errors).sum(),
                 panics: outcomes.iter().map(|o| o.panics).sum(),
@@ -630,6 +645,7 @@ impl Suite {
             });
             let o = Outcome {
                 latency: merged.into_inner().expect("histogram"),
+                service: histogram(),
                 completed: completed.into_inner(),
                 errors: errors.into_inner(),
                 panics: panics.into_inner(),
