@@ -566,10 +566,14 @@ fn comment(args: &cli::CommentArgs) -> Result<Outcome> {
 /// `cargo perfgate init`.
 fn init(args: &cli::InitArgs) -> Result<Outcome> {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
-    let files: [(&str, &str); 3] = [
+    let files: [(&str, &str); 4] = [
         (
             config::CONFIG_FILE,
             include_str!("../templates/perfgate.toml"),
+        ),
+        (
+            "benches/perfgate_stability.rs",
+            include_str!("../templates/stability.rs"),
         ),
         (
             ".github/workflows/perfgate.yml",
@@ -592,6 +596,9 @@ fn init(args: &cli::InitArgs) -> Result<Outcome> {
         baseline::write_atomic(&target, text)?;
         eprintln!("perfgate: wrote {}", target.display());
     }
+    eprintln!(
+        "perfgate: to run the example stability suite, add to Cargo.toml:\n\n[dev-dependencies]\nperfgate = \"0.1\"\n\n[[bench]]\nname = \"perfgate_stability\"\nharness = false\n"
+    );
     Ok(Outcome::Done)
 }
 

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Accuracy of the gate on this machine: the demo's three criterion benchmarks (~1 µs CPU,
+# ~50-100 µs parse, allocation-heavy index build) slowed by 0/3/5/10% at code level, the full
+# gate run N times at each level, side by side with criterion's own `--baseline` verdicts on
+# the same builds. Prints verdict counts and wall times.
+#
+#   RUNS=10 LEVELS="0 3 5 10" MODE=--quick scripts/accuracy.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+runs=${RUNS:-10}
+levels=${LEVELS:-"0 3 5 10"}
+mode=${MODE:---quick}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+perfgate="$root/target/release/cargo-perfgate"
+
+cp -r "$root/fixtures/demo/." "$work/"
+rm -rf "$work/target" "$work/baselines" "$work/perfgate.toml" "$work/benches/stability.rs"
+python3 - "$work/Cargo.toml" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace('[[bench]]\nname = "stability"\nharness = false\n', '')
+s = s.replace('perfgate = { path = "../../crates/perfgate" }\n', '')
+open(p, 'w').write(s)
+PY
+cd "$work"
+export CARGO_TARGET_DIR="$work/target" CI=true
+git init -q -b main && git add -A && git -c user.name=acc -c user.email=acc@localhost commit -qm demo
+"$perfgate" perfgate baseline save $mode >/dev/null 2>&1
+git add -A && git -c user.name=acc -c user.email=acc@localhost commit -qm baseline
+# criterion's own baseline of the unchanged code, for its verdicts on the same builds
+cargo bench --quiet --bench core -- --save-baseline accuracy >/dev/null 2>&1
+
+set_knobs() {
+  for knob in CHECKSUM PARSE INDEX; do
+    sed -i -E "s/pub const ${knob}_SLOWDOWN_PERCENT: u64 = [0-9]+;/pub const ${knob}_SLOWDOWN_PERCENT: u64 = $1;/" src/lib.rs
+  done
+}
+
+printf '%-7s %-18s %-28s %-26s %s\n' slowdown benchmark "perfgate verdicts" "criterion --baseline" "gate wall s (median)"
+for level in $levels; do
+  set_knobs "$level"
+  : > "$work/verdicts.txt"; : > "$work/criterion.txt"; : > "$work/walls.txt"
+  for _ in $(seq "$runs"); do
+    start=$(date +%s.%N)
+    "$perfgate" perfgate check $mode --format json > "$work/compare.json" 2>/dev/null || true
+    end=$(date +%s.%N)
+    echo "$end - $start" | bc >> "$work/walls.txt"
+    python3 -c "
+import json
+for e in json.load(open('$work/compare.json'))['entries']:
+    print(e['id'], e['verdict'])" >> "$work/verdicts.txt"
+    cargo bench --quiet --bench core -- --baseline accuracy 2>/dev/null | python3 -c "
+import sys, re
+bench = None
+for line in sys.stdin:
+    m = re.match(r'^(\S+)\s+time:', line)
+    if m: bench = m.group(1)
+    if bench and 'regressed' in line: print(bench, 'regressed'); bench = None
+    elif bench and 'improved' in line: print(bench, 'improved'); bench = None
+    elif bench and ('No change' in line or 'within noise' in line): print(bench, 'no-change'); bench = None
+" >> "$work/criterion.txt"
+  done
+  wall=$(sort -n "$work/walls.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  for bench in checksum/1k parse/1000_lines index/build; do
+    ours=$(grep "^$bench " "$work/verdicts.txt" | cut -d' ' -f2 | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')
+    theirs=$(grep "^$bench " "$work/criterion.txt" | cut -d' ' -f2 | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')
+    printf '%-7s %-18s %-28s %-26s %s\n' "$level%" "$bench" "$ours" "$theirs" "$wall"
+  done
+done

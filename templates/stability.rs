@@ -1,0 +1,35 @@
+//! A perfgate stability suite: replace the operation with one call into your component.
+//! Add to Cargo.toml:
+//!
+//!     [dev-dependencies]
+//!     perfgate = "0.1"
+//!
+//!     [[bench]]
+//!     name = "perfgate_stability"
+//!     harness = false
+//!
+//! Run it with `cargo bench --bench perfgate_stability`; `cargo perfgate` gates it.
+
+use std::time::Duration;
+
+use perfgate::{Concurrency, Leak, Load, Soak, Spike, Suite};
+
+perfgate::counting_allocator!();
+
+fn main() {
+    let cache = std::sync::Mutex::new(std::collections::HashMap::new());
+    let operation = || -> Result<(), String> {
+        let mut map = cache.lock().map_err(|e| e.to_string())?;
+        let next = map.len() as u64 % 1024;
+        map.insert(next, next);
+        Ok(())
+    };
+
+    let mut suite = Suite::new("example");
+    suite.sustained_load("op", Load::new(2_000.0, Duration::from_secs(5)).workers(2), operation);
+    suite.spike("op_spike", Spike { load: Load::new(1_000.0, Duration::from_secs(2)), factor: 10.0 }, operation);
+    suite.soak("op_soak", Soak { load: Load::new(1_000.0, Duration::from_secs(30)), windows: 10 }, operation);
+    suite.leak_check("op_leak", Leak { iterations: 10, operations: 10_000 }, operation);
+    suite.concurrency("op_concurrent", Concurrency { workers: 16, operations: 1_000 }, operation);
+    suite.finish();
+}
