@@ -2,41 +2,21 @@
 //! medians, rank tests, and Holm's control of false alarms across one run's comparisons.
 //! No I/O, no policy: `compare` decides what the numbers mean.
 
-use perfgate_format::Summary;
+use perfgate_format::{median_of_sorted, Summary};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Median of a sample (mean of the middle two for even sizes); NaN for an empty one.
 pub fn median(values: &[f64]) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     median_of_sorted(&sorted)
 }
 
-fn median_of_sorted(sorted: &[f64]) -> f64 {
-    let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    }
-}
-
-/// Summary of a sample: size, median, mean, extremes and the (unscaled) median absolute deviation.
+/// Summary of a sample: size, median, mean, extremes and the (unscaled) median absolute
+/// deviation. The same function the harness uses, from the shared format crate.
 pub fn summary(values: &[f64]) -> Summary {
-    let m = median(values);
-    let deviations: Vec<f64> = values.iter().map(|v| (v - m).abs()).collect();
-    Summary {
-        n: values.len(),
-        median: m,
-        mean: values.iter().sum::<f64>() / values.len().max(1) as f64,
-        min: values.iter().copied().fold(f64::INFINITY, f64::min),
-        max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        mad: median(&deviations),
-    }
+    Summary::of(values)
 }
 
 /// Relative change of the medians, `median(current) / median(baseline) - 1`.

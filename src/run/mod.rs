@@ -282,6 +282,48 @@ pub fn measure(
     Ok((run, executables))
 }
 
+/// Runs a bench process with its output in `log`, killing it after `timeout`. The error is a
+/// one-line reason: the panic or the last lines of the output.
+pub(crate) fn run_logged(
+    mut command: Command,
+    timeout: Duration,
+    log: &Path,
+) -> Result<(), String> {
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let log_file =
+        File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let log_err = log_file
+        .try_clone()
+        .map_err(|e| format!("cannot open {}: {e}", log.display()))?;
+    let program = command.get_program().to_string_lossy().into_owned();
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(log_file)
+        .stderr(log_err)
+        .spawn()
+        .map_err(|e| format!("cannot start {program}: {e}"))?;
+    let status = match child.wait_timeout(timeout) {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "timed out after {}s (raise --timeout or gate.timeout); output in {}",
+                timeout.as_secs(),
+                log.display()
+            ));
+        }
+        Err(e) => return Err(format!("waiting for {program}: {e}")),
+    };
+    if !status.success() {
+        return Err(format!("{status}: {}", tail(log, 6)));
+    }
+    Ok(())
+}
+
 /// Runs one criterion executable into a fresh `CRITERION_HOME`; the error is a one-line reason
 /// with the tail of the target's output.
 pub fn run_criterion(
@@ -294,40 +336,12 @@ pub fn run_criterion(
 ) -> Result<Vec<Benchmark>, String> {
     let _ = std::fs::remove_dir_all(home);
     std::fs::create_dir_all(home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
-    if let Some(dir) = log.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    let log_file =
-        File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
-    let log_err = log_file
-        .try_clone()
-        .map_err(|e| format!("cannot open {}: {e}", log.display()))?;
-    let mut child = Command::new(executable)
+    let mut command = Command::new(executable);
+    command
         .args(args)
         .current_dir(&target.package_root)
-        .env("CRITERION_HOME", home)
-        .stdin(Stdio::null())
-        .stdout(log_file)
-        .stderr(log_err)
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", executable.display()))?;
-    let status = match child.wait_timeout(timeout) {
-        Ok(Some(status)) => status,
-        Ok(None) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!(
-                "timed out after {}s (raise --timeout or gate.timeout); output in {}",
-                timeout.as_secs(),
-                log.display()
-            ));
-        }
-        Err(e) => return Err(format!("waiting for {}: {e}", executable.display())),
-    };
-    if !status.success() {
-        return Err(format!("{status}: {}", tail(log, 6)));
-    }
+        .env("CRITERION_HOME", home);
+    run_logged(command, timeout, log)?;
     let measured = criterion::collect(home).map_err(|e| e.to_string())?;
     Ok(measured
         .into_iter()

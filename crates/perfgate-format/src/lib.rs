@@ -87,6 +87,40 @@ pub struct Summary {
     pub mad: f64,
 }
 
+impl Summary {
+    /// The summary of a sample (which must not be empty).
+    ///
+    /// ```
+    /// let s = perfgate_format::Summary::of(&[3.0, 1.0, 2.0, 10.0]);
+    /// assert_eq!((s.n, s.median, s.min, s.max), (4, 2.5, 1.0, 10.0));
+    /// ```
+    pub fn of(values: &[f64]) -> Summary {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let median = median_of_sorted(&sorted);
+        let mut deviations: Vec<f64> = sorted.iter().map(|v| (v - median).abs()).collect();
+        deviations.sort_by(f64::total_cmp);
+        Summary {
+            n: sorted.len(),
+            median,
+            mean: sorted.iter().sum::<f64>() / sorted.len().max(1) as f64,
+            min: sorted.first().copied().unwrap_or(f64::NAN),
+            max: sorted.last().copied().unwrap_or(f64::NAN),
+            mad: median_of_sorted(&deviations),
+        }
+    }
+}
+
+/// Median of sorted values; NaN when there are none.
+pub fn median_of_sorted(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => sorted[n / 2],
+        _ => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
 /// One measured benchmark or metric.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Benchmark {

@@ -137,7 +137,7 @@ impl Suite {
             target: self.target.clone(),
             unit: unit.to_string(),
             direction,
-            summary: summary(&samples),
+            summary: Summary::of(&samples),
             samples,
         });
     }
@@ -174,31 +174,6 @@ fn pretty(value: f64, unit: &str) -> String {
         "ns" if value >= 1e6 => format!("{:.3} ms", value / 1e6),
         "ns" if value >= 1e3 => format!("{:.3} µs", value / 1e3),
         _ => format!("{value:.3} {unit}"),
-    }
-}
-
-fn summary(values: &[f64]) -> Summary {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let median = median_of_sorted(&sorted);
-    let mut deviations: Vec<f64> = sorted.iter().map(|v| (v - median).abs()).collect();
-    deviations.sort_by(f64::total_cmp);
-    Summary {
-        n: sorted.len(),
-        median,
-        mean: sorted.iter().sum::<f64>() / sorted.len() as f64,
-        min: sorted[0],
-        max: sorted[sorted.len() - 1],
-        mad: median_of_sorted(&deviations),
-    }
-}
-
-fn median_of_sorted(sorted: &[f64]) -> f64 {
-    let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
     }
 }
 
