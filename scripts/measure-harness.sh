@@ -11,8 +11,11 @@ cargo bench --no-run --quiet --bench stability
 cargo bench --no-run --quiet --bench stability --features leak
 leaks=0; clean=0
 for _ in $(seq "$runs"); do
-  cargo bench --quiet --bench stability --features leak -- --quick put_leak 2>/dev/null | grep -q ": LEAK" && leaks=$((leaks + 1))
-  cargo bench --quiet --bench stability -- --quick put_leak 2>/dev/null | grep -q ": no leak" && clean=$((clean + 1))
+  # Capture first: `grep -q` closing the pipe early would fail the pipeline under pipefail.
+  leaking=$(cargo bench --quiet --bench stability --features leak -- --quick put_leak 2>/dev/null)
+  healthy=$(cargo bench --quiet --bench stability -- --quick put_leak 2>/dev/null)
+  grep -q ": LEAK" <<<"$leaking" && leaks=$((leaks + 1))
+  grep -q ": no leak" <<<"$healthy" && clean=$((clean + 1))
 done
 echo "leak check: flagged the leaking store in $leaks/$runs runs; passed the healthy store in $clean/$runs runs"
 echo "stall (one 50 ms stall per second, 5,000 ops/s for 3 s, open loop):"

@@ -215,20 +215,24 @@ fn drive<E: Display>(
     let interval = 1.0 / rate;
     std::thread::scope(|scope| {
         for worker in 0..workers as u64 {
-            let (merged, timeline, completed, errors, panics, cpu) =
-                (&merged, &timeline, &completed, &errors, &panics, &cpu);
+            let (merged, merged_service, timeline) = (&merged, &merged_service, &timeline);
+            let (completed, errors, panics, cpu) = (&completed, &errors, &panics, &cpu);
             scope.spawn(move || {
                 untracked(|| {
                     let mut local = histogram();
+                    let mut local_service = histogram();
                     let mut events = Vec::with_capacity((total / workers as u64 + 1) as usize);
                     let mut i = worker;
                     while i < total {
                         let due = start + Duration::from_secs_f64(i as f64 * interval);
                         wait_until(due);
+                        let begun = Instant::now();
                         let result = cpu.around(i / workers as u64, || call(op));
                         let end = Instant::now();
                         let latency = (end - due).as_nanos().max(1) as u64;
                         let _ = local.record(latency.min(local.high()));
+                        let service = (end - begun).as_nanos().max(1) as u64;
+                        let _ = local_service.record(service.min(local_service.high()));
                         events.push((end - start, latency));
                         match result {
                             Ok(()) => completed.fetch_add(1, Relaxed),
@@ -238,6 +242,10 @@ fn drive<E: Display>(
                         i += workers as u64;
                     }
                     let _ = merged.lock().expect("histogram lock").add(&local);
+                    let _ = merged_service
+                        .lock()
+                        .expect("histogram lock")
+                        .add(&local_service);
                     timeline.lock().expect("timeline lock").extend(events);
                 })
             });
