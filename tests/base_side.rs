@@ -82,3 +82,82 @@ fn a_shallow_clone_without_the_base_branch_gets_the_exact_fix() {
         "{stderr}"
     );
 }
+
+fn hand_made_run(benchmarks: usize, median: f64) -> serde_json::Value {
+    let entries: Vec<serde_json::Value> = (0..benchmarks)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("group/bench-{i:06}"), "source": "criterion", "package": "demo-core", "target": "core",
+                "unit": "ns", "direction": "lower-is-better", "samples": [median, median * 1.01, median * 0.99],
+                "summary": {"n": 3, "median": median, "mean": median, "min": median * 0.99, "max": median * 1.01, "mad": median * 0.01}
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "schema": "perfgate.run.v1", "tool_version": "0.1.0", "started": "2026-11-01T00:00:00Z",
+        "git": {"commit": "0123456789abcdef0123456789abcdef01234567", "dirty": false},
+        "machine": {"cpu_model": "Test CPU", "cores": 2, "os": "linux", "arch": "x86_64", "rustc": "rustc 1.95.0"},
+        "benchmarks": entries, "errors": []
+    })
+}
+
+#[test]
+fn baseline_save_commit_writes_and_commits_the_baseline_with_its_source() {
+    let demo = Demo::new();
+    demo.write("run.json", &hand_made_run(3, 100.0).to_string());
+    let (code, _, stderr) = output(
+        demo.perfgate()
+            .args(["baseline", "save", "--from", "run.json", "--commit"])
+            .env("GITHUB_REF_NAME", "v1.2.3"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let log = std::process::Command::new("git")
+        .args(["log", "-1", "--format=%s", "--name-only"])
+        .current_dir(demo.path())
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&log.stdout);
+    assert!(
+        log.contains("v1.2.3") && log.contains("0123456789"),
+        "{log}"
+    );
+    assert!(log.contains("baselines/default.json"), "{log}");
+    let saved = json(&demo.read("baselines/default.json"));
+    assert_eq!(saved["schema"], "perfgate.baseline.v1");
+    assert_eq!(
+        saved["provenance"]["commit"],
+        "0123456789abcdef0123456789abcdef01234567"
+    );
+}
+
+#[test]
+fn a_killed_baseline_save_never_leaves_a_half_written_file() {
+    let demo = Demo::new();
+    demo.write("small.json", &hand_made_run(2, 100.0).to_string());
+    demo.write("big.json", &hand_made_run(60_000, 200.0).to_string());
+    let (code, _, stderr) =
+        output(
+            demo.perfgate()
+                .args(["baseline", "save", "--from", "small.json"]),
+        );
+    assert_eq!(code, 0, "{stderr}");
+    let old = demo.read("baselines/default.json");
+    for delay_ms in [5u64, 20, 50, 100, 200, 400] {
+        let mut child = demo
+            .perfgate()
+            .args(["baseline", "save", "--from", "big.json"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = demo.read("baselines/default.json");
+        let parsed = json(&now);
+        let n = parsed["benchmarks"].as_array().unwrap().len();
+        assert!(
+            now == old || n == 60_000,
+            "after a kill at {delay_ms} ms the baseline has {n} benchmarks"
+        );
+        demo.write("baselines/default.json", &old);
+    }
+}
