@@ -225,12 +225,13 @@ fn publish(comparison: &Comparison, output: &Output, out: &Path) -> Result<Outco
         Format::Json => print!("{}", Json.render(comparison)),
         Format::Table => print!("{}", Table.render(comparison)),
     }
-    actions_output(comparison);
+    actions_output(comparison, output.format);
     Ok(Outcome::Verdict(comparison.verdict))
 }
 
-/// In GitHub Actions: the job summary and `::error` annotations for the worst entries.
-fn actions_output(comparison: &Comparison) {
+/// In GitHub Actions: the job summary and `::error` annotations for the worst entries. With
+/// `--format json` stdout carries only the JSON, so the annotations go to stderr.
+fn actions_output(comparison: &Comparison, format: Format) {
     if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
         if !path.is_empty() {
             let summary = Markdown {
@@ -270,13 +271,17 @@ fn actions_output(comparison: &Comparison) {
                     .map(|n| format!(" — {n}"))
                     .unwrap_or_default()
             );
-            println!(
+            let line = format!(
                 "::error title=perfgate::{}",
                 message
                     .replace('%', "%25")
                     .replace('\r', "%0D")
                     .replace('\n', "%0A")
             );
+            match format {
+                Format::Json => eprintln!("{line}"),
+                Format::Table => println!("{line}"),
+            }
         }
     }
 }

@@ -88,8 +88,9 @@ fn hand_made_run(benchmarks: usize, median: f64) -> serde_json::Value {
         .map(|i| {
             serde_json::json!({
                 "id": format!("group/bench-{i:06}"), "source": "criterion", "package": "demo-core", "target": "core",
-                "unit": "ns", "direction": "lower-is-better", "samples": [median, median * 1.01, median * 0.99],
-                "summary": {"n": 3, "median": median, "mean": median, "min": median * 0.99, "max": median * 1.01, "mad": median * 0.01}
+                "unit": "ns", "direction": "lower-is-better",
+                "samples": (0..20).map(|k| median * (0.99 + 0.001 * k as f64)).collect::<Vec<f64>>(),
+                "summary": {"n": 20, "median": median, "mean": median, "min": median * 0.99, "max": median * 1.01, "mad": median * 0.01}
             })
         })
         .collect();
@@ -160,4 +161,57 @@ fn a_killed_baseline_save_never_leaves_a_half_written_file() {
         );
         demo.write("baselines/default.json", &old);
     }
+}
+
+#[test]
+fn in_actions_compare_writes_the_job_summary_and_ranked_error_annotations() {
+    let demo = Demo::new();
+    demo.write("baseline.json", &hand_made_run(12, 100.0).to_string());
+    demo.write("run.json", &hand_made_run(12, 150.0).to_string());
+    let summary = demo.path().join("summary.md");
+    let (code, stdout, stderr) = output(
+        demo.perfgate()
+            .args([
+                "compare",
+                "run.json",
+                "--against",
+                "baseline.json",
+                "--confirm",
+                "never",
+            ])
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_STEP_SUMMARY", &summary),
+    );
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    let annotations = stdout
+        .lines()
+        .filter(|l| l.starts_with("::error title=perfgate::"))
+        .count();
+    assert_eq!(
+        annotations, 10,
+        "ten annotations, the ones GitHub shows: {stdout}"
+    );
+    let written = std::fs::read_to_string(summary).unwrap();
+    assert!(
+        written.starts_with("<!-- cargo-perfgate:sticky-comment -->\n## ❌ perfgate: **fail**"),
+        "{written}"
+    );
+
+    // With --format json, stdout is only the JSON.
+    let (_, stdout, stderr) = output(
+        demo.perfgate()
+            .args([
+                "compare",
+                "run.json",
+                "--against",
+                "baseline.json",
+                "--confirm",
+                "never",
+                "--format",
+                "json",
+            ])
+            .env("GITHUB_ACTIONS", "true"),
+    );
+    assert_eq!(json(&stdout)["verdict"], "fail");
+    assert!(stderr.contains("::error title=perfgate::"), "{stderr}");
 }

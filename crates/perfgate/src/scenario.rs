@@ -176,7 +176,7 @@ struct CpuSamples {
 impl CpuSamples {
     /// Runs `f`, timing its CPU when `index` is a sampled one.
     fn around<T>(&self, index: u64, f: impl FnOnce() -> T) -> T {
-        if index % CPU_SAMPLE_EVERY != 0 {
+        if !index.is_multiple_of(CPU_SAMPLE_EVERY) {
             return f();
         }
         let before = thread_cpu();
