@@ -158,6 +158,24 @@ pub struct CompareArgs {
 pub enum BaselineCommand {
     /// Measure (or take --from) and write `baselines/<profile>.json` atomically.
     Save(BaselineSaveArgs),
+    /// Show how benchmarks moved across the commits that changed the baseline file.
+    Log(BaselineLogArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct BaselineLogArgs {
+    /// Benchmark ids to show [default: every benchmark of the newest baseline].
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Path to Cargo.toml of the workspace.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Baseline profile: the file `baselines/<profile>.json`.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// At most this many baseline versions, newest first.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
 }
 
 #[derive(Debug, Args, Clone)]

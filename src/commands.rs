@@ -25,6 +25,7 @@ pub fn run(cli: cli::Cargo) -> Outcome {
         Some(Command::Run(args)) => measure_only(&args),
         Some(Command::Compare(args)) => compare_files(&args),
         Some(Command::Baseline(BaselineCommand::Save(args))) => baseline_save(&args),
+        Some(Command::Baseline(BaselineCommand::Log(args))) => baseline_log(&args),
         Some(Command::Report(args)) => report(&args),
         Some(Command::Comment(args)) => comment(&args),
         Some(Command::Init(args)) => init(&args),
@@ -468,6 +469,82 @@ fn baseline_save(args: &cli::BaselineSaveArgs) -> Result<Outcome> {
             baseline::git::short(commit)
         );
     }
+    Ok(Outcome::Done)
+}
+
+/// `cargo perfgate baseline log`: each benchmark's median in every committed version of the
+/// baseline, newest first, with the change from the version before.
+fn baseline_log(args: &cli::BaselineLogArgs) -> Result<Outcome> {
+    let (root, _) = root_of(args.manifest_path.as_deref())?;
+    let policy = Policy::from_dir(&root)?;
+    let profile = match &args.profile {
+        Some(p) => config::profile_name(p)?,
+        None => policy.profile.clone(),
+    };
+    let repo = Repo::open(&root)?;
+    let path = repo.repo_path(&baseline::relative_path(&profile));
+    // One more than shown, so the oldest shown version has a change too.
+    let versions = repo.history(&path, args.limit + 1)?;
+    if versions.is_empty() {
+        return Err(Error::MissingBaseline {
+            location: format!("git:HEAD:{path}"),
+            hint: "no commit on HEAD's history has this file; run `cargo perfgate baseline save` and commit it".to_string(),
+        });
+    }
+    let parsed: Vec<(baseline::git::Version, Option<perfgate_format::Baseline>)> = versions
+        .into_iter()
+        .map(|v| {
+            let location = format!("git:{}:{path}", baseline::git::short(v.commit));
+            let b = baseline::parse(&v.text, &location).ok();
+            (v, b)
+        })
+        .collect();
+    let ids: Vec<String> = if args.ids.is_empty() {
+        parsed
+            .iter()
+            .find_map(|(_, b)| b.as_ref())
+            .map(|b| b.benchmarks.iter().map(|x| x.id.clone()).collect())
+            .unwrap_or_default()
+    } else {
+        args.ids.clone()
+    };
+    let median = |b: &Option<perfgate_format::Baseline>, id: &str| {
+        b.as_ref()
+            .and_then(|b| b.benchmarks.iter().find(|x| x.id == id))
+            .map(|x| (x.summary.median, x.unit.clone()))
+    };
+    let mut grid = comfy_table::Table::new();
+    grid.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    let mut header = vec!["commit".to_string(), "date".to_string()];
+    header.extend(ids.iter().cloned());
+    grid.set_header(header);
+    for (i, (version, b)) in parsed.iter().enumerate().take(args.limit) {
+        let date = humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(version.time.max(0) as u64),
+        );
+        let mut row = vec![
+            baseline::git::short(version.commit),
+            date.to_string()[..10].to_string(),
+        ];
+        for id in &ids {
+            let cell = match (
+                median(b, id),
+                parsed.get(i + 1).and_then(|(_, older)| median(older, id)),
+            ) {
+                (Some((now, unit)), Some((before, _))) if before > 0.0 => format!(
+                    "{} ({:+.1}%)",
+                    crate::report::format_value(Some(now), &unit),
+                    (now / before - 1.0) * 100.0
+                ),
+                (Some((now, unit)), _) => crate::report::format_value(Some(now), &unit),
+                (None, _) if b.is_none() => "unreadable".to_string(),
+                (None, _) => "—".to_string(),
+            };
+            row.push(cell);
+        }
+        grid.add_row(row);
+    }
+    println!("{grid}");
     Ok(Outcome::Done)
 }
 

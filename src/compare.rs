@@ -133,9 +133,10 @@ pub fn compare(inputs: &Inputs) -> Comparison {
             direction: current.direction,
             baseline: Some(baseline.summary.median),
             current: Some(current.summary.median),
-            change: Some(stored.change),
-            change_low: Some(stored.low),
-            change_high: Some(stored.high),
+            // JSON has no infinity: a change from a baseline of 0 is left empty (and noted).
+            change: stored.change.is_finite().then_some(stored.change),
+            change_low: stored.low.is_finite().then_some(stored.low),
+            change_high: stored.high.is_finite().then_some(stored.high),
             p_value: Some(*p_adj),
             threshold,
             method: Method::Stored,

@@ -19,9 +19,22 @@ pub fn summary(values: &[f64]) -> Summary {
     Summary::of(values)
 }
 
-/// Relative change of the medians, `median(current) / median(baseline) - 1`.
+/// Relative change of the medians, `median(current) / median(baseline) - 1`; zero when both are
+/// zero (an error rate that stayed at 0), ±infinity when only the baseline is.
 pub fn relative_change(baseline: &[f64], current: &[f64]) -> f64 {
-    median(current) / median(baseline) - 1.0
+    change_between(median(baseline), median(current))
+}
+
+fn change_between(old: f64, new: f64) -> f64 {
+    if old == 0.0 {
+        if new == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY.copysign(new)
+        }
+    } else {
+        new / old - 1.0
+    }
 }
 
 /// Percentile-bootstrap 95% interval of [`relative_change`] (Efron & Tibshirani 1993, ch. 13),
@@ -48,7 +61,7 @@ pub fn bootstrap_change_interval(
         }
         a.sort_by(f64::total_cmp);
         b.sort_by(f64::total_cmp);
-        changes.push(median_of_sorted(&b) / median_of_sorted(&a) - 1.0);
+        changes.push(change_between(median_of_sorted(&a), median_of_sorted(&b)));
     }
     changes.sort_by(f64::total_cmp);
     (

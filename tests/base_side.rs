@@ -215,3 +215,33 @@ fn in_actions_compare_writes_the_job_summary_and_ranked_error_annotations() {
     assert_eq!(json(&stdout)["verdict"], "fail");
     assert!(stderr.contains("::error title=perfgate::"), "{stderr}");
 }
+
+#[test]
+fn baseline_log_shows_each_committed_version_with_its_change() {
+    let demo = Demo::new();
+    for (i, median) in [100.0, 110.0, 99.0].iter().enumerate() {
+        demo.write("run.json", &hand_made_run(2, *median).to_string());
+        let (code, _, stderr) = output(
+            demo.perfgate()
+                .args(["baseline", "save", "--from", "run.json"]),
+        );
+        assert_eq!(code, 0, "{stderr}");
+        demo.commit(&format!("release {i}"));
+        demo.write("unrelated.txt", &format!("{i}"));
+        demo.commit("unrelated change");
+    }
+    let (code, stdout, stderr) =
+        output(
+            demo.perfgate()
+                .args(["baseline", "log", "group/bench-000001"]),
+        );
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.contains(" ns")).collect();
+    assert_eq!(
+        rows.len(),
+        3,
+        "one row per version, not per commit: {stdout}"
+    );
+    assert!(rows[0].contains("99.00 ns (-10.0%)"), "{stdout}");
+    assert!(rows[1].contains("110.0 ns (+10.0%)"), "{stdout}");
+}

@@ -192,6 +192,64 @@ impl Repo {
     }
 }
 
+/// One version of a file in history: the commit that wrote it, its time and subject.
+pub struct Version {
+    pub commit: Oid,
+    /// Seconds since the epoch (committer time).
+    pub time: i64,
+    pub subject: String,
+    pub text: String,
+}
+
+impl Repo {
+    /// The versions of `path` (repository-relative) along HEAD's first-parent history, newest
+    /// first: every commit whose copy differs from its parent's.
+    pub fn history(&self, path: &str, limit: usize) -> Result<Vec<Version>> {
+        let context = || format!("walking the history of {path}");
+        let mut walk = self.repo.revwalk().map_err(|e| Error::git(context(), e))?;
+        walk.push_head().map_err(|e| Error::git(context(), e))?;
+        walk.simplify_first_parent()
+            .map_err(|e| Error::git(context(), e))?;
+        let blob_at = |commit: &git2::Commit| -> Option<Oid> {
+            commit
+                .tree()
+                .ok()?
+                .get_path(Path::new(path))
+                .ok()
+                .map(|e| e.id())
+        };
+        let mut versions = Vec::new();
+        for oid in walk {
+            let oid = oid.map_err(|e| Error::git(context(), e))?;
+            let commit = self
+                .repo
+                .find_commit(oid)
+                .map_err(|e| Error::git(context(), e))?;
+            let Some(blob) = blob_at(&commit) else {
+                continue;
+            };
+            let parent_blob = commit.parent(0).ok().and_then(|p| blob_at(&p));
+            if parent_blob == Some(blob) {
+                continue;
+            }
+            let content = self
+                .repo
+                .find_blob(blob)
+                .map_err(|e| Error::git(context(), e))?;
+            versions.push(Version {
+                commit: oid,
+                time: commit.time().seconds(),
+                subject: commit.summary().unwrap_or("").to_string(),
+                text: String::from_utf8_lossy(content.content()).into_owned(),
+            });
+            if versions.len() >= limit {
+                break;
+            }
+        }
+        Ok(versions)
+    }
+}
+
 /// `HEAD`'s commit and whether tracked files differ from it; `None` outside git.
 pub fn state(root: &Path) -> Option<GitState> {
     let repo = Repo::open(root).ok()?;
