@@ -322,15 +322,11 @@ fn measure_only(args: &cli::RunArgs) -> Result<Outcome> {
 /// The workspace root for commands that do not measure: `--manifest-path`'s directory or
 /// the one `cargo metadata` finds.
 fn root_of(manifest_path: Option<&Path>) -> Result<(PathBuf, PathBuf)> {
-    let selection = Selection {
-        manifest_path: manifest_path.map(Path::to_path_buf),
-        ..Selection::default()
-    };
     let mut command = cargo_metadata::MetadataCommand::new();
     command
         .cargo_path(crate::workspace::cargo_program())
         .no_deps();
-    if let Some(p) = &selection.manifest_path {
+    if let Some(p) = manifest_path {
         command.manifest_path(p);
     }
     let metadata = command.exec().map_err(|e| Error::Metadata {
@@ -374,9 +370,8 @@ fn judge_saved(
         profile.as_deref(),
     )?;
     let no_confirmations = BTreeMap::new();
-    let all = |_: &Benchmark| true;
-    let shards = run.shard.is_some();
-    let in_scope = |b: &Benchmark| !shards || all(b);
+    // A saved run has no selection to consult: every baseline benchmark was meant to be in it.
+    let in_scope = |_: &Benchmark| true;
     let comparison = compare::compare(&Inputs {
         run,
         baseline: located.baseline.as_ref(),
