@@ -120,6 +120,10 @@ pub struct AgainstArgs {
     /// Re-measure flagged benchmarks on this machine before calling them regressed.
     #[arg(long, value_enum)]
     pub confirm: Option<ConfirmMode>,
+    /// Fetch the base branch (or the --against rev) from `origin` when the clone lacks it;
+    /// unshallows a shallow clone so the merge-base can be found.
+    #[arg(long)]
+    pub fetch: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -183,9 +187,12 @@ pub struct BaselineSaveArgs {
     /// Use this run.json instead of measuring.
     #[arg(long, value_name = "RUN")]
     pub from: Option<PathBuf>,
-    /// Commit the written baseline with git.
+    /// Commit the written baseline with git (on HEAD's branch; nothing else is committed).
     #[arg(long)]
     pub commit: bool,
+    /// With --commit: commit even though tracked files have uncommitted changes.
+    #[arg(long, requires = "commit")]
+    pub allow_dirty: bool,
     #[command(flatten)]
     pub select: SelectArgs,
     #[command(flatten)]

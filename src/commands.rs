@@ -55,7 +55,7 @@ fn check(args: &cli::CheckArgs) -> Result<Outcome> {
         .map(config::profile_name)
         .transpose()?;
     let workspace = Workspace::discover(&selection)?;
-    let reference = Reference::choose(against.against.as_deref());
+    let reference = Reference::choose(against.against.as_deref(), against.fetch);
     // Read the baseline first: a corrupt one should stop us before minutes of measuring.
     let located = baseline::locate(&workspace.root, &reference, profile.as_deref())?;
     let policy = located.policy.clone();
@@ -366,7 +366,7 @@ fn judge_saved(
         .transpose()?;
     let located = baseline::locate(
         root,
-        &Reference::choose(against.against.as_deref()),
+        &Reference::choose(against.against.as_deref(), against.fetch),
         profile.as_deref(),
     )?;
     let no_confirmations = BTreeMap::new();
@@ -399,6 +399,7 @@ fn baseline_save(args: &cli::BaselineSaveArgs) -> Result<Outcome> {
         }
         None => {
             let workspace = Workspace::discover(&selection)?;
+            refuse_dirty(&workspace.root, args)?;
             let policy = Policy::from_dir(&workspace.root)?;
             let out = out_dir(&output, &workspace.target_dir);
             let (run, _) = run::measure(
@@ -426,6 +427,11 @@ fn baseline_save(args: &cli::BaselineSaveArgs) -> Result<Outcome> {
     if run.benchmarks.is_empty() {
         return Err(Error::Other(
             "not writing a baseline: the run measured no benchmarks".to_string(),
+        ));
+    }
+    if args.commit && !args.allow_dirty && run.git.as_ref().is_some_and(|g| g.dirty) {
+        return Err(Error::Other(
+            "not committing a baseline from a run of uncommitted changes (its `git.dirty` is true); commit them and measure again, or pass --allow-dirty".to_string(),
         ));
     }
     let policy = Policy::from_dir(&root)?;
@@ -458,13 +464,45 @@ fn baseline_save(args: &cli::BaselineSaveArgs) -> Result<Outcome> {
             std::env::var("GITHUB_REF_NAME").unwrap_or_else(|_| "manual refresh".to_string());
         let message =
             format!("perfgate: refresh baselines/{profile}.json ({release}, measured at {source})");
-        let commit = repo.commit_files(&[&baseline::relative_path(&profile)], &message)?;
+        let commit = repo.commit_file(&baseline::relative_path(&profile), &message)?;
         eprintln!(
             "perfgate: committed {}: {message}",
             baseline::git::short(commit)
         );
     }
     Ok(Outcome::Done)
+}
+
+/// Refuses to commit a baseline measured from uncommitted code (it would describe no commit),
+/// and warns about one that is only written.
+fn refuse_dirty(root: &Path, args: &cli::BaselineSaveArgs) -> Result<()> {
+    let Ok(repo) = Repo::open(root) else {
+        return Ok(());
+    };
+    let changed = repo.changed_files(baseline::BASELINE_DIR);
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let listed = changed
+        .iter()
+        .take(5)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = if changed.len() > 5 {
+        format!(" and {} more", changed.len() - 5)
+    } else {
+        String::new()
+    };
+    if args.commit && !args.allow_dirty {
+        return Err(Error::Other(format!(
+            "not committing a baseline measured from uncommitted changes ({listed}{more}): it would describe code no commit holds; commit or stash them, or pass --allow-dirty"
+        )));
+    }
+    eprintln!(
+        "perfgate: warning: measuring uncommitted changes ({listed}{more}); the baseline records the commit as dirty"
+    );
+    Ok(())
 }
 
 /// `cargo perfgate baseline log`: each benchmark's median in every committed version of the

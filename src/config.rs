@@ -129,6 +129,7 @@ pub struct Against {
     pub against: Option<String>,
     pub profile: Option<String>,
     pub confirm: Option<Confirm>,
+    pub fetch: bool,
 }
 
 impl Against {
@@ -141,6 +142,7 @@ impl Against {
                 cli::ConfirmMode::Always => Confirm::Always,
                 cli::ConfirmMode::Never => Confirm::Never,
             }),
+            fetch: args.fetch,
         }
     }
 }

@@ -48,8 +48,16 @@ fn a_pr_that_slows_a_benchmark_and_rewrites_baseline_and_config_still_fails() {
 }
 
 #[test]
-fn a_shallow_clone_without_the_base_branch_gets_the_exact_fix() {
+fn a_shallow_clone_gets_the_exact_fix_and_fetch_finds_the_merge_base() {
     let demo = Demo::new();
+    demo.write("run.json", &hand_made_run(3, 100.0).to_string());
+    let (code, _, stderr) = output(
+        demo.perfgate()
+            .args(["baseline", "save", "--from", "run.json"]),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    demo.commit("baseline on main");
+    let main_commit = demo.rev("HEAD");
     demo.git(&["checkout", "-q", "-b", "pr"]);
     demo.write("notes.txt", "a pr commit\n");
     demo.commit("pr work");
@@ -70,17 +78,41 @@ fn a_shallow_clone_without_the_base_branch_gets_the_exact_fix() {
         .status()
         .unwrap();
     assert!(status.success());
-    let (code, _, stderr) = output(
-        demo.perfgate()
+    let in_clone = || {
+        let mut command = demo.perfgate();
+        command
             .current_dir(clone.path().join("repo"))
-            .args(["check", "--quick"])
-            .env("GITHUB_BASE_REF", "main"),
-    );
+            .env("GITHUB_BASE_REF", "main");
+        command
+    };
+    let (code, _, stderr) = output(in_clone().args(["check", "--quick"]));
     assert_eq!(code, 1, "{stderr}");
-    assert!(
-        stderr.contains("shallow") && stderr.contains("fetch-depth: 0"),
-        "{stderr}"
-    );
+    for fix in [
+        "shallow",
+        "fetch-depth: 0",
+        "--fetch",
+        "git fetch --no-tags --unshallow origin +refs/heads/main:refs/remotes/origin/main",
+    ] {
+        assert!(stderr.contains(fix), "no `{fix}` in: {stderr}");
+    }
+
+    let (code, stdout, stderr) = output(in_clone().args([
+        "check",
+        "--quick",
+        "--fetch",
+        "--confirm",
+        "never",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let compare = json(&stdout);
+    assert_eq!(compare["baseline"]["commit"], main_commit.as_str());
+    let missing = verdicts(&compare)
+        .into_iter()
+        .filter(|(_, v)| v == "missing")
+        .count();
+    assert_eq!(missing, 3, "main's baseline was read: {stdout}");
 }
 
 fn hand_made_run(benchmarks: usize, median: f64) -> serde_json::Value {
@@ -106,6 +138,9 @@ fn hand_made_run(benchmarks: usize, median: f64) -> serde_json::Value {
 fn baseline_save_commit_writes_and_commits_the_baseline_with_its_source() {
     let demo = Demo::new();
     demo.write("run.json", &hand_made_run(3, 100.0).to_string());
+    // Something else is staged: it must not ride along in the baseline commit.
+    demo.write("notes.txt", "staged, not part of the refresh\n");
+    demo.git(&["add", "notes.txt"]);
     let (code, _, stderr) = output(
         demo.perfgate()
             .args(["baseline", "save", "--from", "run.json", "--commit"])
@@ -129,6 +164,42 @@ fn baseline_save_commit_writes_and_commits_the_baseline_with_its_source() {
         saved["provenance"]["commit"],
         "0123456789abcdef0123456789abcdef01234567"
     );
+    assert!(!log.contains("notes.txt"), "{log}");
+    let status = demo.git_output(&["status", "--porcelain"]);
+    assert!(status.contains("A  notes.txt"), "still staged: {status}");
+    assert!(!status.contains("baselines"), "{status}");
+}
+
+#[test]
+fn baseline_save_commit_refuses_a_detached_head_and_a_dirty_run() {
+    let demo = Demo::new();
+    let mut run = hand_made_run(3, 100.0);
+    run["git"]["dirty"] = serde_json::json!(true);
+    demo.write("run.json", &run.to_string());
+    let save = || {
+        let mut command = demo.perfgate();
+        command.args(["baseline", "save", "--from", "run.json", "--commit"]);
+        command
+    };
+    let (code, _, stderr) = output(&mut save());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("uncommitted") && stderr.contains("--allow-dirty"),
+        "{stderr}"
+    );
+    let head = demo.rev("HEAD");
+    demo.git(&["checkout", "-q", "--detach"]);
+    let (code, _, stderr) = output(save().arg("--allow-dirty"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("detached") && stderr.contains("git switch"),
+        "{stderr}"
+    );
+    assert_eq!(demo.rev("HEAD"), head, "no commit was made");
+    demo.git(&["switch", "-q", "main"]);
+    let (code, _, stderr) = output(save().arg("--allow-dirty"));
+    assert_eq!(code, 0, "{stderr}");
+    assert_ne!(demo.rev("HEAD"), head);
 }
 
 #[test]

@@ -65,7 +65,7 @@ impl Repo {
             Ok(commit) => Ok(commit.id()),
             Err(e) => {
                 let hint = if self.repo.is_shallow() {
-                    "this is a shallow clone: fetch history with `git fetch --unshallow origin` (or `fetch-depth: 0` in actions/checkout)".to_string()
+                    format!("this is a shallow clone: pass --fetch, or `git fetch --no-tags origin {rev}`, or use `fetch-depth: 0` in actions/checkout")
                 } else if rev == "HEAD" {
                     "the repository has no commits yet: commit your code and baseline first"
                         .to_string()
@@ -90,22 +90,23 @@ impl Repo {
                 Error::Git { context, message } => Error::Git {
                     context: format!("{context} (base branch from GITHUB_BASE_REF)"),
                     message: format!(
-                        "{message}; in GitHub Actions use actions/checkout with `fetch-depth: 0`"
+                        "{message}; pass --fetch, or run `{}`, or in GitHub Actions use actions/checkout with `fetch-depth: 0`",
+                        fetch_command(base, self.repo.is_shallow())
                     ),
                 },
                 other => other,
             })?;
         self.repo.merge_base(head, base_commit).map_err(|e| Error::Git {
             context: format!("no merge-base between HEAD and `{base}`"),
-            message: format!(
-                "{}{}",
-                e.message(),
-                if self.repo.is_shallow() {
-                    "; this is a shallow clone: use `fetch-depth: 0` in actions/checkout or `git fetch --unshallow`"
-                } else {
-                    ""
-                }
-            ),
+            message: if self.repo.is_shallow() {
+                format!(
+                    "{}; this is a shallow clone: pass --fetch, or run `{}`, or use `fetch-depth: 0` in actions/checkout",
+                    e.message(),
+                    fetch_command(base, true)
+                )
+            } else {
+                format!("{}; the branches share no history", e.message())
+            },
         })
     }
 
@@ -157,17 +158,44 @@ impl Repo {
             .map_err(|e| Error::git(context(), e))
     }
 
-    /// Commits the given workspace-relative files on top of HEAD.
-    pub fn commit_files(&self, files: &[&str], message: &str) -> Result<Oid> {
-        let context = || "committing baselines".to_string();
-        let mut index = self.repo.index().map_err(|e| Error::git(context(), e))?;
-        for file in files {
-            index
-                .add_path(Path::new(&self.repo_path(file)))
-                .map_err(|e| Error::git(context(), e))?;
+    /// Commits one workspace-relative file, as it is in the work tree, on top of HEAD's
+    /// branch: the new tree is HEAD's tree with just that file replaced, so nothing else that
+    /// happens to be staged is committed with it.
+    pub fn commit_file(&self, file: &str, message: &str) -> Result<Oid> {
+        let context = || format!("committing {file}");
+        if self.repo.head_detached().unwrap_or(false) {
+            let at = self
+                .repo
+                .head()
+                .ok()
+                .and_then(|h| h.target())
+                .map(short)
+                .unwrap_or_default();
+            return Err(Error::Git {
+                context: context(),
+                message: format!(
+                    "HEAD is detached (at {at}), so the commit would be on no branch; `git switch <branch>` first (in Actions, check out with `ref: <branch>`)"
+                ),
+            });
         }
-        index.write().map_err(|e| Error::git(context(), e))?;
-        let tree_id = index.write_tree().map_err(|e| Error::git(context(), e))?;
+        let path = self.repo_path(file);
+        let head = self
+            .repo
+            .head()
+            .and_then(|h| h.peel_to_commit())
+            .map_err(|e| Error::Git {
+                context: context(),
+                message: format!("{}; commit the workspace once first", e.message()),
+            })?;
+        let blob = self
+            .repo
+            .blob_path(&self.workdir.join(&path))
+            .map_err(|e| Error::git(context(), e))?;
+        let head_tree = head.tree().map_err(|e| Error::git(context(), e))?;
+        let tree_id = git2::build::TreeUpdateBuilder::new()
+            .upsert(&path, blob, git2::FileMode::Blob)
+            .create_updated(&self.repo, &head_tree)
+            .map_err(|e| Error::git(context(), e))?;
         let tree = self
             .repo
             .find_tree(tree_id)
@@ -177,19 +205,101 @@ impl Repo {
             .signature()
             .or_else(|_| git2::Signature::now("cargo-perfgate", "perfgate@localhost"))
             .map_err(|e| Error::git(context(), e))?;
-        let parent = self.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-        let parents: Vec<&git2::Commit> = parent.iter().collect();
-        self.repo
+        let commit = self
+            .repo
             .commit(
                 Some("HEAD"),
                 &signature,
                 &signature,
                 message,
                 &tree,
-                &parents,
+                &[&head],
             )
-            .map_err(|e| Error::git(context(), e))
+            .map_err(|e| Error::git(context(), e))?;
+        // Stage the same content, so `git status` agrees with the new commit.
+        let mut index = self.repo.index().map_err(|e| Error::git(context(), e))?;
+        index
+            .add_path(Path::new(&path))
+            .and_then(|_| index.write())
+            .map_err(|e| Error::git(context(), e))?;
+        Ok(commit)
     }
+
+    /// Tracked files that differ from HEAD (in the index or the work tree), repository-relative,
+    /// leaving out those under `except` (a workspace-relative directory).
+    pub fn changed_files(&self, except: &str) -> Vec<String> {
+        let mut options = StatusOptions::new();
+        options.include_untracked(false).include_ignored(false);
+        let except = format!("{}/", self.repo_path(except));
+        self.repo
+            .statuses(Some(&mut options))
+            .map(|statuses| {
+                statuses
+                    .iter()
+                    .filter_map(|e| e.path().map(str::to_string))
+                    .filter(|p| !p.starts_with(&except))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Fetches what the gate needs from `origin` with the git CLI: it uses the credentials
+/// actions/checkout configures (an `http.extraheader`), which libgit2 does not read.
+///
+/// With `branch`, fetches `refs/heads/<branch>` into `origin/<branch>` and, in a shallow clone,
+/// the whole history (`--unshallow`), so the merge-base with HEAD exists. Otherwise fetches
+/// the one rev into `FETCH_HEAD`.
+pub fn fetch(root: &Path, what: Fetch<'_>) -> Result<()> {
+    let shallow = Repository::discover(root)
+        .map(|r| r.is_shallow())
+        .unwrap_or(false);
+    let mut command = std::process::Command::new("git");
+    command
+        .arg("-C")
+        .arg(root)
+        .args(["fetch", "--no-tags", "--quiet"]);
+    let wanted = match what {
+        Fetch::Branch(branch) => {
+            if shallow {
+                command.arg("--unshallow");
+            }
+            command.args([
+                "origin",
+                &format!("+refs/heads/{branch}:refs/remotes/origin/{branch}"),
+            ]);
+            format!("branch `{branch}`")
+        }
+        Fetch::Rev(rev) => {
+            command.args(["origin", rev]);
+            format!("`{rev}`")
+        }
+    };
+    eprintln!("perfgate: fetching {wanted} from origin");
+    let output = command.output().map_err(|e| Error::Git {
+        context: format!("fetching {wanted} from origin"),
+        message: format!("cannot run `git`: {e}; install git or fetch it yourself"),
+    })?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(Error::Git {
+        context: format!("fetching {wanted} from origin in {}", root.display()),
+        message: format!(
+            "`git fetch` failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ),
+    })
+}
+
+/// What `fetch` asks origin for.
+#[derive(Debug, Clone, Copy)]
+pub enum Fetch<'a> {
+    /// A pull request's base branch, with the history down to the merge-base.
+    Branch(&'a str),
+    /// One rev (a branch, tag or commit) for `--against`.
+    Rev(&'a str),
 }
 
 /// One version of a file in history: the commit that wrote it, its time and subject.
@@ -250,21 +360,24 @@ impl Repo {
     }
 }
 
-/// `HEAD`'s commit and whether tracked files differ from it; `None` outside git.
+/// `HEAD`'s commit and whether tracked files other than baselines differ from it (a changed
+/// baseline file does not change what is measured); `None` outside git.
 pub fn state(root: &Path) -> Option<GitState> {
     let repo = Repo::open(root).ok()?;
     let head = repo.repo.head().ok()?.peel_to_commit().ok()?;
-    let mut options = StatusOptions::new();
-    options.include_untracked(false).include_ignored(false);
-    let dirty = repo
-        .repo
-        .statuses(Some(&mut options))
-        .map(|s| !s.is_empty())
-        .unwrap_or(false);
+    let dirty = !repo.changed_files(super::BASELINE_DIR).is_empty();
     Some(GitState {
         commit: head.id().to_string(),
         dirty,
     })
+}
+
+/// The one `git fetch` line that makes `base` and the merge-base with it available.
+fn fetch_command(base: &str, shallow: bool) -> String {
+    format!(
+        "git fetch --no-tags{} origin +refs/heads/{base}:refs/remotes/origin/{base}",
+        if shallow { " --unshallow" } else { "" }
+    )
 }
 
 /// The first 10 hex digits of a commit id.

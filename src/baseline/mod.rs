@@ -233,17 +233,19 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
 pub enum Reference {
     /// A file given with `--against <file>`.
     File(PathBuf),
-    /// A git rev; `pr_base` names the base branch when it came from GITHUB_BASE_REF.
+    /// A git rev; `pr_base` names the base branch when it came from GITHUB_BASE_REF; `fetch`
+    /// fetches from origin what a shallow or single-branch clone lacks.
     Rev {
         rev: String,
         pr_base: Option<String>,
+        fetch: bool,
     },
 }
 
 impl Reference {
     /// `--against` if given (a file when one exists at that path), else the merge-base with
     /// `GITHUB_BASE_REF` in a pull request, else `HEAD`.
-    pub fn choose(against: Option<&str>) -> Self {
+    pub fn choose(against: Option<&str>, fetch: bool) -> Self {
         if let Some(a) = against {
             let path = PathBuf::from(a);
             if path.is_file() || a.ends_with(".json") {
@@ -252,16 +254,19 @@ impl Reference {
             return Reference::Rev {
                 rev: a.to_string(),
                 pr_base: None,
+                fetch,
             };
         }
         match std::env::var("GITHUB_BASE_REF") {
             Ok(base) if !base.trim().is_empty() => Reference::Rev {
                 rev: base.trim().to_string(),
                 pr_base: Some(base.trim().to_string()),
+                fetch,
             },
             _ => Reference::Rev {
                 rev: "HEAD".to_string(),
                 pr_base: None,
+                fetch: false,
             },
         }
     }
@@ -299,12 +304,27 @@ pub fn locate(root: &Path, reference: &Reference, profile: Option<&str>) -> Resu
                 warnings: Vec::new(),
             })
         }
-        Reference::Rev { rev, pr_base } => {
-            let repo = git::Repo::open(root)?;
-            let commit = match pr_base {
-                Some(base) => repo.merge_base_with(base)?,
-                None => repo.resolve(rev)?,
+        Reference::Rev {
+            rev,
+            pr_base,
+            fetch,
+        } => {
+            let commit = match (pr_base, fetch) {
+                (Some(base), true) => {
+                    git::fetch(root, git::Fetch::Branch(base))?;
+                    git::Repo::open(root)?.merge_base_with(base)?
+                }
+                (Some(base), false) => git::Repo::open(root)?.merge_base_with(base)?,
+                (None, true) => match git::Repo::open(root)?.resolve(rev) {
+                    Ok(commit) => commit,
+                    Err(_) => {
+                        git::fetch(root, git::Fetch::Rev(rev))?;
+                        git::Repo::open(root)?.resolve("FETCH_HEAD")?
+                    }
+                },
+                (None, false) => git::Repo::open(root)?.resolve(rev)?,
             };
+            let repo = git::Repo::open(root)?;
             let short = git::short(commit);
             let config_path = repo.repo_path(CONFIG_FILE);
             // Locally (HEAD) the developer's own config applies; against another rev, that

@@ -86,6 +86,22 @@ impl Demo {
         assert!(status.success(), "git {args:?} failed");
     }
 
+    /// Stdout of a git command in the demo.
+    pub fn git_output(&self, args: &[&str]) -> String {
+        let output = Command::new("git")
+            .args(args)
+            .current_dir(self.path())
+            .output()
+            .expect("git runs");
+        assert!(output.status.success(), "git {args:?} failed");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// The full commit id of a rev.
+    pub fn rev(&self, rev: &str) -> String {
+        self.git_output(&["rev-parse", rev]).trim().to_string()
+    }
+
     pub fn commit(&self, message: &str) {
         self.git(&["add", "-A"]);
         self.git(&["commit", "-q", "--allow-empty", "-m", message]);
