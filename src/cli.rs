@@ -180,6 +180,9 @@ pub struct BaselineLogArgs {
     /// At most this many baseline versions, newest first.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Also draw the trend (change from the oldest version shown) as an SVG chart here.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

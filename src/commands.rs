@@ -578,6 +578,19 @@ fn baseline_log(args: &cli::BaselineLogArgs) -> Result<Outcome> {
         grid.add_row(row);
     }
     println!("{grid}");
+    if let Some(plot) = &args.plot {
+        let shown = parsed.len().min(args.limit);
+        let points: Vec<crate::report::trend::Point> = parsed[..shown]
+            .iter()
+            .rev()
+            .map(|(version, b)| crate::report::trend::Point {
+                label: baseline::git::short(version.commit)[..7].to_string(),
+                medians: ids.iter().map(|id| median(b, id).map(|(m, _)| m)).collect(),
+            })
+            .collect();
+        crate::report::trend::write_svg(plot, &ids, &points)?;
+        eprintln!("perfgate: drew {}", plot.display());
+    }
     Ok(Outcome::Done)
 }
 

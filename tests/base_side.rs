@@ -315,4 +315,27 @@ fn baseline_log_shows_each_committed_version_with_its_change() {
     );
     assert!(rows[0].contains("99.00 ns (-10.0%)"), "{stdout}");
     assert!(rows[1].contains("110.0 ns (+10.0%)"), "{stdout}");
+
+    let (code, _, stderr) = output(demo.perfgate().args([
+        "baseline",
+        "log",
+        "group/bench-000000",
+        "group/bench-000001",
+        "--plot",
+        "trend.svg",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let svg = demo.read("trend.svg");
+    assert!(svg.starts_with("<svg"), "{svg}");
+    assert!(
+        svg.contains("group/bench-000001"),
+        "legend names the benchmark"
+    );
+    let newest = demo.git_output(&["log", "-1", "--format=%h", "--abbrev=7", "--", "baselines"]);
+    assert!(
+        svg.contains(newest.trim()),
+        "x axis names the commits: {svg}"
+    );
+    // Two series of three points each.
+    assert_eq!(svg.matches("<circle").count(), 6, "{svg}");
 }

@@ -5,6 +5,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod table;
+pub mod trend;
 
 use perfgate_format::{Comparison, Entry};
 
