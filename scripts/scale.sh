@@ -37,5 +37,5 @@ PY
   for f in markdown json junit table; do "$bin" perfgate report --input out/compare.json --format "$f" -o "out/report.$f" ; done
   end=$(date +%s.%N)
   printf 'N=%-7s compare+table %.2fs (peak RSS %s KiB), re-render 4 formats %.2fs, baseline file %s bytes\n' \
-    "$n" "$(echo "$mid - $start" | bc)" "$(cat mem.txt)" "$(echo "$end - $mid" | bc)" "$(stat -c %s baseline.json)"
+    "$n" "$(echo "$mid - $start" | bc)" "$(tail -1 mem.txt)" "$(echo "$end - $mid" | bc)" "$(stat -c %s baseline.json)"
 done

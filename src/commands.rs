@@ -192,9 +192,11 @@ fn scope<'a>(
         .as_deref()
         .map(|f| regex::Regex::new(f).map_err(|_| f.to_string()));
     move |b: &Benchmark| {
-        let target_selected = workspace.targets.iter().any(|t| {
-            t.package == b.package && t.name == b.target && run::in_shard(t, selection.shard)
-        });
+        let target_selected = workspace
+            .targets
+            .iter()
+            .any(|t| t.package == b.package && t.name == b.target)
+            && run::benchmark_in_shard(b, selection.shard);
         let id_selected = match &filter {
             None => true,
             Some(Ok(regex)) => regex.is_match(&b.id),
@@ -624,18 +626,15 @@ pub fn read_comparison(path: &Path) -> Result<Comparison> {
         source,
     })?;
     let location = path.display().to_string();
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Parse {
-        location: location.clone(),
-        what: "compare.json",
-        detail: e.to_string(),
-    })?;
-    let schema = value
-        .get("schema")
-        .and_then(|s| s.as_str())
-        .unwrap_or("(none)")
-        .to_string();
+    let schema = baseline::schema_of(&text)
+        .map_err(|e| Error::Parse {
+            location: location.clone(),
+            what: "compare.json",
+            detail: e.to_string(),
+        })?
+        .unwrap_or_else(|| "(none)".to_string());
     match perfgate_format::split_schema(&schema) {
-        Some(("perfgate.compare", 1)) => serde_json::from_value(value).map_err(|e| Error::Parse {
+        Some(("perfgate.compare", 1)) => serde_json::from_str(&text).map_err(|e| Error::Parse {
             location,
             what: "compare.json",
             detail: e.to_string(),
@@ -797,6 +796,12 @@ pub fn merge_runs(runs: &[(PathBuf, Run)]) -> Result<Run> {
         .flat_map(|(_, r)| r.benchmarks.clone())
         .collect();
     merged.benchmarks.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(twice) = merged.benchmarks.windows(2).find(|w| w[0].id == w[1].id) {
+        return Err(Error::Other(format!(
+            "`{}` was measured by two shards: were the shards made by different versions or settings? Re-run them with the same `--shard i/n` command",
+            twice[0].id
+        )));
+    }
     merged.errors = runs.iter().flat_map(|(_, r)| r.errors.clone()).collect();
     Ok(merged)
 }

@@ -11,9 +11,6 @@ use perfgate_format::{
 use crate::config::{Confirm, Policy};
 use crate::stats;
 
-/// Bootstrap resamples for the stored comparison's interval.
-const RESAMPLES: usize = 2_000;
-
 /// Everything a comparison depends on.
 pub struct Inputs<'a> {
     pub run: &'a Run,
@@ -89,8 +86,7 @@ pub fn compare(inputs: &Inputs) -> Comparison {
     let raw: Vec<Stored> = paired
         .iter()
         .map(|(b, c)| {
-            let (low, high) =
-                stats::bootstrap_change_interval(&b.samples, &c.samples, RESAMPLES, seed_of(&c.id));
+            let (low, high) = stats::median_change_interval(&b.samples, &c.samples, seed_of(&c.id));
             Stored {
                 change: stats::relative_change(&b.samples, &c.samples),
                 low,
@@ -395,7 +391,7 @@ fn method_text(inputs: &Inputs) -> String {
         Confirm::Never => "Verdicts were decided against the stored baseline alone (--confirm=never).",
     };
     format!(
-        "Change is the ratio of medians with a 95% bootstrap interval; a regression needs significance (Mann-Whitney U, Holm-adjusted over {} comparisons, alpha {}) and an effect above the threshold (default {:.1}%). {confirm} Policy: {}.",
+        "Change is the ratio of medians with a 95% distribution-free interval (Price-Bonett); a regression needs significance (Mann-Whitney U, Holm-adjusted over {} comparisons, alpha {}) and an effect above the threshold (default {:.1}%). {confirm} Policy: {}.",
         inputs.run.benchmarks.len(),
         policy.alpha,
         policy.threshold * 100.0,

@@ -46,6 +46,13 @@ proptest! {
     }
 
     #[test]
+    fn the_analytic_interval_contains_the_point_estimate(a in samples(), b in samples()) {
+        let change = stats::relative_change(&a, &b);
+        let (low, high) = stats::median_change_interval(&a, &b, 1);
+        prop_assert!(low <= change + 1e-9 && change <= high + 1e-9, "{low} {change} {high}");
+    }
+
+    #[test]
     fn holm_never_lowers_a_p_value(ps in prop::collection::vec(0.0f64..1.0, 1..40)) {
         let adjusted = stats::holm_adjust(&ps);
         for (p, q) in ps.iter().zip(&adjusted) {
@@ -60,4 +67,51 @@ proptest! {
         prop_assert!((0.0..=1.0).contains(&p));
         prop_assert!((p - stats::wilcoxon_signed_rank_p(&negated)).abs() < 1e-12);
     }
+}
+
+/// Timing-like samples: log-normal around `median` with 3% spread and an occasional slow outlier.
+fn timings(rng: &mut rand_chacha::ChaCha8Rng, n: usize, median: f64) -> Vec<f64> {
+    use rand::Rng;
+    (0..n)
+        .map(|_| {
+            // Sum of uniforms: close enough to normal for a spread.
+            let noise: f64 = (0..12).map(|_| rng.gen::<f64>()).sum::<f64>() - 6.0;
+            let outlier = if rng.gen::<f64>() < 0.03 { 1.5 } else { 1.0 };
+            median * (0.03 * noise).exp() * outlier
+        })
+        .collect()
+}
+
+#[test]
+fn the_analytic_interval_covers_no_change_about_95_percent_of_the_time_like_the_bootstrap() {
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let trials = 200;
+    let (mut analytic, mut bootstrap) = (0, 0);
+    let mut width_ratio = Vec::new();
+    for trial in 0..trials {
+        let a = timings(&mut rng, 100, 1000.0);
+        let b = timings(&mut rng, 100, 1000.0);
+        let (low, high) = stats::median_change_interval(&a, &b, trial);
+        let (blow, bhigh) = stats::bootstrap_change_interval(&a, &b, 400, trial);
+        analytic += usize::from(low <= 0.0 && 0.0 <= high);
+        bootstrap += usize::from(blow <= 0.0 && 0.0 <= bhigh);
+        width_ratio.push((high - low) / (bhigh - blow));
+    }
+    let coverage = analytic as f64 / trials as f64;
+    eprintln!(
+        "coverage: analytic {coverage}, bootstrap {}; width analytic/bootstrap median {}",
+        bootstrap as f64 / trials as f64,
+        stats::median(&width_ratio)
+    );
+    assert!(
+        (0.91..=0.99).contains(&coverage),
+        "analytic coverage {coverage}, bootstrap {}",
+        bootstrap as f64 / trials as f64
+    );
+    let typical = stats::median(&width_ratio);
+    assert!(
+        (0.75..=1.33).contains(&typical),
+        "analytic intervals are {typical}× the bootstrap's"
+    );
 }

@@ -172,16 +172,90 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     a == b || (a.canonicalize().ok().is_some() && a.canonicalize().ok() == b.canonicalize().ok())
 }
 
-/// Whether a target belongs to a shard: a stable hash of `package/target`, so adding or
-/// removing one target moves no other.
-pub fn in_shard(target: &BenchTarget, shard: Option<Shard>) -> bool {
+/// The shard (0-based) a key falls in: FNV-1a of the key modulo the count. It depends on that
+/// key alone, so adding or removing benchmarks moves no other.
+fn shard_of(key: &str, count: u32) -> u64 {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    hash % u64::from(count)
+}
+
+/// Whether a target runs in a shard: every criterion target does (its benchmarks are split one
+/// by one, see [`benchmark_in_shard`]); a stability suite runs in one process, so it goes whole,
+/// by `package/target`.
+pub fn target_in_shard(target: &BenchTarget, shard: Option<Shard>) -> bool {
     shard.is_none_or(|s| {
-        let key = format!("{}/{}", target.package, target.name);
-        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-        });
-        hash % u64::from(s.count) == u64::from(s.index - 1)
+        target.harness == Harness::Criterion
+            || shard_of(&format!("{}/{}", target.package, target.name), s.count)
+                == u64::from(s.index - 1)
     })
+}
+
+/// Whether a measured (or baseline) benchmark belongs to a shard: a criterion benchmark by
+/// `package/target/id`, a stability metric with its whole target.
+pub fn benchmark_in_shard(b: &Benchmark, shard: Option<Shard>) -> bool {
+    shard.is_none_or(|s| {
+        let key = match b.source {
+            Source::Criterion => {
+                // `make_ids_unique` may have put `target::` in front of the criterion id.
+                let prefix = format!("{}::", b.target);
+                let id = b.id.strip_prefix(&prefix).unwrap_or(&b.id);
+                format!("{}/{}/{id}", b.package, b.target)
+            }
+            _ => format!("{}/{}", b.package, b.target),
+        };
+        shard_of(&key, s.count) == u64::from(s.index - 1)
+    })
+}
+
+/// The ids a criterion executable would run (`--list`), with the user's filter applied.
+fn list_criterion(
+    target: &BenchTarget,
+    executable: &Path,
+    filter: Option<&str>,
+) -> Result<Vec<String>, String> {
+    let mut command = Command::new(executable);
+    command
+        .args(["--bench", "--list"])
+        .args(filter)
+        .current_dir(&target.package_root);
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot list benchmarks of {}: {e}", executable.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "listing benchmarks failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| l.strip_suffix(": benchmark"))
+        .map(str::to_string)
+        .collect())
+}
+
+/// In a sharded run, the criterion filter that runs exactly this shard's benchmarks of a
+/// target (`None`: none of them are in the shard). Without a shard, the user's filter.
+fn criterion_filter(
+    target: &BenchTarget,
+    executable: &Path,
+    selection: &Selection,
+) -> Result<Option<Option<String>>, String> {
+    let Some(shard) = selection.shard else {
+        return Ok(Some(selection.filter.clone()));
+    };
+    let mine: Vec<String> = list_criterion(target, executable, selection.filter.as_deref())?
+        .into_iter()
+        .filter(|id| {
+            let key = format!("{}/{}/{id}", target.package, target.name);
+            shard_of(&key, shard.count) == u64::from(shard.index - 1)
+        })
+        .map(|id| regex::escape(&id))
+        .collect();
+    Ok((!mine.is_empty()).then(|| Some(format!("^(?:{})$", mine.join("|")))))
 }
 
 /// Measures every selected target of the workspace and returns the run.
@@ -196,7 +270,7 @@ pub fn measure(
     let targets: Vec<BenchTarget> = workspace
         .targets
         .iter()
-        .filter(|t| in_shard(t, selection.shard))
+        .filter(|t| target_in_shard(t, selection.shard))
         .cloned()
         .collect();
     let executables = if targets.is_empty() {
@@ -226,19 +300,23 @@ pub fn measure(
             continue;
         };
         let result = match target.harness {
-            Harness::Criterion => run_criterion(
-                target,
-                executable,
-                &out_dir
-                    .join("criterion")
-                    .join(&target.package)
-                    .join(&target.name),
-                &criterion::arguments(selection.filter.as_deref(), measurement),
-                timeout,
-                &out_dir
-                    .join("logs")
-                    .join(format!("{}-{}.log", target.package, target.name)),
-            ),
+            Harness::Criterion => match criterion_filter(target, executable, selection) {
+                Ok(Some(filter)) => run_criterion(
+                    target,
+                    executable,
+                    &out_dir
+                        .join("criterion")
+                        .join(&target.package)
+                        .join(&target.name),
+                    &criterion::arguments(filter.as_deref(), measurement),
+                    timeout,
+                    &out_dir
+                        .join("logs")
+                        .join(format!("{}-{}.log", target.package, target.name)),
+                ),
+                Ok(None) => Ok(Vec::new()),
+                Err(message) => Err(message),
+            },
             Harness::Stability => stability::run(
                 target,
                 executable,

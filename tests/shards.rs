@@ -1,0 +1,190 @@
+//! Sharding: a sharded run measures each benchmark exactly once, and merging the shards judges
+//! them exactly as one unsharded comparison would (Holm over all of them, not per shard).
+
+mod support;
+
+use support::{json, output, verdicts, Demo};
+
+/// A reproducible pseudo-random stream (xorshift), so the test data is the same on every run.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A run of `n` benchmarks: every fourth slower by 10%, every seventh by 3%, some faster.
+fn run_json(n: usize, shifted: bool, noise: &mut Noise) -> serde_json::Value {
+    let benchmarks: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            let base = 1_000.0 * (1 + i % 13) as f64;
+            let factor = match (shifted, i % 4, i % 7) {
+                (false, _, _) => 1.0,
+                (true, 0, _) => 1.10,
+                (true, _, 0) => 1.03,
+                (true, 1, _) if i % 3 == 0 => 0.90,
+                _ => 1.0,
+            };
+            let samples: Vec<f64> = (0..30)
+                .map(|_| base * factor * (0.97 + 0.06 * noise.next()))
+                .collect();
+            let mut sorted = samples.clone();
+            sorted.sort_by(f64::total_cmp);
+            serde_json::json!({
+                "id": format!("group{}/bench-{i:04}", i % 5), "source": "criterion",
+                "package": "demo-core", "target": "core", "unit": "ns",
+                "direction": "lower-is-better", "samples": samples,
+                "summary": {"n": 30, "median": (sorted[14] + sorted[15]) / 2.0,
+                    "mean": sorted.iter().sum::<f64>() / 30.0, "min": sorted[0],
+                    "max": sorted[29], "mad": 1.0}
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "schema": "perfgate.run.v1", "tool_version": "0.1.0", "started": "2026-11-01T00:00:00Z",
+        "git": {"commit": "0123456789abcdef0123456789abcdef01234567", "dirty": false},
+        "machine": {"cpu_model": "Test CPU", "cores": 2, "os": "linux", "arch": "x86_64", "rustc": "rustc 1.95.0"},
+        "benchmarks": benchmarks, "errors": []
+    })
+}
+
+#[test]
+fn merging_four_shards_gives_the_verdicts_of_one_unsharded_comparison() {
+    let demo = Demo::new();
+    let mut noise = Noise(0x5eed);
+    demo.write(
+        "baseline.json",
+        &run_json(200, false, &mut noise).to_string(),
+    );
+    let whole = run_json(200, true, &mut noise);
+    demo.write("run.json", &whole.to_string());
+    let judge = ["--against", "baseline.json", "--confirm", "never"];
+    let (code, unsharded, stderr) = output(
+        demo.perfgate()
+            .args(["compare", "run.json", "--format", "json"])
+            .args(judge),
+    );
+    assert_eq!(code, 3, "{stderr}");
+
+    // Four shard files, split the way `--shard` would not: merging must not care how.
+    let mut shard_files = Vec::new();
+    for k in 0..4 {
+        let mut shard = whole.clone();
+        let mine: Vec<serde_json::Value> = whole["benchmarks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 4 == k)
+            .map(|(_, b)| b.clone())
+            .collect();
+        shard["benchmarks"] = serde_json::Value::Array(mine);
+        shard["shard"] = serde_json::json!(format!("{}/4", k + 1));
+        let file = format!("shard-{}.json", k + 1);
+        demo.write(&file, &shard.to_string());
+        shard_files.push(file);
+    }
+    let (code, merged, stderr) = output(
+        demo.perfgate()
+            .arg("merge")
+            .args(&shard_files)
+            .args(["--format", "json"])
+            .args(judge),
+    );
+    assert_eq!(code, 3, "{stderr}");
+
+    let (unsharded, merged) = (json(&unsharded), json(&merged));
+    let table = |c: &serde_json::Value| -> Vec<String> {
+        c["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {} {}",
+                    e["id"], e["verdict"], e["change"], e["p_value"]
+                )
+            })
+            .collect()
+    };
+    assert_eq!(table(&unsharded), table(&merged));
+    assert_eq!(unsharded["counts"], merged["counts"]);
+    let regressed = verdicts(&merged)
+        .iter()
+        .filter(|(_, v)| v == "regressed")
+        .count();
+    let improved = verdicts(&merged)
+        .iter()
+        .filter(|(_, v)| v == "improved")
+        .count();
+    assert!(regressed >= 40 && improved >= 10, "{regressed} {improved}");
+
+    // Three of four shards, or a shard that failed, is never a pass.
+    let (code, _, stderr) = output(
+        demo.perfgate()
+            .arg("merge")
+            .args(&shard_files[..3])
+            .args(judge),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("4/4") && stderr.contains("missing"),
+        "{stderr}"
+    );
+    let mut failed = json(&demo.read("shard-2.json"));
+    failed["errors"] =
+        serde_json::json!([{"package": "demo-core", "target": "core", "message": "panicked"}]);
+    demo.write("shard-2.json", &failed.to_string());
+    let (code, stdout, _) = output(
+        demo.perfgate()
+            .arg("merge")
+            .args(&shard_files)
+            .args(["--format", "json"])
+            .args(judge),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(json(&stdout)["verdict"], "error");
+}
+
+#[test]
+fn real_shards_measure_each_benchmark_once_and_merge_to_every_benchmark() {
+    let demo = Demo::new();
+    let mut measured = Vec::new();
+    let mut files = Vec::new();
+    for k in 1..=3 {
+        let out = format!("shard-{k}");
+        let (code, _, stderr) = output(demo.perfgate().args([
+            "run",
+            "--quick",
+            "--shard",
+            &format!("{k}/3"),
+            "--out-dir",
+            &out,
+        ]));
+        assert_eq!(code, 0, "{stderr}");
+        let run = json(&demo.read(&format!("{out}/run.json")));
+        assert_eq!(run["shard"], format!("{k}/3"));
+        for b in run["benchmarks"].as_array().unwrap() {
+            measured.push(b["id"].as_str().unwrap().to_string());
+        }
+        files.push(format!("{out}/run.json"));
+    }
+    measured.sort();
+    assert_eq!(
+        measured,
+        ["checksum/1k", "index/build", "parse/1000_lines"],
+        "each benchmark in exactly one shard"
+    );
+    let (code, stdout, stderr) = output(demo.perfgate().arg("merge").args(&files).args([
+        "--against",
+        "shard-1/run.json",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(verdicts(&json(&stdout)).len(), 3, "{stdout}");
+}
