@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use perfgate_format::{BaselineRef, Benchmark, Comparison, Overall, Run, Verdict, COMPARE_SCHEMA};
+use perfgate_format::{
+    BaselineRef, Benchmark, Comparison, Confirmation, Overall, Run, Verdict, COMPARE_SCHEMA,
+};
 
 use crate::baseline::{self, git::Repo, Located, Reference};
 use crate::cli::{self, BaselineCommand, Command};
@@ -37,11 +39,14 @@ pub fn run(cli: cli::Cargo) -> Outcome {
     Outcome::from(result)
 }
 
+/// The artifact directory, made absolute: bench processes run in other directories (the
+/// package root, the baseline's exported tree) and must write where we read.
 fn out_dir(output: &Output, target_dir: &Path) -> PathBuf {
-    output
+    let dir = output
         .out_dir
         .clone()
-        .unwrap_or_else(|| target_dir.join("perfgate"))
+        .unwrap_or_else(|| target_dir.join("perfgate"));
+    std::path::absolute(&dir).unwrap_or(dir)
 }
 
 /// `cargo perfgate check`: the gate.
@@ -68,7 +73,7 @@ fn check(args: &cli::CheckArgs) -> Result<Outcome> {
         selection.timeout.unwrap_or(policy.timeout),
     )?;
     write_json(&out.join("run.json"), &run)?;
-    let comparison = judge(
+    let (comparison, confirmations) = judge(
         &workspace,
         &selection,
         &located,
@@ -77,6 +82,12 @@ fn check(args: &cli::CheckArgs) -> Result<Outcome> {
         confirm_mode,
         &out,
     )?;
+    if !confirmations.is_empty() {
+        // Kept with the measurements, so `merge` of shards decides as each `check` did.
+        let mut run = run;
+        run.confirmations = confirmations;
+        write_json(&out.join("run.json"), &run)?;
+    }
     publish(&comparison, &output, &out)
 }
 
@@ -90,7 +101,7 @@ fn judge(
     candidate: &Executables,
     confirm_mode: Confirm,
     out: &Path,
-) -> Result<Comparison> {
+) -> Result<(Comparison, BTreeMap<String, Confirmation>)> {
     let in_scope = scope(workspace, selection);
     let no_confirmations = BTreeMap::new();
     let mut inputs = Inputs {
@@ -106,7 +117,7 @@ fn judge(
     };
     let first = compare::compare(&inputs);
     let ids: Vec<String> = match confirm_mode {
-        Confirm::Never => return Ok(first),
+        Confirm::Never => return Ok((first, BTreeMap::new())),
         Confirm::Auto => compare::flagged(&first),
         Confirm::Always => first
             .entries
@@ -116,12 +127,12 @@ fn judge(
             .collect(),
     };
     if ids.is_empty() {
-        return Ok(first);
+        return Ok((first, BTreeMap::new()));
     }
     let Some(commit) = located.commit else {
         inputs.confirm_unavailable =
             Some("the baseline came from a file, so there is no commit to build".to_string());
-        return Ok(compare::compare(&inputs));
+        return Ok((compare::compare(&inputs), BTreeMap::new()));
     };
     let flagged: Vec<(&str, &crate::workspace::BenchTarget)> = ids
         .iter()
@@ -139,7 +150,7 @@ fn judge(
         })
         .collect();
     if flagged.is_empty() {
-        return Ok(first);
+        return Ok((first, BTreeMap::new()));
     }
     let mut targets: Vec<crate::workspace::BenchTarget> =
         flagged.iter().map(|(_, t)| (*t).clone()).collect();
@@ -155,7 +166,7 @@ fn judge(
         Err(e) => {
             inputs.confirm_unavailable =
                 Some(format!("building the baseline's commit failed: {e}"));
-            return Ok(compare::compare(&inputs));
+            return Ok((compare::compare(&inputs), BTreeMap::new()));
         }
     };
     let items: Vec<confirm::Flagged> = flagged
@@ -179,7 +190,8 @@ fn judge(
         );
     }
     inputs.confirmations = &confirmations;
-    Ok(compare::compare(&inputs))
+    let comparison = compare::compare(&inputs);
+    Ok((comparison, confirmations))
 }
 
 /// Which baseline entries a run of this selection was meant to measure.
@@ -371,7 +383,14 @@ fn judge_saved(
         &Reference::choose(against.against.as_deref(), against.fetch),
         profile.as_deref(),
     )?;
-    let no_confirmations = BTreeMap::new();
+    // Re-measurements `check` made against this very baseline commit still count.
+    let against_commit = located.commit.map(|c| c.to_string());
+    let confirmations: BTreeMap<String, Confirmation> = run
+        .confirmations
+        .iter()
+        .filter(|(_, c)| Some(&c.baseline_commit) == against_commit.as_ref())
+        .map(|(id, c)| (id.clone(), c.clone()))
+        .collect();
     // A saved run has no selection to consult: every baseline benchmark was meant to be in it.
     let in_scope = |_: &Benchmark| true;
     let comparison = compare::compare(&Inputs {
@@ -380,9 +399,9 @@ fn judge_saved(
         baseline_ref: baseline_ref(&located, run),
         policy: &located.policy,
         confirm: against.confirm.unwrap_or(located.policy.confirm),
-        confirmations: &no_confirmations,
+        confirmations: &confirmations,
         confirm_unavailable: Some(
-            "saved runs are not re-measured; run `cargo perfgate check` to confirm".to_string(),
+            "saved runs are not re-measured, and this one holds no re-measurement against this baseline; run `cargo perfgate check` to confirm".to_string(),
         ),
         in_scope: &in_scope,
         warnings: located.warnings.clone(),
@@ -803,5 +822,9 @@ pub fn merge_runs(runs: &[(PathBuf, Run)]) -> Result<Run> {
         )));
     }
     merged.errors = runs.iter().flat_map(|(_, r)| r.errors.clone()).collect();
+    merged.confirmations = runs
+        .iter()
+        .flat_map(|(_, r)| r.confirmations.clone())
+        .collect();
     Ok(merged)
 }

@@ -132,10 +132,15 @@ fn bench_targets(package: &Package) -> Result<Vec<BenchTarget>> {
             continue;
         }
         let source = read_source(target.src_path.as_std_path())?;
-        let harness = if depends_on("criterion") && source.contains("criterion") {
+        // A package may use both harnesses (one target each): `criterion_main!` decides first,
+        // then the harness the source names.
+        let criterion = depends_on("criterion");
+        let harness = if criterion && source.contains("criterion_main!") {
             Harness::Criterion
         } else if depends_on("perfgate") && source.contains("perfgate") {
             Harness::Stability
+        } else if criterion && source.contains("criterion") {
+            Harness::Criterion
         } else {
             continue; // a libtest `#[bench]` or another harness: not ours to run
         };

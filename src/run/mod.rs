@@ -356,6 +356,7 @@ pub fn measure(
         shard: selection.shard.map(|s| format!("{}/{}", s.index, s.count)),
         benchmarks,
         errors,
+        confirmations: BTreeMap::new(),
     };
     Ok((run, executables))
 }

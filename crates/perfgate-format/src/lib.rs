@@ -3,6 +3,8 @@
 //! Owns the serde types of `run.json`, baseline files and `compare.json`, with their schema
 //! versions. Holds no logic beyond (de)serialisation and the schema check.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Schema of `target/perfgate/run.json`: one run's measurements.
@@ -163,6 +165,10 @@ pub struct Run {
     pub benchmarks: Vec<Benchmark>,
     #[serde(default)]
     pub errors: Vec<TargetError>,
+    /// Same-machine re-measurements made by `check` (by benchmark id), so a later `merge` or
+    /// `compare` against the same baseline commit decides exactly as `check` did.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub confirmations: BTreeMap<String, Confirmation>,
 }
 
 /// Where a baseline came from.
