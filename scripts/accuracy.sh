@@ -4,12 +4,18 @@
 # gate run N times at each level, side by side with criterion's own `--baseline` verdicts on
 # the same builds. Prints verdict counts and wall times.
 #
-#   RUNS=10 LEVELS="0 3 5 10" MODE=--quick scripts/accuracy.sh
+#   RUNS=10 LEVELS="0 3 5 10" MODE=--quick THRESHOLD=5% CONFIRM=auto CRITERION=1 scripts/accuracy.sh
+#
+# THRESHOLD is the gate's minimum effect (written to the copy's perfgate.toml); CRITERION=0
+# skips criterion's own comparison (it costs a full criterion run per repetition).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-10}
 levels=${LEVELS:-"0 3 5 10"}
 mode=${MODE:---quick}
+threshold=${THRESHOLD:-5%}
+confirm=${CONFIRM:-auto}
+with_criterion=${CRITERION:-1}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
@@ -25,6 +31,7 @@ s = s.replace('[[bench]]\nname = "stability"\nharness = false\n', '')
 s = s.replace('perfgate = { path = "../../crates/perfgate" }\n', '')
 open(p, 'w').write(s)
 PY
+printf '[gate]\nthreshold = "%s"\nconfirm = "%s"\n' "$threshold" "$confirm" > "$work/perfgate.toml"
 cd "$work"
 export CARGO_TARGET_DIR="$work/target" CI=true
 git init -q -b main && git add -A && git -c user.name=acc -c user.email=acc@localhost commit -qm demo
@@ -39,10 +46,11 @@ set_knobs() {
   done
 }
 
-printf '%-7s %-18s %-28s %-26s %s\n' slowdown benchmark "perfgate verdicts" "criterion --baseline" "gate wall s (median)"
+echo "threshold $threshold, confirm=$confirm, $runs runs per level, mode ${mode:-full}"
+printf '%-7s %-18s %-28s %-26s %-20s %s\n' slowdown benchmark "perfgate verdicts" "criterion --baseline" "gate wall s (median)" "confirm s/benchmark (median, n)"
 for level in $levels; do
   set_knobs "$level"
-  : > "$work/verdicts.txt"; : > "$work/criterion.txt"; : > "$work/walls.txt"
+  : > "$work/verdicts.txt"; : > "$work/criterion.txt"; : > "$work/walls.txt"; : > "$work/confirm-seconds.txt"
   for _ in $(seq "$runs"); do
     start=$(date +%s.%N)
     "$perfgate" perfgate check $mode --format json > "$work/compare.json" 2>/dev/null || true
@@ -51,7 +59,10 @@ for level in $levels; do
     python3 -c "
 import json
 for e in json.load(open('$work/compare.json'))['entries']:
-    print(e['id'], e['verdict'])" >> "$work/verdicts.txt"
+    print(e['id'], e['verdict'])
+    c = e.get('confirmation')
+    if c: open('$work/confirm-seconds.txt', 'a').write('%f\n' % c['seconds'])" >> "$work/verdicts.txt"
+    [ "$with_criterion" = 1 ] || continue
     cargo bench --quiet --bench core -- --baseline accuracy 2>/dev/null | python3 -c "
 import sys, re
 bench = None
@@ -64,9 +75,10 @@ for line in sys.stdin:
 " >> "$work/criterion.txt"
   done
   wall=$(sort -n "$work/walls.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  per_confirm=$(sort -n "$work/confirm-seconds.txt" | awk '{a[NR]=$1} END {if (NR) printf "%.2f (n=%d)", a[int((NR+1)/2)], NR; else print "-"}')
   for bench in checksum/1k parse/1000_lines index/build; do
     ours=$(grep "^$bench " "$work/verdicts.txt" | cut -d' ' -f2 | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')
     theirs=$(grep "^$bench " "$work/criterion.txt" | cut -d' ' -f2 | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')
-    printf '%-7s %-18s %-28s %-26s %s\n' "$level%" "$bench" "$ours" "$theirs" "$wall"
+    printf '%-7s %-18s %-28s %-26s %-20s %s\n' "$level%" "$bench" "$ours" "$theirs" "$wall" "$per_confirm"
   done
 done

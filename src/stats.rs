@@ -20,8 +20,9 @@ pub fn summary(values: &[f64]) -> Summary {
     Summary::of(values)
 }
 
-/// Relative change of the medians, `median(current) / median(baseline) - 1`; zero when both are
-/// zero (an error rate that stayed at 0), ±infinity when only the baseline is.
+/// Relative change of the medians, `(median(current) - median(baseline)) / |median(baseline)|`
+/// (for positive values, the ratio minus one); zero when both are zero (an error rate that
+/// stayed at 0), ±infinity when only the baseline is.
 pub fn relative_change(baseline: &[f64], current: &[f64]) -> f64 {
     change_between(median(baseline), median(current))
 }
@@ -34,7 +35,8 @@ fn change_between(old: f64, new: f64) -> f64 {
             f64::INFINITY.copysign(new)
         }
     } else {
-        new / old - 1.0
+        // Over |old|, so a metric that can be negative (a drift) changes in the right direction.
+        (new - old) / old.abs()
     }
 }
 
@@ -291,6 +293,13 @@ mod tests {
     fn median_of_even_and_odd() {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    #[test]
+    fn a_negative_baseline_changes_in_the_direction_the_value_moved() {
+        assert_eq!(relative_change(&[-0.02], &[0.1]), 6.0);
+        assert_eq!(relative_change(&[-2.0], &[-3.0]), -0.5);
+        assert_eq!(relative_change(&[2.0], &[3.0]), 0.5);
     }
 
     #[test]

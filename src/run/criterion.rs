@@ -60,9 +60,9 @@ pub fn arguments(filter: Option<&str>, measurement: Measurement) -> Vec<String> 
         ],
         Measurement::Probe => &[
             "--warm-up-time",
-            "0.1",
+            "0.05",
             "--measurement-time",
-            "0.15",
+            "0.1",
             "--sample-size",
             "10",
             "--nresamples",
