@@ -43,6 +43,9 @@ pub enum Command {
     Init(InitArgs),
     /// Combine the run.json files of several shards into one comparison.
     Merge(MergeArgs),
+    /// Measure this machine's noise floor: each criterion benchmark A/A-tested against itself
+    /// in confirm rounds, with the smallest threshold the gate can resolve for it here.
+    Noise(RunArgs),
 }
 
 /// Which workspace, packages and targets to measure.

@@ -32,6 +32,7 @@ pub fn run(cli: cli::Cargo) -> Outcome {
         Some(Command::Comment(args)) => comment(&args),
         Some(Command::Init(args)) => init(&args),
         Some(Command::Merge(args)) => merge(&args),
+        Some(Command::Noise(args)) => noise(&args),
     };
     if let Err(error) = &result {
         eprintln!("error: {error}");
@@ -827,4 +828,131 @@ pub fn merge_runs(runs: &[(PathBuf, Run)]) -> Result<Run> {
         .flat_map(|(_, r)| r.confirmations.clone())
         .collect();
     Ok(merged)
+}
+
+/// One benchmark's A/A result in `noise.json`.
+#[derive(serde::Serialize)]
+struct NoiseFloor<'a> {
+    id: &'a str,
+    rounds: usize,
+    change: f64,
+    change_low: f64,
+    change_high: f64,
+    /// The smallest threshold whose ±band holds this A/A interval: below it, the gate cannot
+    /// tell this benchmark's change from this machine's noise.
+    resolvable: f64,
+    threshold: f64,
+    seconds: f64,
+}
+
+/// `cargo perfgate noise`: every criterion benchmark A/A-tested against its own executable in
+/// the confirm stage's rounds, so a team sees which thresholds this machine can hold.
+fn noise(args: &cli::RunArgs) -> Result<Outcome> {
+    let selection = Selection::from_args(&args.select)?;
+    let output = Output::from_args(&args.output);
+    let workspace = Workspace::discover(&selection)?;
+    let policy = Policy::from_dir(&workspace.root)?;
+    let out = out_dir(&output, &workspace.target_dir);
+    let timeout = selection.timeout.unwrap_or(policy.timeout);
+    let targets: Vec<crate::workspace::BenchTarget> = workspace
+        .targets
+        .iter()
+        .filter(|t| t.harness == crate::workspace::Harness::Criterion)
+        .filter(|t| run::target_in_shard(t, selection.shard))
+        .cloned()
+        .collect();
+    if targets.is_empty() {
+        return Err(Error::NoBenchmarks {
+            workspace: workspace.root.display().to_string(),
+            filter: " (criterion targets)".to_string(),
+        });
+    }
+    let executables = run::build(&workspace.manifest_path, &targets, &selection, None)?;
+    let mut listed: Vec<(String, &crate::workspace::BenchTarget)> = Vec::new();
+    for target in &targets {
+        let key = (target.package.clone(), target.name.clone());
+        let Some(exe) = executables.get(&key) else {
+            continue;
+        };
+        let ids = run::list_criterion(target, exe, selection.filter.as_deref())
+            .map_err(|e| Error::Other(format!("{}/{}: {e}", target.package, target.name)))?;
+        listed.extend(ids.into_iter().map(|id| (id, target)));
+    }
+    let items: Vec<confirm::Flagged> = listed
+        .iter()
+        .map(|(id, target)| confirm::Flagged {
+            id,
+            target,
+            threshold: policy.threshold_for(id, &target.package),
+        })
+        .collect();
+    let itself = confirm::BaselineBuild {
+        commit: git2::Oid::zero(),
+        executables: executables.clone(),
+        root: workspace.root.clone(),
+    };
+    let (results, failures) =
+        confirm::confirm(&workspace, &itself, &executables, &items, &out, timeout);
+    let mut grid = comfy_table::Table::new();
+    grid.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    grid.set_header([
+        "benchmark",
+        "rounds",
+        "A/A change [95% CI]",
+        "resolvable",
+        "threshold",
+        "verdict",
+    ]);
+    let mut floors = Vec::new();
+    for item in &items {
+        let Some(c) = results.get(item.id) else {
+            let why = failures
+                .get(item.id)
+                .map(String::as_str)
+                .unwrap_or("not measured");
+            grid.add_row([item.id, "—", why, "—", "—", "error"]);
+            continue;
+        };
+        let resolvable = c.change_low.abs().max(c.change_high.abs());
+        let verdict = if resolvable < item.threshold {
+            "ok".to_string()
+        } else {
+            format!(
+                "too noisy: raise its threshold to {:.0}% or use a quieter runner",
+                (resolvable * 100.0 * 1.5).ceil()
+            )
+        };
+        grid.add_row([
+            item.id.to_string(),
+            c.rounds.to_string(),
+            format!(
+                "{:+.1}% [{:+.1}%, {:+.1}%]",
+                c.change * 100.0,
+                c.change_low * 100.0,
+                c.change_high * 100.0
+            ),
+            format!("±{:.1}%", resolvable * 100.0),
+            format!("{:.1}%", item.threshold * 100.0),
+            verdict,
+        ]);
+        floors.push(NoiseFloor {
+            id: item.id,
+            rounds: c.rounds,
+            change: c.change,
+            change_low: c.change_low,
+            change_high: c.change_high,
+            resolvable,
+            threshold: item.threshold,
+            seconds: c.seconds,
+        });
+    }
+    write_json(&out.join("noise.json"), &floors)?;
+    println!("{grid}");
+    if !failures.is_empty() {
+        return Err(Error::Other(format!(
+            "{} benchmark(s) could not be measured: see the table",
+            failures.len()
+        )));
+    }
+    Ok(Outcome::Done)
 }

@@ -166,8 +166,11 @@ pub fn compare(inputs: &Inputs) -> Comparison {
                 (
                     Verdict::Inconclusive,
                     Some(stored_note(&format!(
-                        "too noisy to judge after {} rounds",
-                        confirmation.rounds
+                        "too noisy to judge after {} rounds: the interval [{:+.1}%, {:+.1}%] is wider than the {:.1}% threshold can use here; raise this benchmark's threshold or gate it on a quieter runner (`cargo perfgate noise` shows what this machine resolves)",
+                        confirmation.rounds,
+                        confirmation.change_low * 100.0,
+                        confirmation.change_high * 100.0,
+                        threshold * 100.0
                     ))),
                 )
             } else if flagged_regression || flagged_improvement {

@@ -233,3 +233,26 @@ fn usage_errors_exit_2() {
     let (code, _, stderr) = output(demo.perfgate().args(["check", "--shard", "5/4"]));
     assert_eq!(code, 2, "{stderr}");
 }
+
+#[test]
+fn noise_measures_each_benchmark_against_itself_and_names_what_it_resolves() {
+    let demo = Demo::new();
+    let (code, stdout, stderr) = output(demo.perfgate().args(["noise", "--quick"]));
+    assert_eq!(code, 0, "{stderr}");
+    for id in ["checksum/1k", "index/build", "parse/1000_lines"] {
+        assert!(stdout.contains(id), "{stdout}");
+    }
+    let floors = json(&std::fs::read_to_string(demo.target.join("perfgate/noise.json")).unwrap());
+    let floors = floors.as_array().unwrap();
+    assert_eq!(floors.len(), 3, "{floors:?}");
+    for floor in floors {
+        assert!(floor["rounds"].as_u64().unwrap() >= 8, "{floor}");
+        let (low, high) = (
+            floor["change_low"].as_f64().unwrap(),
+            floor["change_high"].as_f64().unwrap(),
+        );
+        assert!(low <= high, "{floor}");
+        let resolvable = floor["resolvable"].as_f64().unwrap();
+        assert!(resolvable >= low.abs().max(high.abs()) - 1e-12, "{floor}");
+    }
+}

@@ -210,7 +210,7 @@ pub fn benchmark_in_shard(b: &Benchmark, shard: Option<Shard>) -> bool {
 }
 
 /// The ids a criterion executable would run (`--list`), with the user's filter applied.
-fn list_criterion(
+pub(crate) fn list_criterion(
     target: &BenchTarget,
     executable: &Path,
     filter: Option<&str>,
