@@ -191,6 +191,71 @@ pub struct Policy {
     pub origin: String,
 }
 
+impl Policy {
+    /// What `other` (a changed perfgate.toml) would set differently from this policy, as
+    /// `key old → new` phrases; empty when they gate alike (where each was read from aside).
+    pub fn differences(&self, other: &Policy) -> Vec<String> {
+        let percent = |v: f64| format!("{}%", (v * 1000.0).round() / 10.0);
+        let mut changed = Vec::new();
+        if self.threshold != other.threshold {
+            changed.push(format!(
+                "threshold {} → {}",
+                percent(self.threshold),
+                percent(other.threshold)
+            ));
+        }
+        if self.alpha != other.alpha {
+            changed.push(format!("alpha {} → {}", self.alpha, other.alpha));
+        }
+        if self.confirm != other.confirm {
+            changed
+                .push(format!("confirm {:?} → {:?}", self.confirm, other.confirm).to_lowercase());
+        }
+        if self.profile != other.profile {
+            changed.push(format!("profile {} → {}", self.profile, other.profile));
+        }
+        if self.timeout != other.timeout {
+            changed.push(format!(
+                "timeout {}s → {}s",
+                self.timeout.as_secs(),
+                other.timeout.as_secs()
+            ));
+        }
+        let thresholds = |p: &Policy| {
+            p.thresholds
+                .iter()
+                .map(|(g, t)| format!("{} = {}", g.as_str(), percent(*t)))
+                .chain(
+                    p.package_thresholds
+                        .iter()
+                        .map(|(k, t)| format!("package {k} = {}", percent(*t))),
+                )
+                .collect::<Vec<_>>()
+        };
+        if thresholds(self) != thresholds(other) {
+            changed.push(format!(
+                "thresholds [{}] → [{}]",
+                thresholds(self).join(", "),
+                thresholds(other).join(", ")
+            ));
+        }
+        let budgets = |p: &Policy| {
+            p.budgets
+                .iter()
+                .map(|b| format!("{} {}", b.pattern.as_str(), b.text))
+                .collect::<Vec<_>>()
+        };
+        if budgets(self) != budgets(other) {
+            changed.push(format!(
+                "budgets [{}] → [{}]",
+                budgets(self).join(", "),
+                budgets(other).join(", ")
+            ));
+        }
+        changed
+    }
+}
+
 impl Default for Policy {
     fn default() -> Self {
         Policy {
@@ -456,6 +521,27 @@ fn parse_budget(text: &str) -> Result<(BudgetOp, f64), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_policy_read_from_two_places_has_no_differences() {
+        let text = "[gate]\nthreshold = \"5%\"\n[budgets]\n\"a/*\" = \"< 20ms\"\n";
+        let base = Policy::from_toml(text, "git:abc:perfgate.toml").unwrap();
+        let same = Policy::from_toml(text, "/work/perfgate.toml").unwrap();
+        assert!(base.differences(&same).is_empty());
+        let looser = Policy::from_toml(
+            "[gate]\nthreshold = \"50%\"\nconfirm = \"never\"\n",
+            "/work/perfgate.toml",
+        )
+        .unwrap();
+        let changes = base.differences(&looser);
+        assert_eq!(changes.len(), 3, "{changes:?}");
+        assert_eq!(changes[0], "threshold 5% → 50%");
+        assert_eq!(changes[1], "confirm auto → never");
+        assert!(
+            changes[2].starts_with("budgets [a/* < 20ms] → []"),
+            "{changes:?}"
+        );
+    }
 
     #[test]
     fn unknown_key_names_line_and_key() {

@@ -39,7 +39,15 @@ fn a_pr_that_slows_a_benchmark_and_rewrites_baseline_and_config_still_fails() {
     assert_eq!(regressed[0].0, "checksum/1k");
     let warnings = compare["warnings"].to_string();
     assert!(warnings.contains("perfgate.toml"), "{warnings}");
+    assert!(
+        warnings.contains("threshold 5% → 500%") && warnings.contains("confirm auto → never"),
+        "says what the edit would change: {warnings}"
+    );
     assert!(warnings.contains("baselines/default.json"), "{warnings}");
+    assert!(
+        warnings.contains("moved, the most"),
+        "says what the edit moves: {warnings}"
+    );
     let report = std::fs::read_to_string(demo.target.join("perfgate/report.md")).unwrap();
     assert!(
         report.contains("perfgate.toml") && report.contains("baselines/default.json"),

@@ -292,6 +292,53 @@ pub struct Located {
     pub warnings: Vec<String>,
 }
 
+/// What an edited baseline would change: ` (N benchmarks moved, largest: id a → b)`, or
+/// added and removed counts.
+fn describe_edit(committed: &Baseline, edited: &Baseline) -> String {
+    let before: std::collections::BTreeMap<&str, f64> = committed
+        .benchmarks
+        .iter()
+        .map(|b| (b.id.as_str(), b.summary.median))
+        .collect();
+    let mut moved: Vec<(&str, f64, f64)> = edited
+        .benchmarks
+        .iter()
+        .filter_map(|b| {
+            let old = *before.get(b.id.as_str())?;
+            (old != b.summary.median).then_some((b.id.as_str(), old, b.summary.median))
+        })
+        .collect();
+    let added = edited
+        .benchmarks
+        .iter()
+        .filter(|b| !before.contains_key(b.id.as_str()))
+        .count();
+    let removed = committed.benchmarks.len() + added - edited.benchmarks.len();
+    moved.sort_by(|x, y| {
+        let size = |m: &(&str, f64, f64)| (m.2 / m.1 - 1.0).abs();
+        size(y).total_cmp(&size(x))
+    });
+    let mut parts = Vec::new();
+    if let Some((id, old, new)) = moved.first() {
+        parts.push(format!(
+            "{} benchmark(s) moved, the most `{id}` {:+.1}%",
+            moved.len(),
+            (new / old - 1.0) * 100.0
+        ));
+    }
+    if added > 0 {
+        parts.push(format!("{added} added"));
+    }
+    if removed > 0 {
+        parts.push(format!("{removed} removed"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
 /// Reads the baseline of `profile` and the policy at `reference`. `profile` of `None` means
 /// the policy's `gate.profile`.
 pub fn locate(root: &Path, reference: &Reference, profile: Option<&str>) -> Result<Located> {
@@ -353,9 +400,11 @@ pub fn locate(root: &Path, reference: &Reference, profile: Option<&str>) -> Resu
                 .map(|text| parse(&text, &location))
                 .transpose()?;
             let mut warnings = Vec::new();
-            if policy != local_policy && !(rev == "HEAD" && pr_base.is_none()) {
+            let edits = policy.differences(&local_policy);
+            if !edits.is_empty() && !(rev == "HEAD" && pr_base.is_none()) {
                 warnings.push(format!(
-                    "this change edits {CONFIG_FILE}; the gate uses the version at {short} (its own takes effect once merged)"
+                    "this change edits {CONFIG_FILE} ({}); the gate uses the version at {short} (the change takes effect once merged)",
+                    edits.join("; ")
                 ));
             }
             let local_baseline = root.join(relative_path(&profile));
@@ -369,7 +418,8 @@ pub fn locate(root: &Path, reference: &Reference, profile: Option<&str>) -> Resu
                         let local = parse(&text, &local_baseline.display().to_string()).ok();
                         if local.as_ref() != Some(committed) {
                             warnings.push(format!(
-                                "{relative} differs from the baseline at {short}; the gate compares against {short}'s"
+                                "{relative} differs from the baseline at {short}{}; the gate compares against {short}'s",
+                                local.as_ref().map(|l| describe_edit(committed, l)).unwrap_or_default()
                             ));
                         }
                     }
