@@ -400,8 +400,9 @@ pub fn locate(root: &Path, reference: &Reference, profile: Option<&str>) -> Resu
                 .map(|text| parse(&text, &location))
                 .transpose()?;
             let mut warnings = Vec::new();
+            // Empty locally at HEAD, where the work tree's policy is the one used.
             let edits = policy.differences(&local_policy);
-            if !edits.is_empty() && !(rev == "HEAD" && pr_base.is_none()) {
+            if !edits.is_empty() {
                 warnings.push(format!(
                     "this change edits {CONFIG_FILE} ({}); the gate uses the version at {short} (the change takes effect once merged)",
                     edits.join("; ")
