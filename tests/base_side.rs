@@ -134,12 +134,7 @@ fn hand_made_run(benchmarks: usize, median: f64) -> serde_json::Value {
             })
         })
         .collect();
-    serde_json::json!({
-        "schema": "perfgate.run.v1", "tool_version": "0.1.0", "started": "2026-11-01T00:00:00Z",
-        "git": {"commit": "0123456789abcdef0123456789abcdef01234567", "dirty": false},
-        "machine": {"cpu_model": "Test CPU", "cores": 2, "os": "linux", "arch": "x86_64", "rustc": "rustc 1.95.0"},
-        "benchmarks": entries, "errors": []
-    })
+    support::run_envelope(entries)
 }
 
 #[test]

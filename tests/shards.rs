@@ -44,12 +44,7 @@ fn run_json(n: usize, shifted: bool, noise: &mut Noise) -> serde_json::Value {
             })
         })
         .collect();
-    serde_json::json!({
-        "schema": "perfgate.run.v1", "tool_version": "0.1.0", "started": "2026-11-01T00:00:00Z",
-        "git": {"commit": "0123456789abcdef0123456789abcdef01234567", "dirty": false},
-        "machine": {"cpu_model": "Test CPU", "cores": 2, "os": "linux", "arch": "x86_64", "rustc": "rustc 1.95.0"},
-        "benchmarks": benchmarks, "errors": []
-    })
+    support::run_envelope(benchmarks)
 }
 
 #[test]

@@ -212,3 +212,14 @@ pub fn verdicts(compare: &serde_json::Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// A hand-made `perfgate.run.v1` around the given benchmark objects, from a fixed commit on a
+/// fixed test machine.
+pub fn run_envelope(benchmarks: Vec<serde_json::Value>) -> serde_json::Value {
+    serde_json::json!({
+        "schema": "perfgate.run.v1", "tool_version": "0.1.0", "started": "2026-11-01T00:00:00Z",
+        "git": {"commit": "0123456789abcdef0123456789abcdef01234567", "dirty": false},
+        "machine": {"cpu_model": "Test CPU", "cores": 2, "os": "linux", "arch": "x86_64", "rustc": "rustc 1.95.0"},
+        "benchmarks": benchmarks, "errors": []
+    })
+}
