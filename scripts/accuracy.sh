@@ -77,8 +77,8 @@ for line in sys.stdin:
   wall=$(sort -n "$work/walls.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   per_confirm=$(sort -n "$work/confirm-seconds.txt" | awk '{a[NR]=$1} END {if (NR) printf "%.2f (n=%d)", a[int((NR+1)/2)], NR; else print "-"}')
   for bench in checksum/1k parse/1000_lines index/build; do
-    ours=$(grep "^$bench " "$work/verdicts.txt" | cut -d' ' -f2 | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')
-    theirs=$(grep "^$bench " "$work/criterion.txt" | cut -d' ' -f2 | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')
+    ours=$( (grep "^$bench " "$work/verdicts.txt" || true) | cut -d' ' -f2 | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')
+    theirs=$( (grep "^$bench " "$work/criterion.txt" || true) | cut -d' ' -f2 | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')
     printf '%-7s %-18s %-28s %-26s %-20s %s\n' "$level%" "$bench" "$ours" "$theirs" "$wall" "$per_confirm"
   done
 done
