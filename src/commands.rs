@@ -641,18 +641,7 @@ fn report(args: &cli::ReportArgs) -> Result<Outcome> {
 
 /// Reads a compare.json, checking its schema.
 pub fn read_comparison(path: &Path) -> Result<Comparison> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let location = path.display().to_string();
-    let schema = baseline::schema_of(&text)
-        .map_err(|e| Error::Parse {
-            location: location.clone(),
-            what: "compare.json",
-            detail: e.to_string(),
-        })?
-        .unwrap_or_else(|| "(none)".to_string());
+    let (text, location, schema) = baseline::read_with_schema(path, "compare.json")?;
     match perfgate_format::split_schema(&schema) {
         Some(("perfgate.compare", 1)) => serde_json::from_str(&text).map_err(|e| Error::Parse {
             location,

@@ -232,25 +232,23 @@ impl Policy {
                 )
                 .collect::<Vec<_>>()
         };
-        if thresholds(self) != thresholds(other) {
-            changed.push(format!(
-                "thresholds [{}] → [{}]",
-                thresholds(self).join(", "),
-                thresholds(other).join(", ")
-            ));
-        }
         let budgets = |p: &Policy| {
             p.budgets
                 .iter()
                 .map(|b| format!("{} {}", b.pattern.as_str(), b.text))
                 .collect::<Vec<_>>()
         };
-        if budgets(self) != budgets(other) {
-            changed.push(format!(
-                "budgets [{}] → [{}]",
-                budgets(self).join(", "),
-                budgets(other).join(", ")
-            ));
+        for (name, before, after) in [
+            ("thresholds", thresholds(self), thresholds(other)),
+            ("budgets", budgets(self), budgets(other)),
+        ] {
+            if before != after {
+                changed.push(format!(
+                    "{name} [{}] → [{}]",
+                    before.join(", "),
+                    after.join(", ")
+                ));
+            }
         }
         changed
     }

@@ -33,6 +33,24 @@ pub fn schema_of(text: &str) -> serde_json::Result<Option<String>> {
     Ok(head.schema.and_then(|v| v.as_str().map(str::to_string)))
 }
 
+/// A perfgate JSON file's text, its location for messages, and its `schema` (`(none)` when it
+/// has none); `what` names the file kind in a parse error.
+pub fn read_with_schema(path: &Path, what: &'static str) -> Result<(String, String, String)> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let location = path.display().to_string();
+    let schema = schema_of(&text)
+        .map_err(|e| Error::Parse {
+            location: location.clone(),
+            what,
+            detail: e.to_string(),
+        })?
+        .unwrap_or_else(|| "(none)".to_string());
+    Ok((text, location, schema))
+}
+
 /// Parses a baseline file, or a run.json used as one. `location` names it in errors.
 pub fn parse(text: &str, location: &str) -> Result<Baseline> {
     let schema = schema_of(text)
@@ -77,18 +95,7 @@ pub fn parse(text: &str, location: &str) -> Result<Baseline> {
 
 /// Reads and parses a run.json.
 pub fn read_run(path: &Path) -> Result<Run> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let location = path.display().to_string();
-    let schema = schema_of(&text)
-        .map_err(|e| Error::Parse {
-            location: location.clone(),
-            what: "run.json",
-            detail: e.to_string(),
-        })?
-        .unwrap_or_else(|| "(none)".to_string());
+    let (text, location, schema) = read_with_schema(path, "run.json")?;
     let schema = schema.as_str();
     match split_schema(schema) {
         Some(("perfgate.run", 1)) => serde_json::from_str(&text).map_err(|e| Error::Parse {
