@@ -7,7 +7,9 @@
 #   RUNS=10 LEVELS="0 3 5 10" MODE=--quick THRESHOLD=5% CONFIRM=auto CRITERION=1 scripts/accuracy.sh
 #
 # THRESHOLD is the gate's minimum effect (written to the copy's perfgate.toml); CRITERION=0
-# skips criterion's own comparison (it costs a full criterion run per repetition).
+# skips criterion's own comparison (it costs a full criterion run per repetition); LOG=file
+# appends one JSON line per benchmark and run (level, verdict, change, confirmation with its
+# per-round ratios) for a closer look afterwards.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-10}
@@ -16,6 +18,7 @@ mode=${MODE:---quick}
 threshold=${THRESHOLD:-5%}
 confirm=${CONFIRM:-auto}
 with_criterion=${CRITERION:-1}
+log=${LOG:-/dev/null}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
@@ -47,10 +50,10 @@ set_knobs() {
 }
 
 echo "threshold $threshold, confirm=$confirm, $runs runs per level, mode ${mode:-full}"
-printf '%-7s %-18s %-28s %-26s %-20s %s\n' slowdown benchmark "perfgate verdicts" "criterion --baseline" "gate wall s (median)" "confirm s/benchmark (median, n)"
+printf '%-7s %-18s %-36s %-26s %-10s %-10s %s\n' slowdown benchmark "perfgate verdicts" "criterion --baseline" "measured" "gate wall" "confirm s/benchmark (median, n)"
 for level in $levels; do
   set_knobs "$level"
-  : > "$work/verdicts.txt"; : > "$work/criterion.txt"; : > "$work/walls.txt"; : > "$work/confirm-seconds.txt"
+  : > "$work/verdicts.txt"; : > "$work/criterion.txt"; : > "$work/walls.txt"; : > "$work/confirm-seconds.txt"; : > "$work/changes.txt"
   for _ in $(seq "$runs"); do
     start=$(date +%s.%N)
     "$perfgate" perfgate check $mode --format json > "$work/compare.json" 2>/dev/null || true
@@ -58,10 +61,14 @@ for level in $levels; do
     echo "$end - $start" | bc >> "$work/walls.txt"
     python3 -c "
 import json
+log = open('$log', 'a')
 for e in json.load(open('$work/compare.json'))['entries']:
     print(e['id'], e['verdict'])
+    log.write(json.dumps({'level': $level, 'threshold': '$threshold', 'confirm': '$confirm', **e}) + '\n')
     c = e.get('confirmation')
-    if c: open('$work/confirm-seconds.txt', 'a').write('%f\n' % c['seconds'])" >> "$work/verdicts.txt"
+    if c:
+        open('$work/confirm-seconds.txt', 'a').write('%f\n' % c['seconds'])
+        open('$work/changes.txt', 'a').write('%s %f\n' % (e['id'], c['change']))" >> "$work/verdicts.txt"
     [ "$with_criterion" = 1 ] || continue
     cargo bench --quiet --bench core -- --baseline accuracy 2>/dev/null | python3 -c "
 import sys, re
@@ -79,6 +86,8 @@ for line in sys.stdin:
   for bench in checksum/1k parse/1000_lines index/build; do
     ours=$( (grep "^$bench " "$work/verdicts.txt" || true) | cut -d' ' -f2 | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')
     theirs=$( (grep "^$bench " "$work/criterion.txt" || true) | cut -d' ' -f2 | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')
-    printf '%-7s %-18s %-28s %-26s %-20s %s\n' "$level%" "$bench" "$ours" "$theirs" "$wall" "$per_confirm"
+    # the slowdown the knob delivered: median of the confirm stage's re-measured changes
+    measured=$( (grep "^$bench " "$work/changes.txt" || true) | cut -d' ' -f2 | sort -g | awk '{a[NR]=$1} END {if (NR) printf "%+.1f%%", 100*a[int((NR+1)/2)]; else print "-"}')
+    printf '%-7s %-18s %-36s %-26s %-10s %-10.1f %s\n' "$level%" "$bench" "$ours" "$theirs" "$measured" "$wall" "$per_confirm"
   done
 done

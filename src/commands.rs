@@ -176,6 +176,7 @@ fn judge(
             id,
             target,
             threshold: located.policy.threshold_for(id, &target.package),
+            level: confirm::level(located.policy.alpha, flagged.len()),
         })
         .collect();
     let timeout = selection.timeout.unwrap_or(located.policy.timeout);
@@ -873,6 +874,7 @@ fn noise(args: &cli::RunArgs) -> Result<Outcome> {
             id,
             target,
             threshold: policy.threshold_for(id, &target.package),
+            level: confirm::level(policy.alpha, listed.len()),
         })
         .collect();
     let itself = confirm::BaselineBuild {

@@ -389,8 +389,8 @@ fn count(entries: &[Entry]) -> Counts {
 fn method_text(inputs: &Inputs) -> String {
     let policy = inputs.policy;
     let confirm = match inputs.confirm {
-        Confirm::Auto => "Benchmarks flagged against the stored baseline were re-measured on this machine: the baseline's commit and this change ran alternately in rounds, and the median of the paired per-round ratios (Wilcoxon signed-rank test) decided.",
-        Confirm::Always => "Every benchmark was re-measured on this machine: the baseline's commit and this change ran alternately in rounds, and the median of the paired per-round ratios (Wilcoxon signed-rank test) decided.",
+        Confirm::Auto => "Benchmarks flagged against the stored baseline were re-measured on this machine: the baseline's commit and this change ran alternately in rounds, and the median of the paired per-round ratios (exact sign test) decided.",
+        Confirm::Always => "Every benchmark was re-measured on this machine: the baseline's commit and this change ran alternately in rounds, and the median of the paired per-round ratios (exact sign test) decided.",
         Confirm::Never => "Verdicts were decided against the stored baseline alone (--confirm=never).",
     };
     format!(

@@ -1,5 +1,6 @@
 //! Pure statistics over samples: robust summaries, intervals for the ratio of medians (a
-//! distribution-free analytic one, and the bootstrap), rank tests, and Holm's control of false
+//! distribution-free analytic one, and the bootstrap), rank tests, the median's order-statistic
+//! interval, the confirm stage's reading of paired rounds, and Holm's control of false
 //! alarms across one run's comparisons.
 //! No I/O, no policy: `compare` decides what the numbers mean.
 
@@ -208,6 +209,32 @@ pub fn wilcoxon_signed_rank_p(differences: &[f64]) -> f64 {
     two_sided_normal_p(((total / 2.0 - w).abs() - 0.5).max(0.0) / sd)
 }
 
+/// Distribution-free 95% interval for the median (the sign test inverted): the k-th smallest
+/// and k-th largest values, with k the largest rank whose tail P(Binomial(n, 1/2) < k) stays
+/// within 2.5%. At least 95% coverage for any continuous distribution from 6 values up; below
+/// that it is the range, with less. NaNs for an empty sample.
+pub fn median_interval(values: &[f64]) -> (f64, f64) {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    if sorted.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let k = (1..=n / 2)
+        .take_while(|&k| binomial_half_cdf(k - 1, n) <= 0.025)
+        .last()
+        .unwrap_or(1);
+    (sorted[k - 1], sorted[n - k])
+}
+
+/// P(X <= k) for X ~ Binomial(n, 1/2).
+fn binomial_half_cdf(k: usize, n: usize) -> f64 {
+    use statrs::distribution::{Binomial, DiscreteCDF};
+    Binomial::new(0.5, n as u64)
+        .map(|b| b.cdf(k as u64))
+        .unwrap_or(1.0)
+}
+
 /// Holm's step-down adjustment (Holm 1979): adjusted p-values controlling the family-wise error
 /// rate over all comparisons of one run, in the input's order.
 pub fn holm_adjust(p_values: &[f64]) -> Vec<f64> {
@@ -223,29 +250,62 @@ pub fn holm_adjust(p_values: &[f64]) -> Vec<f64> {
     adjusted
 }
 
-/// Median of paired log-ratios and its bootstrap 95% interval, as relative changes.
-/// Used on the per-round candidate/baseline ratios of the confirm stage.
-pub fn paired_change(log_ratios: &[f64], resamples: usize, seed: u64) -> (f64, f64, f64) {
-    if log_ratios.is_empty() {
-        return (f64::NAN, f64::NAN, f64::NAN);
+/// What the confirm stage's rounds say: the change, its interval and p-value, from the rounds
+/// that count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairedRounds {
+    /// Median of the counted rounds' ratios, minus one.
+    pub change: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Wilcoxon signed-rank p of the counted rounds' log-ratios.
+    pub p_value: f64,
+    /// Rounds counted; the rest were mode switches.
+    pub counted: usize,
+}
+
+/// Reads paired per-round log-ratios (candidate over baseline). A round further from the rounds'
+/// median than four scaled median absolute deviations (and than 1%) is a mode switch: the machine
+/// changed speed between the round's two processes (on shared runners memory-bound benchmarks
+/// flip between two speeds ~1.8x apart for seconds at a time, which shows up as ±40-80% rounds),
+/// and is left out. Of the rest: the median as the change, its order-statistic 95% interval
+/// (`median_interval`) and the Wilcoxon signed-rank p-value. The cut is symmetric, so under no
+/// change the counted rounds stay symmetric about zero.
+pub fn paired_rounds(log_ratios: &[f64]) -> PairedRounds {
+    let finite: Vec<f64> = log_ratios
+        .iter()
+        .copied()
+        .filter(|r| r.is_finite())
+        .collect();
+    if finite.is_empty() {
+        return PairedRounds {
+            change: f64::NAN,
+            low: f64::NAN,
+            high: f64::NAN,
+            p_value: 1.0,
+            counted: 0,
+        };
     }
-    let point = median(log_ratios).exp() - 1.0;
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut resample = vec![0.0; log_ratios.len()];
-    let mut medians = Vec::with_capacity(resamples);
-    for _ in 0..resamples {
-        for slot in resample.iter_mut() {
-            *slot = log_ratios[rng.gen_range(0..log_ratios.len())];
-        }
-        resample.sort_by(f64::total_cmp);
-        medians.push(median_of_sorted(&resample));
+    let centre = median(&finite);
+    let spread = median(
+        &finite
+            .iter()
+            .map(|r| (r - centre).abs())
+            .collect::<Vec<_>>(),
+    );
+    let cut = (4.0 * 1.4826 * spread).max(0.01f64.ln_1p());
+    let counted: Vec<f64> = finite
+        .into_iter()
+        .filter(|r| (r - centre).abs() <= cut)
+        .collect();
+    let (low, high) = median_interval(&counted);
+    PairedRounds {
+        change: median(&counted).exp() - 1.0,
+        low: low.exp() - 1.0,
+        high: high.exp() - 1.0,
+        p_value: wilcoxon_signed_rank_p(&counted),
+        counted: counted.len(),
     }
-    medians.sort_by(f64::total_cmp);
-    (
-        point,
-        quantile_of_sorted(&medians, 0.025).exp() - 1.0,
-        quantile_of_sorted(&medians, 0.975).exp() - 1.0,
-    )
 }
 
 fn average_ranks(sorted: &[f64]) -> Vec<f64> {
@@ -306,6 +366,26 @@ mod tests {
     fn wilcoxon_all_positive_of_eight_is_two_in_256() {
         let p = wilcoxon_signed_rank_p(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
         assert!((p - 2.0 / 256.0).abs() < 1e-12, "{p}");
+    }
+
+    #[test]
+    fn mode_switch_rounds_are_not_counted() {
+        // Twelve rounds near +3% and four rounds where the machine changed speed mid-round.
+        let mut ratios: Vec<f64> = (0..12).map(|i| 1.03 + 0.002 * f64::from(i % 5)).collect();
+        ratios.extend([1.75, 0.58, 1.8, 0.6]);
+        let logs: Vec<f64> = ratios.iter().map(|r| r.ln()).collect();
+        let read = paired_rounds(&logs);
+        assert_eq!(read.counted, 12);
+        assert!(read.low > 0.029 && read.high < 0.04, "{read:?}");
+        assert!(read.p_value < 0.001, "{read:?}");
+    }
+    #[test]
+    fn median_interval_takes_the_binomial_order_statistics() {
+        let values: Vec<f64> = (1..=16).map(f64::from).collect();
+        // n = 16: P(X < 4) = 1.06% <= 2.5% < P(X < 5) = 3.8%, so the 4th from each end.
+        assert_eq!(median_interval(&values), (4.0, 13.0));
+        let values: Vec<f64> = (1..=8).map(f64::from).collect();
+        assert_eq!(median_interval(&values), (1.0, 8.0));
     }
 
     #[test]

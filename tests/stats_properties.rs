@@ -67,6 +67,23 @@ proptest! {
         prop_assert!((0.0..=1.0).contains(&p));
         prop_assert!((p - stats::wilcoxon_signed_rank_p(&negated)).abs() < 1e-12);
     }
+
+    #[test]
+    fn paired_rounds_mirror_when_the_sides_swap(d in prop::collection::vec(-0.5f64..0.5, 1..48)) {
+        let read = stats::paired_rounds(&d);
+        let swapped = stats::paired_rounds(&d.iter().map(|x| -x).collect::<Vec<_>>());
+        prop_assert_eq!(read.counted, swapped.counted);
+        prop_assert!((read.p_value - swapped.p_value).abs() < 1e-12);
+        prop_assert!(((1.0 + read.change) * (1.0 + swapped.change) - 1.0).abs() < 1e-9);
+        prop_assert!(read.low <= read.change && read.change <= read.high);
+    }
+
+    #[test]
+    fn median_interval_holds_the_median(values in prop::collection::vec(-1.0f64..1.0, 1..80)) {
+        let (low, high) = stats::median_interval(&values);
+        let median = stats::median(&values);
+        prop_assert!(low <= median && median <= high, "{low} {median} {high}");
+    }
 }
 
 /// Timing-like samples: log-normal around `median` with 3% spread and an occasional slow outlier.

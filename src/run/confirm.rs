@@ -16,11 +16,13 @@ use crate::error::{Error, Result};
 use crate::stats;
 use crate::workspace::{BenchTarget, Workspace};
 
-/// Rounds per batch: eight all-in-one-direction rounds give p = 2/256 two-sided.
-pub const ROUNDS: usize = 8;
-/// Most rounds for one benchmark: batches are added while the interval of the change still
-/// straddles the threshold (a bimodal benchmark needs more processes to settle).
-pub const MAX_ROUNDS: usize = 24;
+/// Rounds before the first look: enough for the median's interval to use its 4th-from-each-end
+/// bounds even when a few rounds are left out as mode switches.
+pub const FIRST_ROUNDS: usize = 16;
+/// Rounds added at each further look while the verdict is still open.
+pub const MORE_ROUNDS: usize = 8;
+/// Most rounds for one benchmark (a bimodal benchmark needs more processes to settle).
+pub const MAX_ROUNDS: usize = 48;
 
 /// One benchmark to re-measure.
 pub struct Flagged<'a> {
@@ -28,11 +30,28 @@ pub struct Flagged<'a> {
     pub target: &'a BenchTarget,
     /// The relative threshold the verdict will be judged against.
     pub threshold: f64,
+    /// The p-value that is significant whatever the other re-measured benchmarks show: alpha
+    /// over their number (Holm's first step), so rounds stop only when the verdict is settled.
+    pub level: f64,
 }
 
-/// Whether an interval leaves open which side of `±threshold` the change is on.
-fn undecided(low: f64, high: f64, threshold: f64) -> bool {
-    (low < threshold && high > threshold) || (low < -threshold && high > -threshold)
+impl Flagged<'_> {
+    /// Whether the rounds so far settle the verdict: a change beyond the threshold that is
+    /// significant, or an interval that lies on one side of each of `±threshold` (a pass, or a
+    /// change beyond it that is not significant yet and needs more rounds).
+    fn settled(&self, log_ratios: &[f64]) -> bool {
+        let read = stats::paired_rounds(log_ratios);
+        if read.change.abs() > self.threshold {
+            return read.p_value < self.level;
+        }
+        let straddles = |edge: f64| read.low < edge && read.high > edge;
+        !straddles(self.threshold) && !straddles(-self.threshold)
+    }
+}
+
+/// `alpha` over `count` re-measured benchmarks: the level each needs to be significant alone.
+pub fn level(alpha: f64, count: usize) -> f64 {
+    alpha / count.max(1) as f64
 }
 
 /// The baseline side, built once per commit and cached under the target directory.
@@ -154,11 +173,9 @@ pub fn confirm(
         let mut log_ratios = Vec::with_capacity(MAX_ROUNDS);
         let mut problem = None;
         'rounds: for round in 0..MAX_ROUNDS {
-            if round >= ROUNDS && round % ROUNDS == 0 {
-                let (_, low, high) = stats::paired_change(&log_ratios, 2_000, 7);
-                if !undecided(low, high, item.threshold) {
-                    break;
-                }
+            let look = round >= FIRST_ROUNDS && (round - FIRST_ROUNDS) % MORE_ROUNDS == 0;
+            if look && item.settled(&log_ratios) {
+                break;
             }
             let mut order = [0usize, 1];
             order.shuffle(&mut rng);
@@ -195,22 +212,25 @@ pub fn confirm(
             failed.insert(item.id.to_string(), problem);
             continue;
         }
-        let (change, low, high) = stats::paired_change(&log_ratios, 2_000, 7);
+        let read = stats::paired_rounds(&log_ratios);
         let confirmation = Confirmation {
             baseline_commit: baseline.commit.to_string(),
             rounds: log_ratios.len(),
-            change,
-            change_low: low,
-            change_high: high,
-            p_value: stats::wilcoxon_signed_rank_p(&log_ratios),
+            counted: read.counted,
+            change: read.change,
+            change_low: read.low,
+            change_high: read.high,
+            p_value: read.p_value,
             seconds: begun.elapsed().as_secs_f64(),
+            ratios: log_ratios.iter().map(|r| r.exp()).collect(),
         };
         progress.finish_one(&format!(
-            "{}: {:+.1}% [{:+.1}%, {:+.1}%] over {} rounds in {:.1}s",
+            "{}: {:+.1}% [{:+.1}%, {:+.1}%] over {} of {} rounds in {:.1}s",
             item.id,
-            change * 100.0,
-            low * 100.0,
-            high * 100.0,
+            read.change * 100.0,
+            read.low * 100.0,
+            read.high * 100.0,
+            read.counted,
             confirmation.rounds,
             confirmation.seconds
         ));

@@ -60,9 +60,9 @@ pub fn arguments(filter: Option<&str>, measurement: Measurement) -> Vec<String> 
         ],
         Measurement::Probe => &[
             "--warm-up-time",
-            "0.05",
+            "0.02",
             "--measurement-time",
-            "0.1",
+            "0.04",
             "--sample-size",
             "10",
             "--nresamples",

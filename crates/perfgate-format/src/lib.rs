@@ -263,6 +263,10 @@ pub struct Confirmation {
     /// Commit the baseline side was built from.
     pub baseline_commit: String,
     pub rounds: usize,
+    /// Rounds the change was read from: the others were mode switches (the machine changed
+    /// speed between a round's two processes). Files without it counted every round.
+    #[serde(default)]
+    pub counted: usize,
     /// Median of the per-round candidate/baseline ratios, minus one.
     pub change: f64,
     pub change_low: f64,
@@ -270,6 +274,9 @@ pub struct Confirmation {
     pub p_value: f64,
     /// Seconds spent measuring (build excluded).
     pub seconds: f64,
+    /// Each round's candidate/baseline ratio of medians, in the order measured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ratios: Vec<f64>,
 }
 
 /// One compared metric in `compare.json`.
