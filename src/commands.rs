@@ -105,6 +105,8 @@ fn judge(
 ) -> Result<(Comparison, BTreeMap<String, Confirmation>)> {
     let in_scope = scope(workspace, selection);
     let no_confirmations = BTreeMap::new();
+    let mut warnings = located.warnings.clone();
+    let floors = noise_floors(out, &run.machine, &mut warnings)?;
     let mut inputs = Inputs {
         run,
         baseline: located.baseline.as_ref(),
@@ -113,8 +115,9 @@ fn judge(
         confirm: confirm_mode,
         confirmations: &no_confirmations,
         confirm_unavailable: None,
+        floors: &floors,
         in_scope: &in_scope,
-        warnings: located.warnings.clone(),
+        warnings,
     };
     let first = compare::compare(&inputs);
     let ids: Vec<String> = match confirm_mode {
@@ -175,7 +178,11 @@ fn judge(
         .map(|(id, target)| confirm::Flagged {
             id,
             target,
-            threshold: located.policy.threshold_for(id, &target.package),
+            threshold: first
+                .entries
+                .iter()
+                .find(|e| e.id == *id)
+                .map_or(located.policy.threshold, |e| e.threshold),
             level: confirm::level(located.policy.alpha, flagged.len()),
         })
         .collect();
@@ -194,6 +201,41 @@ fn judge(
     inputs.confirmations = &confirmations;
     let comparison = compare::compare(&inputs);
     Ok((comparison, confirmations))
+}
+
+/// This machine's noise floors by benchmark id from `<out>/noise.json`, when `cargo perfgate
+/// noise` wrote one there on the machine that measured `machine`'s run; a file from another
+/// machine is not used, and either way a warning says what happened.
+fn noise_floors(
+    out: &Path,
+    machine: &perfgate_format::Machine,
+    warnings: &mut Vec<String>,
+) -> Result<BTreeMap<String, f64>> {
+    let path = out.join("noise.json");
+    if !path.exists() {
+        return Ok(BTreeMap::new());
+    }
+    let noise: perfgate_format::Noise =
+        baseline::read_versioned(&path, "noise.json", perfgate_format::NOISE_SCHEMA)?;
+    if noise.machine != *machine {
+        warnings.push(format!(
+            "{} was measured on another machine ({}): its noise floors are not used here",
+            path.display(),
+            noise.machine.describe()
+        ));
+        return Ok(BTreeMap::new());
+    }
+    warnings.push(format!(
+        "this machine's noise floors from {} (measured {}) apply: a threshold below a benchmark's floor is widened to it; delete the file to gate at the configured thresholds",
+        path.display(),
+        noise.measured
+    ));
+    Ok(noise
+        .benchmarks
+        .into_iter()
+        .filter(|b| b.resolvable.is_finite())
+        .map(|b| (b.id, b.resolvable))
+        .collect())
 }
 
 /// Which baseline entries a run of this selection was meant to measure.
@@ -395,6 +437,8 @@ fn judge_saved(
         .collect();
     // A saved run has no selection to consult: every baseline benchmark was meant to be in it.
     let in_scope = |_: &Benchmark| true;
+    let mut warnings = located.warnings.clone();
+    let floors = noise_floors(out, &run.machine, &mut warnings)?;
     let comparison = compare::compare(&Inputs {
         run,
         baseline: located.baseline.as_ref(),
@@ -405,8 +449,9 @@ fn judge_saved(
         confirm_unavailable: Some(
             "saved runs are not re-measured, and this one holds no re-measurement against this baseline; run `cargo perfgate check` to confirm".to_string(),
         ),
+        floors: &floors,
         in_scope: &in_scope,
-        warnings: located.warnings.clone(),
+        warnings,
     });
     publish(&comparison, output, out)
 }
@@ -642,24 +687,7 @@ fn report(args: &cli::ReportArgs) -> Result<Outcome> {
 
 /// Reads a compare.json, checking its schema.
 pub fn read_comparison(path: &Path) -> Result<Comparison> {
-    let (text, location, schema) = baseline::read_with_schema(path, "compare.json")?;
-    match perfgate_format::split_schema(&schema) {
-        Some(("perfgate.compare", 1)) => serde_json::from_str(&text).map_err(|e| Error::Parse {
-            location,
-            what: "compare.json",
-            detail: e.to_string(),
-        }),
-        Some(("perfgate.compare", v)) if v > 1 => Err(Error::NewerSchema {
-            location,
-            found: schema,
-            supported: COMPARE_SCHEMA,
-        }),
-        _ => Err(Error::ForeignSchema {
-            location,
-            expected: COMPARE_SCHEMA,
-            found: schema,
-        }),
-    }
+    baseline::read_versioned(path, "compare.json", COMPARE_SCHEMA)
 }
 
 /// `cargo perfgate comment`.
@@ -820,24 +848,10 @@ pub fn merge_runs(runs: &[(PathBuf, Run)]) -> Result<Run> {
     Ok(merged)
 }
 
-/// One benchmark's A/A result in `noise.json`.
-#[derive(serde::Serialize)]
-struct NoiseFloor<'a> {
-    id: &'a str,
-    rounds: usize,
-    change: f64,
-    change_low: f64,
-    change_high: f64,
-    /// The smallest threshold whose ±band holds this A/A interval: below it, the gate cannot
-    /// tell this benchmark's change from this machine's noise.
-    resolvable: f64,
-    threshold: f64,
-    seconds: f64,
-}
-
 /// `cargo perfgate noise`: every criterion benchmark A/A-tested against its own executable in
 /// the confirm stage's rounds, so a team sees which thresholds this machine can hold.
 fn noise(args: &cli::RunArgs) -> Result<Outcome> {
+    let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let selection = Selection::from_args(&args.select)?;
     let output = Output::from_args(&args.output);
     let workspace = Workspace::discover(&selection)?;
@@ -909,8 +923,9 @@ fn noise(args: &cli::RunArgs) -> Result<Outcome> {
             "ok".to_string()
         } else {
             format!(
-                "too noisy: raise its threshold to {:.0}% or use a quieter runner",
-                (resolvable * 100.0 * 1.5).ceil()
+                "too noisy for {:.1}%: the gate here widens it to {:.1}% (noise.json); a quieter runner keeps it",
+                item.threshold * 100.0,
+                resolvable * 100.0
             )
         };
         grid.add_row([
@@ -926,9 +941,10 @@ fn noise(args: &cli::RunArgs) -> Result<Outcome> {
             format!("{:.1}%", item.threshold * 100.0),
             verdict,
         ]);
-        floors.push(NoiseFloor {
-            id: item.id,
+        floors.push(perfgate_format::NoiseFloor {
+            id: item.id.to_string(),
             rounds: c.rounds,
+            counted: c.counted,
             change: c.change,
             change_low: c.change_low,
             change_high: c.change_high,
@@ -937,7 +953,14 @@ fn noise(args: &cli::RunArgs) -> Result<Outcome> {
             seconds: c.seconds,
         });
     }
-    write_json(&out.join("noise.json"), &floors)?;
+    let noise = perfgate_format::Noise {
+        schema: perfgate_format::NOISE_SCHEMA.to_string(),
+        tool_version: run::TOOL_VERSION.to_string(),
+        measured: started,
+        machine: run::machine::fingerprint(),
+        benchmarks: floors,
+    };
+    write_json(&out.join("noise.json"), &noise)?;
     println!("{grid}");
     if !failures.is_empty() {
         return Err(Error::Other(format!(

@@ -22,6 +22,9 @@ pub struct Inputs<'a> {
     pub confirmations: &'a BTreeMap<String, Confirmation>,
     /// Why flagged benchmarks could not be confirmed, when they could not.
     pub confirm_unavailable: Option<String>,
+    /// This machine's A/A noise floor by benchmark id (`noise.json`): a threshold below a
+    /// benchmark's floor is widened to it, and the entry says so.
+    pub floors: &'a BTreeMap<String, f64>,
     /// Whether a baseline entry was meant to be measured by this run (filters, shards).
     pub in_scope: &'a dyn Fn(&Benchmark) -> bool,
     pub warnings: Vec<String>,
@@ -62,6 +65,24 @@ pub fn flagged(comparison: &Comparison) -> Vec<String> {
         })
         .map(|e| e.id.clone())
         .collect()
+}
+
+/// The threshold a benchmark is judged against: the policy's, or this machine's noise floor
+/// when that is wider (then with the note that says so).
+fn threshold_of(inputs: &Inputs, current: &Benchmark) -> (f64, Option<String>) {
+    let configured = inputs.policy.threshold_for(&current.id, &current.package);
+    match inputs.floors.get(&current.id) {
+        Some(&floor) if floor > configured => (
+            floor,
+            Some(format!(
+                "threshold widened from {:.1}% to {:.1}%: this machine's A/A noise for this benchmark (`cargo perfgate noise`) is ±{:.1}%",
+                configured * 100.0,
+                floor * 100.0,
+                floor * 100.0
+            )),
+        ),
+        _ => (configured, None),
+    }
 }
 
 /// Compares a run with a baseline under a policy.
@@ -112,7 +133,7 @@ pub fn compare(inputs: &Inputs) -> Comparison {
 
     let mut entries = Vec::new();
     for (((baseline, current), stored), p_adj) in paired.iter().zip(&raw).zip(&adjusted) {
-        let threshold = policy.threshold_for(&current.id, &current.package);
+        let (threshold, widened) = threshold_of(inputs, current);
         let significant = *p_adj < policy.alpha;
         let worse = worsening(stored.change, current.direction);
         // Any change beyond the threshold is flagged for re-measurement: between processes on a
@@ -166,8 +187,9 @@ pub fn compare(inputs: &Inputs) -> Comparison {
                 (
                     Verdict::Inconclusive,
                     Some(stored_note(&format!(
-                        "too noisy to judge after {} rounds: the interval [{:+.1}%, {:+.1}%] is wider than the {:.1}% threshold can use here; raise this benchmark's threshold or gate it on a quieter runner (`cargo perfgate noise` shows what this machine resolves)",
+                        "too noisy to judge after {} rounds ({} counted): the interval [{:+.1}%, {:+.1}%] is wider than the {:.1}% threshold can use here; raise this benchmark's threshold or gate it on a quieter runner (`cargo perfgate noise` measures what this machine resolves, and the gate then widens thresholds to it)",
                         confirmation.rounds,
+                        confirmation.counted,
                         confirmation.change_low * 100.0,
                         confirmation.change_high * 100.0,
                         threshold * 100.0
@@ -216,6 +238,12 @@ pub fn compare(inputs: &Inputs) -> Comparison {
             };
         } else if flagged_improvement && significant {
             entry.verdict = Verdict::Improved;
+        }
+        if let Some(widened) = widened {
+            entry.note = Some(match entry.note.take() {
+                Some(note) => format!("{widened}; {note}"),
+                None => widened,
+            });
         }
         apply_budgets(&mut entry, current, policy);
         entries.push(entry);
@@ -389,8 +417,8 @@ fn count(entries: &[Entry]) -> Counts {
 fn method_text(inputs: &Inputs) -> String {
     let policy = inputs.policy;
     let confirm = match inputs.confirm {
-        Confirm::Auto => "Benchmarks flagged against the stored baseline were re-measured on this machine: the baseline's commit and this change ran alternately in rounds, and the median of the paired per-round ratios (exact sign test) decided.",
-        Confirm::Always => "Every benchmark was re-measured on this machine: the baseline's commit and this change ran alternately in rounds, and the median of the paired per-round ratios (exact sign test) decided.",
+        Confirm::Auto => "Benchmarks flagged against the stored baseline were re-measured on this machine: the baseline's commit and this change ran alternately in rounds, and the median of the paired per-round ratios decided (rounds that straddled a change of the machine's speed left out; Wilcoxon signed-rank test, Holm-adjusted over the re-measured benchmarks).",
+        Confirm::Always => "Every benchmark was re-measured on this machine: the baseline's commit and this change ran alternately in rounds, and the median of the paired per-round ratios decided (rounds that straddled a change of the machine's speed left out; Wilcoxon signed-rank test, Holm-adjusted over the re-measured benchmarks).",
         Confirm::Never => "Verdicts were decided against the stored baseline alone (--confirm=never).",
     };
     format!(

@@ -242,11 +242,13 @@ fn noise_measures_each_benchmark_against_itself_and_names_what_it_resolves() {
     for id in ["checksum/1k", "index/build", "parse/1000_lines"] {
         assert!(stdout.contains(id), "{stdout}");
     }
-    let floors = json(&std::fs::read_to_string(demo.target.join("perfgate/noise.json")).unwrap());
-    let floors = floors.as_array().unwrap();
+    let noise = json(&std::fs::read_to_string(demo.target.join("perfgate/noise.json")).unwrap());
+    assert_eq!(noise["schema"], "perfgate.noise.v1");
+    let floors = noise["benchmarks"].as_array().unwrap();
     assert_eq!(floors.len(), 3, "{floors:?}");
     for floor in floors {
-        assert!(floor["rounds"].as_u64().unwrap() >= 8, "{floor}");
+        assert!(floor["rounds"].as_u64().unwrap() >= 16, "{floor}");
+        assert!(floor["counted"].as_u64().unwrap() <= floor["rounds"].as_u64().unwrap());
         let (low, high) = (
             floor["change_low"].as_f64().unwrap(),
             floor["change_high"].as_f64().unwrap(),
@@ -255,4 +257,107 @@ fn noise_measures_each_benchmark_against_itself_and_names_what_it_resolves() {
         let resolvable = floor["resolvable"].as_f64().unwrap();
         assert!(resolvable >= low.abs().max(high.abs()) - 1e-12, "{floor}");
     }
+}
+
+/// One hand-made criterion benchmark around `median` (30 samples, ±1%).
+fn timing(id: &str, median: f64) -> serde_json::Value {
+    let samples: Vec<f64> = (0..30)
+        .map(|i| median * (0.99 + 0.02 * f64::from(i) / 29.0))
+        .collect();
+    serde_json::json!({
+        "id": id, "source": "criterion", "package": "demo-core", "target": "core",
+        "unit": "ns", "direction": "lower-is-better", "samples": samples,
+        "summary": {"n": 30, "median": median, "mean": median, "min": samples[0],
+            "max": samples[29], "mad": median * 0.005}
+    })
+}
+
+#[test]
+fn a_noise_floor_from_this_machine_widens_a_threshold_and_says_so() {
+    let demo = Demo::new();
+    let base = support::run_envelope(vec![
+        timing("fast/one", 1000.0),
+        timing("noisy/two", 1000.0),
+    ]);
+    let run = support::run_envelope(vec![
+        timing("fast/one", 1100.0),
+        timing("noisy/two", 1100.0),
+    ]);
+    demo.write("baseline.json", &base.to_string());
+    demo.write("run.json", &run.to_string());
+    let compare = || {
+        output(demo.perfgate().args([
+            "compare",
+            "run.json",
+            "--against",
+            "baseline.json",
+            "--confirm",
+            "never",
+            "--format",
+            "json",
+        ]))
+    };
+    let (code, stdout, stderr) = compare();
+    assert_eq!(code, 3, "{stderr}");
+    let judged = json(&stdout);
+    assert!(
+        verdicts(&judged).iter().all(|(_, v)| v == "regressed"),
+        "{judged}"
+    );
+
+    // `cargo perfgate noise` found `noisy/two` unresolvable below ±15% on this machine.
+    let noise_path = demo.target.join("perfgate/noise.json");
+    let noise = |machine: &serde_json::Value| {
+        serde_json::json!({
+            "schema": "perfgate.noise.v1", "tool_version": "0.1.0",
+            "measured": "2026-11-01T00:00:00Z", "machine": machine,
+            "benchmarks": [{"id": "noisy/two", "rounds": 16, "counted": 15, "change": 0.01,
+                "change_low": -0.15, "change_high": 0.12, "resolvable": 0.15,
+                "threshold": 0.05, "seconds": 2.0}]
+        })
+        .to_string()
+    };
+    std::fs::write(&noise_path, noise(&run["machine"])).unwrap();
+    let (code, stdout, stderr) = compare();
+    assert_eq!(code, 3, "fast/one still regresses: {stderr}");
+    let judged = json(&stdout);
+    let noisy = judged["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == "noisy/two")
+        .unwrap();
+    assert_eq!(noisy["verdict"], "pass", "{noisy}");
+    assert_eq!(noisy["threshold"], 0.15, "{noisy}");
+    let note = noisy["note"].as_str().unwrap();
+    assert!(
+        note.contains("threshold widened from 5.0% to 15.0%"),
+        "{note}"
+    );
+    assert!(
+        judged["warnings"].to_string().contains("noise.json"),
+        "{judged}"
+    );
+
+    // Measured on another machine: not used, and said.
+    let mut other = run["machine"].clone();
+    other["cpu_model"] = "Other CPU".into();
+    std::fs::write(&noise_path, noise(&other)).unwrap();
+    let (code, stdout, _) = compare();
+    assert_eq!(code, 3);
+    let judged = json(&stdout);
+    assert!(
+        verdicts(&judged).iter().all(|(_, v)| v == "regressed"),
+        "{judged}"
+    );
+    assert!(
+        judged["warnings"].to_string().contains("another machine"),
+        "{judged}"
+    );
+
+    // A truncated file is an error that names it, not a silent pass.
+    std::fs::write(&noise_path, "{\"schema\": \"perfgate.noise.v1\", \"bench").unwrap();
+    let (code, _, stderr) = compare();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("noise.json"), "{stderr}");
 }

@@ -95,23 +95,35 @@ pub fn parse(text: &str, location: &str) -> Result<Baseline> {
 
 /// Reads and parses a run.json.
 pub fn read_run(path: &Path) -> Result<Run> {
-    let (text, location, schema) = read_with_schema(path, "run.json")?;
-    let schema = schema.as_str();
-    match split_schema(schema) {
-        Some(("perfgate.run", 1)) => serde_json::from_str(&text).map_err(|e| Error::Parse {
+    read_versioned(path, "run.json", RUN_SCHEMA)
+}
+
+/// Reads a perfgate JSON file of kind `what` whose schema must be `expected`'s family at
+/// `expected`'s version: a newer version or another family is a clear error naming both.
+pub fn read_versioned<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &'static str,
+    expected: &'static str,
+) -> Result<T> {
+    let (text, location, schema) = read_with_schema(path, what)?;
+    let wanted = split_schema(expected);
+    match split_schema(&schema) {
+        found if found == wanted => serde_json::from_str(&text).map_err(|e| Error::Parse {
             location,
-            what: "run.json",
+            what,
             detail: e.to_string(),
         }),
-        Some(("perfgate.run", v)) if v > 1 => Err(Error::NewerSchema {
-            location,
-            found: schema.to_string(),
-            supported: RUN_SCHEMA,
-        }),
+        Some((family, v)) if wanted.is_some_and(|(f, w)| f == family && v > w) => {
+            Err(Error::NewerSchema {
+                location,
+                found: schema,
+                supported: expected,
+            })
+        }
         _ => Err(Error::ForeignSchema {
             location,
-            expected: RUN_SCHEMA,
-            found: schema.to_string(),
+            expected,
+            found: schema,
         }),
     }
 }

@@ -35,18 +35,16 @@ pub struct Flagged<'a> {
     pub level: f64,
 }
 
-impl Flagged<'_> {
-    /// Whether the rounds so far settle the verdict: a change beyond the threshold that is
-    /// significant, or an interval that lies on one side of each of `±threshold` (a pass, or a
-    /// change beyond it that is not significant yet and needs more rounds).
-    fn settled(&self, log_ratios: &[f64]) -> bool {
-        let read = stats::paired_rounds(log_ratios);
-        if read.change.abs() > self.threshold {
-            return read.p_value < self.level;
-        }
-        let straddles = |edge: f64| read.low < edge && read.high > edge;
-        !straddles(self.threshold) && !straddles(-self.threshold)
+/// Whether the rounds so far settle a verdict against `±threshold`: a change beyond it that is
+/// significant at `level`, or an interval clear of both edges (a pass, or a change beyond the
+/// threshold that is not significant yet and needs more rounds).
+pub fn settled(log_ratios: &[f64], threshold: f64, level: f64) -> bool {
+    let read = stats::paired_rounds(log_ratios);
+    if read.change.abs() > threshold {
+        return read.p_value < level;
     }
+    let straddles = |edge: f64| read.low < edge && read.high > edge;
+    !straddles(threshold) && !straddles(-threshold)
 }
 
 /// `alpha` over `count` re-measured benchmarks: the level each needs to be significant alone.
@@ -174,7 +172,7 @@ pub fn confirm(
         let mut problem = None;
         'rounds: for round in 0..MAX_ROUNDS {
             let look = round >= FIRST_ROUNDS && (round - FIRST_ROUNDS) % MORE_ROUNDS == 0;
-            if look && item.settled(&log_ratios) {
+            if look && settled(&log_ratios, item.threshold, item.level) {
                 break;
             }
             let mut order = [0usize, 1];
@@ -250,4 +248,29 @@ fn sanitize(id: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::settled;
+
+    /// `n` rounds at `change` with a deterministic ±`spread` wobble, as log-ratios.
+    fn rounds(n: usize, change: f64, spread: f64) -> Vec<f64> {
+        (0..n)
+            .map(|i| (1.0 + change + spread * ((i * 7 % 11) as f64 / 5.0 - 1.0)).ln())
+            .collect()
+    }
+
+    #[test]
+    fn a_clear_regression_or_a_clear_pass_stops_the_rounds() {
+        assert!(settled(&rounds(16, 0.05, 0.01), 0.02, 0.05 / 3.0));
+        assert!(settled(&rounds(16, 0.0, 0.005), 0.02, 0.05 / 3.0));
+    }
+
+    #[test]
+    fn a_change_near_the_threshold_asks_for_more_rounds() {
+        assert!(!settled(&rounds(16, 0.015, 0.03), 0.02, 0.05 / 3.0));
+        // Beyond the threshold but not yet significant at the level it must reach.
+        assert!(!settled(&rounds(16, 0.04, 0.06), 0.02, 0.05 / 300.0));
+    }
 }
