@@ -379,6 +379,7 @@ mod tests {
         assert!(read.low > 0.029 && read.high < 0.04, "{read:?}");
         assert!(read.p_value < 0.001, "{read:?}");
     }
+
     #[test]
     fn median_interval_takes_the_binomial_order_statistics() {
         let values: Vec<f64> = (1..=16).map(f64::from).collect();

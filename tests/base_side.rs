@@ -274,16 +274,7 @@ fn in_actions_compare_writes_the_job_summary_and_ranked_error_annotations() {
     // With --format json, stdout is only the JSON.
     let (_, stdout, stderr) = output(
         demo.perfgate()
-            .args([
-                "compare",
-                "run.json",
-                "--against",
-                "baseline.json",
-                "--confirm",
-                "never",
-                "--format",
-                "json",
-            ])
+            .args(support::COMPARE_SAVED_RUN)
             .env("GITHUB_ACTIONS", "true"),
     );
     assert_eq!(json(&stdout)["verdict"], "fail");

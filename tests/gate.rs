@@ -46,12 +46,7 @@ fn unchanged_code_passes_and_a_30_percent_slowdown_regresses_only_that_benchmark
         regressed,
         [("checksum/1k".to_string(), "regressed".to_string())]
     );
-    let entry = compare["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["id"] == "checksum/1k")
-        .unwrap();
+    let entry = support::entry(&compare, "checksum/1k");
     let change = entry["change"].as_f64().unwrap();
     assert!(
         (0.15..0.6).contains(&change),
@@ -285,18 +280,7 @@ fn a_noise_floor_from_this_machine_widens_a_threshold_and_says_so() {
     ]);
     demo.write("baseline.json", &base.to_string());
     demo.write("run.json", &run.to_string());
-    let compare = || {
-        output(demo.perfgate().args([
-            "compare",
-            "run.json",
-            "--against",
-            "baseline.json",
-            "--confirm",
-            "never",
-            "--format",
-            "json",
-        ]))
-    };
+    let compare = || output(demo.perfgate().args(support::COMPARE_SAVED_RUN));
     let (code, stdout, stderr) = compare();
     assert_eq!(code, 3, "{stderr}");
     let judged = json(&stdout);
@@ -321,12 +305,7 @@ fn a_noise_floor_from_this_machine_widens_a_threshold_and_says_so() {
     let (code, stdout, stderr) = compare();
     assert_eq!(code, 3, "fast/one still regresses: {stderr}");
     let judged = json(&stdout);
-    let noisy = judged["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["id"] == "noisy/two")
-        .unwrap();
+    let noisy = support::entry(&judged, "noisy/two");
     assert_eq!(noisy["verdict"], "pass", "{noisy}");
     assert_eq!(noisy["threshold"], 0.15, "{noisy}");
     let note = noisy["note"].as_str().unwrap();

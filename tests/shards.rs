@@ -189,12 +189,7 @@ fn real_shards_measure_each_benchmark_once_and_their_merge_keeps_the_confirmed_r
     );
     assert_eq!(code, 3, "{stdout}\n{stderr}");
     let compare = json(&stdout);
-    let checksum = compare["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["id"] == "checksum/1k")
-        .unwrap();
+    let checksum = support::entry(&compare, "checksum/1k");
     assert_eq!(checksum["verdict"], "regressed", "{checksum}");
     assert_eq!(checksum["method"], "confirmed", "{checksum}");
 }

@@ -5,12 +5,7 @@ mod support;
 use support::{json, output, Demo};
 
 fn verdict_of(compare: &serde_json::Value, id: &str) -> String {
-    compare["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["id"] == id)
-        .unwrap_or_else(|| panic!("{id} not in {compare}"))["verdict"]
+    support::entry(compare, id)["verdict"]
         .as_str()
         .unwrap()
         .to_string()

@@ -198,6 +198,28 @@ pub fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
+/// The entry of benchmark `id` in a compare.json value.
+pub fn entry<'a>(compare: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    compare["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["id"] == id)
+        .unwrap_or_else(|| panic!("{id} not in {compare}"))
+}
+
+/// `compare` of the saved `run.json` against `baseline.json`, stored comparison only, as JSON.
+pub const COMPARE_SAVED_RUN: [&str; 8] = [
+    "compare",
+    "run.json",
+    "--against",
+    "baseline.json",
+    "--confirm",
+    "never",
+    "--format",
+    "json",
+];
+
 /// Verdicts by id from a compare.json value.
 pub fn verdicts(compare: &serde_json::Value) -> Vec<(String, String)> {
     compare["entries"]
