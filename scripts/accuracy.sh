@@ -4,7 +4,11 @@
 # gate run N times at each level, side by side with criterion's own `--baseline` verdicts on
 # the same builds. Prints verdict counts and wall times.
 #
-#   RUNS=10 LEVELS="0 3 5 10" MODE=--quick THRESHOLD=5% CONFIRM=auto CRITERION=1 scripts/accuracy.sh
+#   RUNS=10 LEVELS="0 3 5 10" MODE=--quick THRESHOLD=5% CONFIRM=auto CRITERION=1 LOAD=0 scripts/accuracy.sh
+#
+# LOAD=1 keeps one CPU-bound process busy in the background for the whole script (a shared CI
+# runner's neighbour). Each level also prints the gate's exit codes: a no-change level should
+# show only 0 (a 1 is a run that could not measure, a 3 a false alarm).
 #
 # THRESHOLD is the gate's minimum effect (written to the copy's perfgate.toml); CRITERION=0
 # skips criterion's own comparison (it costs a full criterion run per repetition); LOG=file
@@ -20,7 +24,12 @@ confirm=${CONFIRM:-auto}
 with_criterion=${CRITERION:-1}
 log=${LOG:-/dev/null}
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+load_pid=
+trap 'rm -rf "$work"; [ -z "$load_pid" ] || kill "$load_pid" 2>/dev/null' EXIT
+if [ "${LOAD:-0}" = 1 ]; then
+  ( while :; do :; done ) &
+  load_pid=$!
+fi
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 perfgate="$root/target/release/cargo-perfgate"
 
@@ -53,11 +62,13 @@ echo "threshold $threshold, confirm=$confirm, $runs runs per level, mode ${mode:
 printf '%-7s %-18s %-36s %-26s %-10s %-10s %s\n' slowdown benchmark "perfgate verdicts" "criterion --baseline" "measured" "gate wall" "confirm s/benchmark (median, n)"
 for level in $levels; do
   set_knobs "$level"
-  : > "$work/verdicts.txt"; : > "$work/criterion.txt"; : > "$work/walls.txt"; : > "$work/confirm-seconds.txt"; : > "$work/changes.txt"
+  : > "$work/verdicts.txt"; : > "$work/criterion.txt"; : > "$work/walls.txt"; : > "$work/confirm-seconds.txt"; : > "$work/changes.txt"; : > "$work/exits.txt"
   for _ in $(seq "$runs"); do
     start=$(date +%s.%N)
-    "$perfgate" perfgate check $mode --format json > "$work/compare.json" 2>/dev/null || true
+    code=0
+    "$perfgate" perfgate check $mode --format json > "$work/compare.json" 2>/dev/null || code=$?
     end=$(date +%s.%N)
+    echo "$code" >> "$work/exits.txt"
     echo "$end - $start" | bc >> "$work/walls.txt"
     python3 -c "
 import json
@@ -82,6 +93,7 @@ for line in sys.stdin:
 " >> "$work/criterion.txt"
   done
   wall=$(sort -n "$work/walls.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "$level%: gate exit codes $(sort "$work/exits.txt" | uniq -c | awk '{printf "%s=%s ", $2, $1}')"
   per_confirm=$(sort -n "$work/confirm-seconds.txt" | awk '{a[NR]=$1} END {if (NR) printf "%.2f (n=%d)", a[int((NR+1)/2)], NR; else print "-"}')
   for bench in checksum/1k parse/1000_lines index/build; do
     ours=$( (grep "^$bench " "$work/verdicts.txt" || true) | cut -d' ' -f2 | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')

@@ -1,15 +1,21 @@
 //! Results + baseline + policy → verdicts. A pure function: the confirm stage's re-measurements
-//! come in as data, so the same inputs always give the same `compare.json`.
+//! come in as data, so the same inputs always give the same `compare.json`. Each rule is a
+//! small judge below (`judge_confirmed`, `judge_stored`, budgets, unmeasured entries, the
+//! overall verdict); `to_confirm` says what the confirm stage should re-measure.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use perfgate_format::{
     Baseline, BaselineRef, Benchmark, Comparison, Confirmation, Counts, Direction, Entry, Method,
-    Overall, Run, Verdict, COMPARE_SCHEMA,
+    Overall, Run, Source, Verdict, COMPARE_SCHEMA,
 };
 
-use crate::config::{Confirm, Policy};
+use crate::artifacts::{MAX_WIDENING, TOOL_VERSION};
+use crate::config::{Confirm, Policy, Unconfirmed};
 use crate::stats;
+
+/// What a maintainer can do about a flag that could not be re-measured.
+const UNCONFIRMED_FIX: &str = "not a pass: fix what stopped the re-measurement and run again (or, as a team choice, set `gate.unconfirmed = \"warn\"` in the base branch's perfgate.toml)";
 
 /// Everything a comparison depends on.
 pub struct Inputs<'a> {
@@ -20,8 +26,11 @@ pub struct Inputs<'a> {
     pub confirm: Confirm,
     /// Same-machine A/B results by benchmark id.
     pub confirmations: &'a BTreeMap<String, Confirmation>,
-    /// Why flagged benchmarks could not be confirmed, when they could not.
+    /// Why no flagged benchmark could be confirmed, when none could (no commit to build, the
+    /// baseline side did not build).
     pub confirm_unavailable: Option<String>,
+    /// Why single benchmarks could not be confirmed, by id (their rounds failed).
+    pub confirm_failures: &'a BTreeMap<String, String>,
     /// This machine's A/A noise floor by benchmark id (`noise.json`): a threshold below a
     /// benchmark's floor is widened to it, and the entry says so.
     pub floors: &'a BTreeMap<String, f64>,
@@ -31,13 +40,26 @@ pub struct Inputs<'a> {
 }
 
 /// Stage-one judgement of one benchmark against the stored baseline.
-#[derive(Debug, Clone, Copy)]
-struct Stored {
-    change: f64,
-    low: f64,
-    high: f64,
-    p: f64,
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stored {
+    pub change: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Holm-adjusted over the run's comparisons.
+    pub p: f64,
 }
+
+/// What a stored-only judgement needs to know besides the numbers.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredContext<'a> {
+    pub alpha: f64,
+    pub confirm: Confirm,
+    pub machine_differs: bool,
+    pub source: Source,
+    pub unavailable: Option<&'a str>,
+}
+
+type Judged = (Verdict, Option<String>);
 
 /// The change in the "worse" direction: positive means slower (or less throughput).
 fn worsening(change: f64, direction: Direction) -> f64 {
@@ -47,13 +69,14 @@ fn worsening(change: f64, direction: Direction) -> f64 {
     }
 }
 
-/// Ids the stored comparison flags, as regressions or as improvements (a stored number alone
-/// should not claim either): the benchmarks the confirm stage re-measures.
-pub fn flagged(comparison: &Comparison) -> Vec<String> {
-    comparison
-        .entries
-        .iter()
-        .filter(|e| {
+/// The benchmarks the confirm stage re-measures after the stored comparison: under `auto`,
+/// those it flags as regressions or improvements (a stored number alone should not claim
+/// either); under `always`, every benchmark with both sides; under `never`, none.
+pub fn to_confirm(first: &Comparison, mode: Confirm) -> Vec<String> {
+    let wanted = |e: &&Entry| match mode {
+        Confirm::Never => false,
+        Confirm::Always => e.baseline.is_some() && e.current.is_some(),
+        Confirm::Auto => {
             e.method == Method::Stored
                 && matches!(
                     e.verdict,
@@ -62,7 +85,12 @@ pub fn flagged(comparison: &Comparison) -> Vec<String> {
                         | Verdict::Inconclusive
                         | Verdict::Improved
                 )
-        })
+        }
+    };
+    first
+        .entries
+        .iter()
+        .filter(wanted)
         .map(|e| e.id.clone())
         .collect()
 }
@@ -72,155 +100,122 @@ pub fn flagged(comparison: &Comparison) -> Vec<String> {
 fn threshold_of(inputs: &Inputs, current: &Benchmark) -> (f64, Option<String>) {
     let configured = inputs.policy.threshold_for(&current.id, &current.package);
     match inputs.floors.get(&current.id) {
-        Some(&floor) if floor > configured => (
-            floor,
-            Some(format!(
-                "threshold widened from {:.1}% to {:.1}%: this machine's A/A noise for this benchmark (`cargo perfgate noise`) is ±{:.1}%",
-                configured * 100.0,
-                floor * 100.0,
-                floor * 100.0
-            )),
-        ),
+        Some(&floor) if floor > configured => {
+            let bound = configured * MAX_WIDENING;
+            let widened = floor.min(bound);
+            let capped = if floor > bound {
+                format!(" (capped at {MAX_WIDENING}x the configured threshold)")
+            } else {
+                String::new()
+            };
+            (
+                widened,
+                Some(format!(
+                    "threshold widened from {:.1}% to {:.1}%{capped}: this machine's A/A noise for this benchmark (`cargo perfgate noise`) is ±{:.1}%",
+                    configured * 100.0,
+                    widened * 100.0,
+                    floor * 100.0
+                )),
+            )
+        }
         _ => (configured, None),
     }
 }
 
-/// Compares a run with a baseline under a policy.
-pub fn compare(inputs: &Inputs) -> Comparison {
-    let policy = inputs.policy;
-    let run = inputs.run;
-    let machine_differs = inputs
-        .baseline_ref
-        .as_ref()
-        .is_some_and(|b| b.machine_differs);
-    let baseline_by_id: BTreeMap<&str, &Benchmark> = inputs
-        .baseline
-        .map(|b| b.benchmarks.iter().map(|x| (x.id.as_str(), x)).collect())
-        .unwrap_or_default();
-
-    // Stage one for every paired benchmark, then Holm over all of them.
-    let paired: Vec<(&Benchmark, &Benchmark)> = run
-        .benchmarks
-        .iter()
-        .filter_map(|c| baseline_by_id.get(c.id.as_str()).map(|b| (*b, c)))
-        .collect();
-    let raw: Vec<Stored> = paired
+/// Stage one for every pair: the change of medians with its interval, and Mann–Whitney p
+/// Holm-adjusted over all of them.
+fn stage_one(paired: &[(&Benchmark, &Benchmark)]) -> Vec<Stored> {
+    let raw: Vec<(f64, f64, f64, f64)> = paired
         .iter()
         .map(|(b, c)| {
             let (low, high) = stats::median_change_interval(&b.samples, &c.samples, seed_of(&c.id));
-            Stored {
-                change: stats::relative_change(&b.samples, &c.samples),
+            (
+                stats::relative_change(&b.samples, &c.samples),
                 low,
                 high,
-                p: stats::mann_whitney_p(&b.samples, &c.samples),
-            }
+                stats::mann_whitney_p(&b.samples, &c.samples),
+            )
         })
         .collect();
-    let adjusted = stats::holm_adjust(&raw.iter().map(|s| s.p).collect::<Vec<_>>());
-    let confirmed_ids: Vec<&String> = inputs.confirmations.keys().collect();
-    let confirmed_adjusted = stats::holm_adjust(
-        &inputs
-            .confirmations
-            .values()
-            .map(|c| c.p_value)
-            .collect::<Vec<_>>(),
-    );
-    let confirmed_p: BTreeMap<&str, f64> = confirmed_ids
-        .iter()
-        .zip(confirmed_adjusted)
-        .map(|(id, p)| (id.as_str(), p))
-        .collect();
+    let adjusted = stats::holm_adjust(&raw.iter().map(|r| r.3).collect::<Vec<_>>());
+    raw.iter()
+        .zip(adjusted)
+        .map(|(&(change, low, high, _), p)| Stored {
+            change,
+            low,
+            high,
+            p,
+        })
+        .collect()
+}
 
-    let mut entries = Vec::new();
-    for (((baseline, current), stored), p_adj) in paired.iter().zip(&raw).zip(&adjusted) {
-        let (threshold, widened) = threshold_of(inputs, current);
-        let significant = *p_adj < policy.alpha;
-        let worse = worsening(stored.change, current.direction);
-        // Any change beyond the threshold is flagged for re-measurement: between processes on a
-        // shared machine the stored samples' own significance test is over- and under-confident
-        // by turns, so it decides alone only under --confirm=never.
-        let flagged_regression = worse > threshold;
-        let flagged_improvement = -worse > threshold;
-        let mut entry = Entry {
-            id: current.id.clone(),
-            verdict: Verdict::Pass,
-            package: current.package.clone(),
-            target: current.target.clone(),
-            unit: current.unit.clone(),
-            direction: current.direction,
-            baseline: Some(baseline.summary.median),
-            current: Some(current.summary.median),
-            // JSON has no infinity: a change from a baseline of 0 is left empty (and noted).
-            change: stored.change.is_finite().then_some(stored.change),
-            change_low: stored.low.is_finite().then_some(stored.low),
-            change_high: stored.high.is_finite().then_some(stored.high),
-            p_value: Some(*p_adj),
-            threshold,
-            method: Method::Stored,
-            confirmation: None,
-            note: None,
-        };
-        if let Some(confirmation) = inputs.confirmations.get(&current.id) {
-            let p = confirmed_p.get(current.id.as_str()).copied().unwrap_or(1.0);
-            let confirmed_worse = worsening(confirmation.change, current.direction);
-            let sure = p < policy.alpha;
-            entry.method = Method::Confirmed;
-            entry.change = Some(confirmation.change);
-            entry.change_low = Some(confirmation.change_low);
-            entry.change_high = Some(confirmation.change_high);
-            entry.p_value = Some(p);
-            entry.confirmation = Some(confirmation.clone());
-            let stored_note = |outcome: &str| {
-                format!(
-                    "the stored baseline showed {:+.1}%; re-measured on this machine: {:+.1}% (p={:.3}), {outcome}",
-                    stored.change * 100.0,
-                    confirmation.change * 100.0,
-                    p
-                )
-            };
-            (entry.verdict, entry.note) = if sure && confirmed_worse > threshold {
-                (Verdict::Regressed, None)
-            } else if sure && -confirmed_worse > threshold {
-                (Verdict::Improved, None)
-            } else if confirmed_worse > threshold {
-                // Large but not significant even after the extra rounds: too noisy to judge.
-                (
-                    Verdict::Inconclusive,
-                    Some(stored_note(&format!(
-                        "too noisy to judge after {} rounds ({} counted): the interval [{:+.1}%, {:+.1}%] is wider than the {:.1}% threshold can use here; raise this benchmark's threshold or gate it on a quieter runner (`cargo perfgate noise` measures what this machine resolves, and the gate then widens thresholds to it)",
-                        confirmation.rounds,
-                        confirmation.counted,
-                        confirmation.change_low * 100.0,
-                        confirmation.change_high * 100.0,
-                        threshold * 100.0
-                    ))),
-                )
-            } else if flagged_regression || flagged_improvement {
-                (Verdict::Pass, Some(stored_note("not reproduced")))
-            } else {
-                (Verdict::Pass, None)
-            };
-        } else if flagged_regression {
-            let not_confirmed = || {
-                format!(
-                    "flagged against the stored baseline, not re-measured: {}",
-                    inputs
-                        .confirm_unavailable
-                        .as_deref()
-                        .unwrap_or("confirmation was not run")
-                )
-            };
-            (entry.verdict, entry.note) = if machine_differs {
-                (
-                    Verdict::Inconclusive,
-                    Some("the baseline was measured on another machine and the change could not be re-measured here".to_string()),
-                )
-            } else if inputs.confirm == Confirm::Never && significant {
+/// The verdict from a same-machine re-measurement (`p` Holm-adjusted over the re-measured).
+pub fn judge_confirmed(
+    stored: &Stored,
+    confirmation: &Confirmation,
+    p: f64,
+    threshold: f64,
+    alpha: f64,
+    direction: Direction,
+) -> Judged {
+    let worse = worsening(confirmation.change, direction);
+    let sure = p < alpha;
+    let flagged = worsening(stored.change, direction).abs() > threshold;
+    let stored_note = |outcome: &str| {
+        format!(
+            "the stored baseline showed {:+.1}%; re-measured on this machine: {:+.1}% (p={:.3}), {outcome}",
+            stored.change * 100.0,
+            confirmation.change * 100.0,
+            p
+        )
+    };
+    if sure && worse > threshold {
+        (Verdict::Regressed, None)
+    } else if sure && -worse > threshold {
+        (Verdict::Improved, None)
+    } else if worse > threshold {
+        // Large but not significant even after the extra rounds: too noisy to judge.
+        (
+            Verdict::Inconclusive,
+            Some(stored_note(&format!(
+                "too noisy to judge after {} rounds ({} counted): the interval [{:+.1}%, {:+.1}%] is wider than the {:.1}% threshold can use here; raise this benchmark's threshold or gate it on a quieter runner (`cargo perfgate noise` measures what this machine resolves, and the gate then widens thresholds to it)",
+                confirmation.rounds,
+                confirmation.counted,
+                confirmation.change_low * 100.0,
+                confirmation.change_high * 100.0,
+                threshold * 100.0
+            ))),
+        )
+    } else if flagged {
+        (Verdict::Pass, Some(stored_note("not reproduced")))
+    } else {
+        (Verdict::Pass, None)
+    }
+}
+
+/// The verdict from the stored baseline alone, when nothing was re-measured.
+pub fn judge_stored(
+    stored: &Stored,
+    threshold: f64,
+    direction: Direction,
+    context: StoredContext,
+) -> Judged {
+    let worse = worsening(stored.change, direction);
+    let significant = stored.p < context.alpha;
+    if worse > threshold {
+        if context.machine_differs {
+            return (
+                Verdict::Inconclusive,
+                Some("the baseline was measured on another machine and the change could not be re-measured here".to_string()),
+            );
+        }
+        if context.confirm == Confirm::Never {
+            return if significant {
                 (
                     Verdict::Regressed,
                     Some("decided against the stored baseline alone (--confirm=never)".to_string()),
                 )
-            } else if inputs.confirm == Confirm::Never {
+            } else {
                 (
                     Verdict::Unconfirmed,
                     Some(
@@ -228,72 +223,239 @@ pub fn compare(inputs: &Inputs) -> Comparison {
                             .to_string(),
                     ),
                 )
-            } else if current.source == perfgate_format::Source::Stability {
-                (
-                    Verdict::Unconfirmed,
-                    Some("a stability metric beyond the threshold: reported, not failed (gate it with a budget)".to_string()),
-                )
-            } else {
-                (Verdict::Unconfirmed, Some(not_confirmed()))
             };
-        } else if flagged_improvement && significant {
-            entry.verdict = Verdict::Improved;
         }
-        if let Some(widened) = widened {
-            entry.note = Some(match entry.note.take() {
-                Some(note) => format!("{widened}; {note}"),
-                None => widened,
-            });
+        if context.source == Source::Stability {
+            return (
+                Verdict::Unconfirmed,
+                Some(format!(
+                    "a stability metric {:+.1}% against the stored baseline: a single-run figure, not re-measured, so {UNCONFIRMED_FIX}; or give this metric a budget and a threshold that its run-to-run spread stays within",
+                    stored.change * 100.0
+                )),
+            );
         }
-        apply_budgets(&mut entry, current, policy);
-        entries.push(entry);
+        return (
+            Verdict::Unconfirmed,
+            Some(format!(
+                "{:+.1}% against the stored baseline, not re-measured: {}; {UNCONFIRMED_FIX}",
+                stored.change * 100.0,
+                context.unavailable.unwrap_or("confirmation was not run")
+            )),
+        );
     }
+    if -worse > threshold && significant {
+        return (Verdict::Improved, None);
+    }
+    (Verdict::Pass, None)
+}
 
-    // Benchmarks only in the run: new.
-    for current in run
+/// One benchmark measured on both sides.
+fn judge_pair(
+    inputs: &Inputs,
+    baseline: &Benchmark,
+    current: &Benchmark,
+    stored: &Stored,
+    confirmed_p: &BTreeMap<&str, f64>,
+) -> Entry {
+    let (threshold, widened) = threshold_of(inputs, current);
+    let mut entry = lone_entry(current, Verdict::Pass, inputs.policy);
+    entry.threshold = threshold;
+    entry.baseline = Some(baseline.summary.median);
+    entry.current = Some(current.summary.median);
+    // JSON has no infinity: a change from a baseline of 0 is left empty.
+    entry.change = stored.change.is_finite().then_some(stored.change);
+    entry.change_low = stored.low.is_finite().then_some(stored.low);
+    entry.change_high = stored.high.is_finite().then_some(stored.high);
+    entry.p_value = Some(stored.p);
+    (entry.verdict, entry.note) = match inputs.confirmations.get(&current.id) {
+        Some(confirmation) => {
+            let p = confirmed_p.get(current.id.as_str()).copied().unwrap_or(1.0);
+            entry.method = Method::Confirmed;
+            entry.change = Some(confirmation.change);
+            entry.change_low = Some(confirmation.change_low);
+            entry.change_high = Some(confirmation.change_high);
+            entry.p_value = Some(p);
+            entry.confirmation = Some(confirmation.clone());
+            let alpha = inputs.policy.alpha;
+            judge_confirmed(stored, confirmation, p, threshold, alpha, current.direction)
+        }
+        None => judge_stored(
+            stored,
+            threshold,
+            current.direction,
+            StoredContext {
+                alpha: inputs.policy.alpha,
+                confirm: inputs.confirm,
+                machine_differs: machine_differs(inputs),
+                source: current.source,
+                unavailable: inputs
+                    .confirm_failures
+                    .get(&current.id)
+                    .or(inputs.confirm_unavailable.as_ref())
+                    .map(String::as_str),
+            },
+        ),
+    };
+    if let Some(widened) = widened {
+        entry.note = Some(match entry.note.take() {
+            Some(note) => format!("{widened}; {note}"),
+            None => widened,
+        });
+    }
+    apply_budgets(&mut entry, current, inputs.policy);
+    entry
+}
+
+fn machine_differs(inputs: &Inputs) -> bool {
+    inputs
+        .baseline_ref
+        .as_ref()
+        .is_some_and(|b| b.machine_differs)
+}
+
+/// Compares a run with a baseline under a policy.
+pub fn compare(inputs: &Inputs) -> Comparison {
+    let baseline_by_id: BTreeMap<&str, &Benchmark> = inputs
+        .baseline
+        .map(|b| b.benchmarks.iter().map(|x| (x.id.as_str(), x)).collect())
+        .unwrap_or_default();
+    let paired: Vec<(&Benchmark, &Benchmark)> = inputs
+        .run
+        .benchmarks
+        .iter()
+        .filter_map(|c| baseline_by_id.get(c.id.as_str()).map(|b| (*b, c)))
+        .collect();
+    let stored = stage_one(&paired);
+    let confirmed_p: BTreeMap<&str, f64> = inputs
+        .confirmations
+        .keys()
+        .map(String::as_str)
+        .zip(stats::holm_adjust(
+            &inputs
+                .confirmations
+                .values()
+                .map(|c| c.p_value)
+                .collect::<Vec<_>>(),
+        ))
+        .collect();
+    let mut entries: Vec<Entry> = paired
+        .iter()
+        .zip(&stored)
+        .map(|((b, c), s)| judge_pair(inputs, b, c, s, &confirmed_p))
+        .collect();
+    entries.extend(new_entries(inputs, &baseline_by_id));
+    entries.extend(unmeasured_entries(inputs));
+    entries.sort_by(|a, b| a.verdict.cmp(&b.verdict).then_with(|| a.id.cmp(&b.id)));
+    let counts = count(&entries);
+    let mut warnings = inputs.warnings.clone();
+    let nothing_measured = inputs.run.benchmarks.is_empty();
+    if nothing_measured {
+        warnings.insert(
+            0,
+            format!(
+                "this run measured nothing{}: check the filter, --bench, --package and --shard, and that every bench target writes its results",
+                match expected_in_scope(inputs) {
+                    0 => String::new(),
+                    n => format!(" where the baseline holds {n} benchmark(s) in scope"),
+                }
+            ),
+        );
+    }
+    if counts.unconfirmed > 0 {
+        warnings.push(match inputs.policy.unconfirmed {
+            Unconfirmed::Fail => format!("{} flag(s) could not be re-measured, so the gate cannot say pass (see each note)", counts.unconfirmed),
+            Unconfirmed::Warn => format!("{} flag(s) could not be re-measured; the base branch's perfgate.toml (`gate.unconfirmed = \"warn\"`) reports them without failing", counts.unconfirmed),
+        });
+    }
+    if inputs.baseline.is_none() {
+        warnings.insert(
+            0,
+            "no baseline to compare against: run `cargo perfgate baseline save` and commit `baselines/`".to_string(),
+        );
+    }
+    if machine_differs(inputs) {
+        warnings.push(
+            "the baseline was measured on a different machine: stored comparisons are inconclusive unless re-measured here".to_string(),
+        );
+    }
+    if counts.missing > 0 {
+        warnings.push(format!(
+            "{} benchmark(s) of the baseline were not measured (removed or renamed?)",
+            counts.missing
+        ));
+    }
+    Comparison {
+        schema: COMPARE_SCHEMA.to_string(),
+        tool_version: TOOL_VERSION.to_string(),
+        verdict: overall(
+            &counts,
+            inputs.baseline.is_some() && !nothing_measured,
+            inputs.policy.unconfirmed,
+        ),
+        counts,
+        baseline: inputs.baseline_ref.clone(),
+        current_git: inputs.run.git.clone(),
+        machine: inputs.run.machine.clone(),
+        method: method_text(inputs),
+        warnings,
+        entries,
+    }
+}
+
+/// Benchmarks only in the run: `new` (budgets still apply).
+fn new_entries<'a>(
+    inputs: &'a Inputs,
+    baseline_by_id: &'a BTreeMap<&str, &Benchmark>,
+) -> impl Iterator<Item = Entry> + 'a {
+    inputs
+        .run
         .benchmarks
         .iter()
         .filter(|c| !baseline_by_id.contains_key(c.id.as_str()))
-    {
-        let mut entry = lone_entry(current, Verdict::New, policy);
-        entry.current = Some(current.summary.median);
-        entry.note = Some("no baseline for this benchmark yet".to_string());
-        apply_budgets(&mut entry, current, policy);
+        .map(|current| {
+            let mut entry = lone_entry(current, Verdict::New, inputs.policy);
+            entry.current = Some(current.summary.median);
+            entry.note = Some("no baseline for this benchmark yet".to_string());
+            apply_budgets(&mut entry, current, inputs.policy);
+            entry
+        })
+}
+
+/// Baseline benchmarks the run did not measure (an `error` when their target failed, else
+/// `missing` when they were in scope), and one `error` per failed target with no such entry.
+fn unmeasured_entries(inputs: &Inputs) -> Vec<Entry> {
+    let run = inputs.run;
+    let measured: BTreeSet<&str> = run.benchmarks.iter().map(|b| b.id.as_str()).collect();
+    let mut entries = Vec::new();
+    let mut errored_targets = BTreeSet::new();
+    let unmeasured = inputs
+        .baseline
+        .map(|b| b.benchmarks.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(|b| !measured.contains(b.id.as_str()));
+    for old in unmeasured {
+        let failed = run
+            .errors
+            .iter()
+            .find(|e| e.package == old.package && e.target == old.target);
+        if failed.is_none() && !(inputs.in_scope)(old) {
+            continue;
+        }
+        let mut entry = lone_entry(old, Verdict::Missing, inputs.policy);
+        entry.baseline = Some(old.summary.median);
+        entry.note = Some(match failed {
+            Some(error) => {
+                entry.verdict = Verdict::Error;
+                errored_targets.insert((error.package.as_str(), error.target.as_str()));
+                error.message.clone()
+            }
+            None => "in the baseline but not measured: removed or renamed? `cargo perfgate baseline save` accepts it".to_string(),
+        });
         entries.push(entry);
     }
-
-    // Baseline benchmarks not measured: an error when their target failed, else missing.
-    let measured: std::collections::BTreeSet<&str> =
-        run.benchmarks.iter().map(|b| b.id.as_str()).collect();
-    let mut errored_targets_with_entries = std::collections::BTreeSet::new();
-    if let Some(baseline) = inputs.baseline {
-        for old in baseline
-            .benchmarks
-            .iter()
-            .filter(|b| !measured.contains(b.id.as_str()))
-        {
-            let failed = run
-                .errors
-                .iter()
-                .find(|e| e.package == old.package && e.target == old.target);
-            if failed.is_none() && !(inputs.in_scope)(old) {
-                continue;
-            }
-            let mut entry = lone_entry(old, Verdict::Missing, policy);
-            entry.baseline = Some(old.summary.median);
-            entry.note = Some(match failed {
-                Some(error) => {
-                    entry.verdict = Verdict::Error;
-                    errored_targets_with_entries.insert((error.package.as_str(), error.target.as_str()));
-                    error.message.clone()
-                }
-                None => "in the baseline but not measured: removed or renamed? `cargo perfgate baseline save` accepts it".to_string(),
-            });
-            entries.push(entry);
-        }
-    }
     for error in &run.errors {
-        if errored_targets_with_entries.contains(&(error.package.as_str(), error.target.as_str())) {
+        if errored_targets.contains(&(error.package.as_str(), error.target.as_str())) {
             continue;
         }
         entries.push(Entry {
@@ -309,51 +471,33 @@ pub fn compare(inputs: &Inputs) -> Comparison {
             change_low: None,
             change_high: None,
             p_value: None,
-            threshold: policy.threshold,
+            threshold: inputs.policy.threshold,
             method: Method::Stored,
             confirmation: None,
             note: Some(error.message.clone()),
         });
     }
+    entries
+}
 
-    entries.sort_by(|a, b| a.verdict.cmp(&b.verdict).then_with(|| a.id.cmp(&b.id)));
-    let counts = count(&entries);
-    let mut warnings = inputs.warnings.clone();
-    let verdict = if inputs.baseline.is_none() {
-        warnings.insert(
-            0,
-            "no baseline to compare against: run `cargo perfgate baseline save` and commit `baselines/`".to_string(),
-        );
-        Overall::Error
-    } else if counts.error > 0 {
+/// How many baseline entries this run was meant to measure.
+fn expected_in_scope(inputs: &Inputs) -> usize {
+    inputs.baseline.map_or(0, |b| {
+        b.benchmarks.iter().filter(|x| (inputs.in_scope)(x)).count()
+    })
+}
+
+/// The run's verdict, failing closed: `error` when there was nothing to compare (no baseline,
+/// nothing measured), with any error entry, or with a flag that could not be re-measured
+/// (unless the policy says to warn); `fail` with a regression or a broken budget; else `pass`.
+pub fn overall(counts: &Counts, comparable: bool, unconfirmed: Unconfirmed) -> Overall {
+    let unmeasured = counts.unconfirmed > 0 && unconfirmed == Unconfirmed::Fail;
+    if !comparable || counts.error > 0 || unmeasured {
         Overall::Error
     } else if counts.regressed + counts.budget_fail > 0 {
         Overall::Fail
     } else {
         Overall::Pass
-    };
-    if machine_differs {
-        warnings.push(
-            "the baseline was measured on a different machine: stored comparisons are inconclusive unless re-measured here".to_string(),
-        );
-    }
-    if counts.missing > 0 {
-        warnings.push(format!(
-            "{} benchmark(s) of the baseline were not measured (removed or renamed?)",
-            counts.missing
-        ));
-    }
-    Comparison {
-        schema: COMPARE_SCHEMA.to_string(),
-        tool_version: crate::run::TOOL_VERSION.to_string(),
-        verdict,
-        counts,
-        baseline: inputs.baseline_ref.clone(),
-        current_git: run.git.clone(),
-        machine: run.machine.clone(),
-        method: method_text(inputs),
-        warnings,
-        entries,
     }
 }
 
@@ -378,12 +522,28 @@ fn lone_entry(b: &Benchmark, verdict: Verdict, policy: &Policy) -> Entry {
     }
 }
 
+/// A broken budget turns any verdict but `error` into `budget-fail`. A leak the harness's
+/// slope test found fails by default: its metric needs no budget written.
 fn apply_budgets(entry: &mut Entry, current: &Benchmark, policy: &Policy) {
     if entry.verdict == Verdict::Error {
         return;
     }
-    let broken: Vec<&str> = policy
-        .budgets_for(&current.id)
+    let mut budgets = policy.budgets_for(&current.id).peekable();
+    let leak_bound = current.source == Source::Stability
+        && current
+            .id
+            .rsplit('/')
+            .next()
+            .is_some_and(|m| m == perfgate_format::LEAK_BOUND_METRIC);
+    if budgets.peek().is_none() && leak_bound && current.summary.median > 0.0 {
+        entry.verdict = Verdict::BudgetFail;
+        entry.note = Some(format!(
+            "leak: live heap grows by at least {:.3} B per operation (the lower end of the slope's 95% interval is above zero); fix the leak, or write a budget for this metric to tolerate it",
+            current.summary.median
+        ));
+        return;
+    }
+    let broken: Vec<&str> = budgets
         .filter(|b| !b.holds(current.summary.median))
         .map(|b| b.text.as_str())
         .collect();
@@ -414,17 +574,18 @@ fn count(entries: &[Entry]) -> Counts {
     counts
 }
 
+/// How the verdicts were reached, in the words of what this code does.
 fn method_text(inputs: &Inputs) -> String {
     let policy = inputs.policy;
+    let rounds = "the baseline's commit and this change ran alternately in rounds on this machine, and the median of the paired per-round ratios decided: `regressed` needs that change above the threshold and significant (Wilcoxon signed-rank, Holm-adjusted over the re-measured benchmarks; rounds that straddled a change of the machine's speed left out)";
     let confirm = match inputs.confirm {
-        Confirm::Auto => "Benchmarks flagged against the stored baseline were re-measured on this machine: the baseline's commit and this change ran alternately in rounds, and the median of the paired per-round ratios decided (rounds that straddled a change of the machine's speed left out; Wilcoxon signed-rank test, Holm-adjusted over the re-measured benchmarks).",
-        Confirm::Always => "Every benchmark was re-measured on this machine: the baseline's commit and this change ran alternately in rounds, and the median of the paired per-round ratios decided (rounds that straddled a change of the machine's speed left out; Wilcoxon signed-rank test, Holm-adjusted over the re-measured benchmarks).",
-        Confirm::Never => "Verdicts were decided against the stored baseline alone (--confirm=never).",
+        Confirm::Auto => format!("Benchmarks whose stored change was beyond the threshold were re-measured: {rounds}. The stored comparison alone decides nothing else: a flag that could not be re-measured is `unconfirmed`."),
+        Confirm::Always => format!("Every benchmark was re-measured: {rounds}."),
+        Confirm::Never => "Nothing was re-measured (--confirm=never): a stored change beyond the threshold that is significant (Mann-Whitney U, Holm-adjusted) is `regressed`.".to_string(),
     };
     format!(
-        "Change is the ratio of medians with a 95% distribution-free interval (Price-Bonett); a regression needs significance (Mann-Whitney U, Holm-adjusted over {} comparisons, alpha {}) and an effect above the threshold (default {:.1}%). {confirm} Policy: {}.",
+        "Stored change: the ratio of medians against the baseline's samples, with a 95% distribution-free interval (Price-Bonett), over {} comparisons; threshold {:.1}% unless a glob or component sets another. {confirm} Policy: {}.",
         inputs.run.benchmarks.len(),
-        policy.alpha,
         policy.threshold * 100.0,
         policy.origin
     )

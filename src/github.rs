@@ -1,6 +1,8 @@
-//! GitHub: finds the pull request from the Actions environment or flags and keeps one sticky
-//! comment on it, found again by the markdown renderer's hidden marker and updated in place.
-//! The token is held here and never formatted into any message.
+//! All of GitHub, and the only reader of `GITHUB_*` variables: the Actions environment (the
+//! PR's base branch, the release name, the job summary, annotations), and the REST side that
+//! finds the pull request and keeps one sticky comment on it, found again by the markdown
+//! renderer's hidden marker and updated in place. The token is held here and never formatted
+//! into any message.
 
 use std::time::Duration;
 
@@ -8,8 +10,103 @@ use octocrab::Octocrab;
 use serde::Deserialize;
 use serde_json::Value;
 
+use perfgate_format::{Comparison, Verdict};
+
 use crate::error::{Error, Result};
-use crate::report::markdown::MARKER;
+use crate::report::markdown::{Markdown, MARKER};
+use crate::report::Render;
+
+/// The longest one request to the GitHub API may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A non-empty environment variable.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn in_actions() -> bool {
+    env("GITHUB_ACTIONS").is_some_and(|v| v == "true")
+}
+
+/// The pull request's base branch in a `pull_request` run (`GITHUB_BASE_REF`).
+pub fn pr_base_ref() -> Option<String> {
+    env("GITHUB_BASE_REF").map(|b| b.trim().to_string())
+}
+
+/// The tag or branch a release job runs for (`GITHUB_REF_NAME`).
+pub fn release_name() -> Option<String> {
+    env("GITHUB_REF_NAME")
+}
+
+/// A warning on stderr, and as an annotation in Actions.
+pub fn warn(message: &str) {
+    eprintln!("warning: {message}");
+    if in_actions() {
+        println!(
+            "::warning title=perfgate::{}",
+            workflow_command_text(message)
+        );
+    }
+}
+
+/// Text made inert inside a workflow command (`::error …::text`): `%`, CR and LF escaped as
+/// the runner expects, so no text can end the command or start another.
+fn workflow_command_text(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// In GitHub Actions: the job summary and `::error` annotations for the worst entries. With
+/// `json_on_stdout` stdout carries only the JSON, so the annotations go to stderr.
+pub fn actions_output(comparison: &Comparison, json_on_stdout: bool) {
+    if let Some(path) = env("GITHUB_STEP_SUMMARY") {
+        let summary = Markdown::summary().render(comparison);
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, summary.as_bytes()));
+        if let Err(e) = appended {
+            eprintln!("warning: cannot write the job summary to {path}: {e}");
+        }
+    }
+    if !in_actions() {
+        return;
+    }
+    // GitHub shows about ten annotations per step: the worst first, by verdict then change.
+    let mut worst: Vec<_> = comparison
+        .entries
+        .iter()
+        .filter(|e| e.verdict.fails_gate() || e.verdict == Verdict::Error)
+        .collect();
+    worst.sort_by(|a, b| {
+        a.verdict
+            .cmp(&b.verdict)
+            .then(b.change.unwrap_or(0.0).total_cmp(&a.change.unwrap_or(0.0)))
+    });
+    for e in worst.iter().take(10) {
+        let message = format!(
+            "{} {}: {}{}",
+            e.id,
+            e.verdict.as_str(),
+            crate::report::format_change(e),
+            e.note
+                .as_deref()
+                .map(|n| format!(" — {n}"))
+                .unwrap_or_default()
+        );
+        let line = format!(
+            "::error title=perfgate::{}",
+            workflow_command_text(&message)
+        );
+        if json_on_stdout {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    }
+}
 
 /// Where to post, from flags first and the Actions environment second.
 pub struct Destination {
@@ -39,7 +136,6 @@ impl Destination {
     /// Reads `GITHUB_TOKEN`, `GITHUB_REPOSITORY`, `GITHUB_API_URL` and `GITHUB_EVENT_PATH`;
     /// `repo`, `pr` and `head_sha` override them.
     pub fn from_env(repo: Option<&str>, pr: Option<u64>, head_sha: Option<&str>) -> Result<Self> {
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let token = env("GITHUB_TOKEN").ok_or_else(|| {
             Error::Usage(
                 "GITHUB_TOKEN is not set: the comment needs a token with pull-requests: write"
@@ -153,6 +249,10 @@ async fn post_async(d: &Destination, body: &str) -> Result<Posted> {
         .base_uri(d.api_url.as_str())
         .map_err(|e| Error::Usage(format!("GITHUB_API_URL {}: {}", d.api_url, describe(&e))))?
         .personal_token(d.token.clone())
+        // An API that accepts the connection and never answers must not hang the job.
+        .set_connect_timeout(Some(REQUEST_TIMEOUT))
+        .set_read_timeout(Some(REQUEST_TIMEOUT))
+        .set_write_timeout(Some(REQUEST_TIMEOUT))
         .add_header(
             http::header::ACCEPT,
             "application/vnd.github+json, application/json".to_string(),

@@ -1,7 +1,9 @@
 //! cargo-perfgate: a performance gate for Rust workspaces. The modules are the pipeline, in
-//! the order data flows: cli → config → workspace → run → stats → baseline → compare → report.
-//! `commands` wires them together, one function per subcommand.
+//! the order data flows: cli → config → workspace → run → stats → baseline → compare → report
+//! → github; `artifacts` owns the files under `target/perfgate/`, and `commands` wires the
+//! steps together, one file per group of subcommands.
 
+pub mod artifacts;
 pub mod baseline;
 pub mod cli;
 pub mod commands;

@@ -7,6 +7,7 @@ use cargo_metadata::{MetadataCommand, Package};
 
 use crate::config::Selection;
 use crate::error::{Error, Result};
+use crate::run::{criterion, stability};
 
 /// Which harness a bench target is written with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +113,28 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// The workspace root and target directory, for commands that do not measure:
+    /// `--manifest-path`'s workspace or the one `cargo metadata` finds from here.
+    pub fn root_of(manifest_path: Option<&Path>) -> Result<(PathBuf, PathBuf)> {
+        let mut command = MetadataCommand::new();
+        command.cargo_path(cargo_program()).no_deps();
+        if let Some(p) = manifest_path {
+            command.manifest_path(p);
+        }
+        let metadata = command.exec().map_err(|e| Error::Metadata {
+            manifest: manifest_path
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "the current directory".into()),
+            detail: e.to_string(),
+        })?;
+        Ok((
+            metadata.workspace_root.into_std_path_buf(),
+            metadata.target_directory.into_std_path_buf(),
+        ))
+    }
+}
+
 /// The cargo to call: the one that invoked us (`CARGO`), else `cargo` on PATH.
 pub fn cargo_program() -> PathBuf {
     std::env::var_os("CARGO")
@@ -134,12 +157,12 @@ fn bench_targets(package: &Package) -> Result<Vec<BenchTarget>> {
         let source = read_source(target.src_path.as_std_path())?;
         // A package may use both harnesses (one target each): `criterion_main!` decides first,
         // then the harness the source names.
-        let criterion = depends_on("criterion");
-        let harness = if criterion && source.contains("criterion_main!") {
+        let criterion = depends_on(criterion::CRATE);
+        let harness = if criterion && criterion::recognises(&source, true) {
             Harness::Criterion
-        } else if depends_on("perfgate") && source.contains("perfgate") {
+        } else if depends_on(stability::CRATE) && stability::recognises(&source) {
             Harness::Stability
-        } else if criterion && source.contains("criterion") {
+        } else if criterion && criterion::recognises(&source, false) {
             Harness::Criterion
         } else {
             continue; // a libtest `#[bench]` or another harness: not ours to run

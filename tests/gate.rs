@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::{json, output, verdicts, Demo};
+use support::{json, output, timing, verdicts, Demo};
 
 fn save_and_commit_baseline(demo: &Demo) {
     let (code, _, stderr) = output(demo.perfgate().args(["baseline", "save", "--quick"]));
@@ -252,19 +252,6 @@ fn noise_measures_each_benchmark_against_itself_and_names_what_it_resolves() {
         let resolvable = floor["resolvable"].as_f64().unwrap();
         assert!(resolvable >= low.abs().max(high.abs()) - 1e-12, "{floor}");
     }
-}
-
-/// One hand-made criterion benchmark around `median` (30 samples, ±1%).
-fn timing(id: &str, median: f64) -> serde_json::Value {
-    let samples: Vec<f64> = (0..30)
-        .map(|i| median * (0.99 + 0.02 * f64::from(i) / 29.0))
-        .collect();
-    serde_json::json!({
-        "id": id, "source": "criterion", "package": "demo-core", "target": "core",
-        "unit": "ns", "direction": "lower-is-better", "samples": samples,
-        "summary": {"n": 30, "median": median, "mean": median, "min": samples[0],
-            "max": samples[29], "mad": median * 0.005}
-    })
 }
 
 #[test]

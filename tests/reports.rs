@@ -1,8 +1,8 @@
 //! Every report format from hand-made comparisons with fixed numbers (insta snapshots), and the
 //! PR comment's promises: inert names, verdict first, failures listed, size limit kept.
 
-use cargo_perfgate::commands::merge_runs;
 use cargo_perfgate::report::{json::Json, junit::Junit, markdown::Markdown, table::Table, Render};
+use cargo_perfgate::run::shard::merge_runs;
 use perfgate_format::*;
 
 fn machine() -> Machine {

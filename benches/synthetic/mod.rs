@@ -89,6 +89,7 @@ pub fn compare(run: &Run, baseline: &Baseline, policy: &Policy) -> Comparison {
         confirm: Confirm::Never,
         confirmations: &confirmations,
         confirm_unavailable: None,
+        confirm_failures: &BTreeMap::new(),
         floors: &BTreeMap::new(),
         in_scope: &everything,
         warnings: Vec::new(),

@@ -1,15 +1,17 @@
-//! Baselines: reading them (from a git rev by default, or a file), checking their schema,
-//! writing them atomically in a diff-friendly form, and choosing which rev the gate's
-//! baseline and policy come from. The git plumbing itself is in `git`.
+//! Baselines: which rev (or file) the gate's baseline and policy come from, parsing and
+//! checking baseline files, and rendering them in a diff-friendly form. The git plumbing
+//! itself is in `git`; writing files is `artifacts`'.
 
 pub mod git;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use perfgate_format::{split_schema, Baseline, Provenance, Run, BASELINE_SCHEMA, RUN_SCHEMA};
+use perfgate_format::{
+    split_schema, Baseline, Benchmark, Provenance, Run, Source, BASELINE_SCHEMA, RUN_SCHEMA,
+};
 use serde_json::Value;
 
+use crate::artifacts::schema_of;
 use crate::config::{Policy, CONFIG_FILE};
 use crate::error::{Error, Result};
 
@@ -19,36 +21,6 @@ pub const BASELINE_DIR: &str = "baselines";
 /// Workspace-relative path of a profile's baseline file.
 pub fn relative_path(profile: &str) -> String {
     format!("{BASELINE_DIR}/{profile}.json")
-}
-
-/// The `schema` field of a JSON document, read without building the document in memory (the
-/// typed parse that follows is then the only full one: half the time for 10,000 benchmarks).
-pub fn schema_of(text: &str) -> serde_json::Result<Option<String>> {
-    #[derive(serde::Deserialize)]
-    struct Head {
-        #[serde(default)]
-        schema: Option<Value>,
-    }
-    let head: Head = serde_json::from_str(text)?;
-    Ok(head.schema.and_then(|v| v.as_str().map(str::to_string)))
-}
-
-/// A perfgate JSON file's text, its location for messages, and its `schema` (`(none)` when it
-/// has none); `what` names the file kind in a parse error.
-pub fn read_with_schema(path: &Path, what: &'static str) -> Result<(String, String, String)> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let location = path.display().to_string();
-    let schema = schema_of(&text)
-        .map_err(|e| Error::Parse {
-            location: location.clone(),
-            what,
-            detail: e.to_string(),
-        })?
-        .unwrap_or_else(|| "(none)".to_string());
-    Ok((text, location, schema))
 }
 
 /// Parses a baseline file, or a run.json used as one. `location` names it in errors.
@@ -69,63 +41,81 @@ pub fn parse(text: &str, location: &str) -> Result<Baseline> {
         what: "baseline",
         detail: e.to_string(),
     };
-    match split_schema(&schema) {
-        Some(("perfgate.baseline", 1)) => serde_json::from_str(text).map_err(deserialize_error),
+    let baseline = match split_schema(&schema) {
+        Some(("perfgate.baseline", 1)) => serde_json::from_str(text).map_err(deserialize_error)?,
         Some(("perfgate.run", 1)) => {
             let run: Run = serde_json::from_str(text).map_err(deserialize_error)?;
-            Ok(from_run(&run, "run"))
+            from_run(&run, "run")
         }
-        Some(("perfgate.baseline", v)) if v > 1 => Err(Error::NewerSchema {
-            location: location.to_string(),
-            found: schema,
-            supported: BASELINE_SCHEMA,
-        }),
-        Some(("perfgate.run", v)) if v > 1 => Err(Error::NewerSchema {
-            location: location.to_string(),
-            found: schema,
-            supported: RUN_SCHEMA,
-        }),
-        _ => Err(Error::ForeignSchema {
-            location: location.to_string(),
-            expected: BASELINE_SCHEMA,
-            found: schema,
-        }),
-    }
-}
-
-/// Reads and parses a run.json.
-pub fn read_run(path: &Path) -> Result<Run> {
-    read_versioned(path, "run.json", RUN_SCHEMA)
-}
-
-/// Reads a perfgate JSON file of kind `what` whose schema must be `expected`'s family at
-/// `expected`'s version: a newer version or another family is a clear error naming both.
-pub fn read_versioned<T: serde::de::DeserializeOwned>(
-    path: &Path,
-    what: &'static str,
-    expected: &'static str,
-) -> Result<T> {
-    let (text, location, schema) = read_with_schema(path, what)?;
-    let wanted = split_schema(expected);
-    match split_schema(&schema) {
-        found if found == wanted => serde_json::from_str(&text).map_err(|e| Error::Parse {
-            location,
-            what,
-            detail: e.to_string(),
-        }),
-        Some((family, v)) if wanted.is_some_and(|(f, w)| f == family && v > w) => {
-            Err(Error::NewerSchema {
-                location,
+        Some(("perfgate.baseline", v)) if v > 1 => {
+            return Err(Error::NewerSchema {
+                location: location.to_string(),
                 found: schema,
-                supported: expected,
+                supported: BASELINE_SCHEMA,
             })
         }
-        _ => Err(Error::ForeignSchema {
-            location,
-            expected,
-            found: schema,
-        }),
+        Some(("perfgate.run", v)) if v > 1 => {
+            return Err(Error::NewerSchema {
+                location: location.to_string(),
+                found: schema,
+                supported: RUN_SCHEMA,
+            })
+        }
+        _ => {
+            return Err(Error::ForeignSchema {
+                location: location.to_string(),
+                expected: BASELINE_SCHEMA,
+                found: schema,
+            })
+        }
+    };
+    check_comparable(&baseline.benchmarks, location)?;
+    Ok(baseline)
+}
+
+/// Refuses entries no comparison can use, naming the file and the entry: no samples,
+/// non-finite values, non-positive times, a summary that does not describe its samples, or an
+/// id given twice (the last copy would decide silently).
+pub fn check_comparable(benchmarks: &[Benchmark], location: &str) -> Result<()> {
+    let bad = |id: &str, detail: String| Error::Parse {
+        location: location.to_string(),
+        what: "baseline entry",
+        detail: format!(
+            "`{id}`: {detail}; restore the file from git or run `cargo perfgate baseline save`"
+        ),
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for b in benchmarks {
+        if !seen.insert(b.id.as_str()) {
+            return Err(bad(&b.id, "appears more than once".to_string()));
+        }
+        if b.samples.is_empty() {
+            return Err(bad(&b.id, "has no samples".to_string()));
+        }
+        if let Some(v) = b.samples.iter().find(|v| !v.is_finite()) {
+            return Err(bad(&b.id, format!("has a sample of {v}")));
+        }
+        if b.source == Source::Criterion {
+            if let Some(v) = b.samples.iter().find(|v| **v <= 0.0 || **v > 1e15) {
+                return Err(bad(
+                    &b.id,
+                    format!("has a time of {v} ns, outside (0, 1e15]"),
+                ));
+            }
+        }
+        let median = crate::stats::median(&b.samples);
+        let tolerance = 1e-2 * median.abs().max(1e-9);
+        if !b.summary.median.is_finite() || (b.summary.median - median).abs() > tolerance {
+            return Err(bad(
+                &b.id,
+                format!(
+                    "its summary median {} does not match its samples' median {median}",
+                    b.summary.median
+                ),
+            ));
+        }
     }
+    Ok(())
 }
 
 /// A baseline made from a run: benchmarks sorted by id, samples rounded to 6 significant digits.
@@ -236,66 +226,67 @@ fn write_value(value: &Value, indent: usize, out: &mut String) {
     }
 }
 
-/// Writes `text` to `path` atomically: a temporary file in the same directory, synced, then
-/// renamed over the target. A killed process leaves the old file intact.
-pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let write_err = |source: std::io::Error| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(write_err)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
-    file.write_all(text.as_bytes()).map_err(write_err)?;
-    file.as_file().sync_all().map_err(write_err)?;
-    file.persist(path).map_err(|e| write_err(e.error))?;
-    Ok(())
-}
-
 /// Where the gate's baseline and policy come from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reference {
-    /// A file given with `--against <file>`.
-    File(PathBuf),
-    /// A git rev; `pr_base` names the base branch when it came from GITHUB_BASE_REF; `fetch`
+    /// `--against` as given: a git revision, or a file when no revision has that name (a name
+    /// that is both is refused, so a file the change adds can never stand in for a revision).
+    Against { text: String, fetch: bool },
+    /// A pull request's base branch (`GITHUB_BASE_REF`): the merge-base with it. `fetch`
     /// fetches from origin what a shallow or single-branch clone lacks.
-    Rev {
-        rev: String,
-        pr_base: Option<String>,
-        fetch: bool,
-    },
+    PrBase { base: String, fetch: bool },
+    /// The committed `HEAD`.
+    Head,
 }
 
 impl Reference {
-    /// `--against` if given (a file when one exists at that path), else the merge-base with
-    /// `GITHUB_BASE_REF` in a pull request, else `HEAD`.
-    pub fn choose(against: Option<&str>, fetch: bool) -> Self {
-        if let Some(a) = against {
-            let path = PathBuf::from(a);
-            if path.is_file() || a.ends_with(".json") {
-                return Reference::File(path);
-            }
-            return Reference::Rev {
-                rev: a.to_string(),
-                pr_base: None,
-                fetch,
-            };
-        }
-        match std::env::var("GITHUB_BASE_REF") {
-            Ok(base) if !base.trim().is_empty() => Reference::Rev {
-                rev: base.trim().to_string(),
-                pr_base: Some(base.trim().to_string()),
+    /// `--against` if given, else the merge-base with the pull request's base branch, else
+    /// `HEAD`.
+    pub fn choose(against: Option<&str>, pr_base: Option<String>, fetch: bool) -> Self {
+        match (against, pr_base) {
+            (Some(text), _) => Reference::Against {
+                text: text.to_string(),
                 fetch,
             },
-            _ => Reference::Rev {
-                rev: "HEAD".to_string(),
-                pr_base: None,
-                fetch: false,
-            },
+            (None, Some(base)) => Reference::PrBase { base, fetch },
+            (None, None) => Reference::Head,
         }
+    }
+}
+
+/// What an `--against` argument names.
+enum Against {
+    File(PathBuf),
+    Commit(git2::Oid),
+}
+
+/// Resolves `--against`: a revision first; a file only when no revision has that name.
+fn resolve_against(root: &Path, text: &str, fetch: bool) -> Result<Against> {
+    let path = PathBuf::from(text);
+    let is_file = path.is_file();
+    let repo = git::Repo::open(root);
+    let rev = repo.as_ref().ok().map(|r| r.resolve(text));
+    match (rev, is_file) {
+        (Some(Ok(commit)), true) => Err(Error::Usage(format!(
+            "--against {text}: names both the git revision {} and the file {}; write `--against {text}^{{commit}}` for the revision or `--against ./{text}` for the file",
+            git::short(commit),
+            path.display()
+        ))),
+        (Some(Ok(commit)), false) => Ok(Against::Commit(commit)),
+        (_, true) => Ok(Against::File(path)),
+        (Some(Err(_)), false) if fetch => {
+            git::fetch(root, git::Fetch::Rev(text))?;
+            Ok(Against::Commit(git::Repo::open(root)?.resolve("FETCH_HEAD")?))
+        }
+        (Some(Err(Error::Git { context, message })), false) => Err(Error::Git {
+            context,
+            message: format!("{message}; and there is no file {} either", path.display()),
+        }),
+        (Some(Err(other)), false) => Err(other),
+        (None, false) => Err(Error::Usage(format!(
+            "--against {text}: no such file, and {} is not in a git repository to read a revision from",
+            root.display()
+        ))),
     }
 }
 
@@ -332,7 +323,7 @@ fn describe_edit(committed: &Baseline, edited: &Baseline) -> String {
         .iter()
         .filter(|b| !before.contains_key(b.id.as_str()))
         .count();
-    let removed = committed.benchmarks.len() + added - edited.benchmarks.len();
+    let removed = (committed.benchmarks.len() + added).saturating_sub(edited.benchmarks.len());
     moved.sort_by(|x, y| {
         let size = |m: &(&str, f64, f64)| (m.2 / m.1 - 1.0).abs();
         size(y).total_cmp(&size(x))
@@ -364,94 +355,120 @@ pub fn locate(root: &Path, reference: &Reference, profile: Option<&str>) -> Resu
     // The work tree's config is always validated, so a typo never goes unnoticed.
     let local_policy = Policy::from_dir(root)?;
     match reference {
-        Reference::File(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
-            })?;
-            let location = path.display().to_string();
-            Ok(Located {
-                baseline: Some(parse(&text, &location)?),
-                location,
-                commit: None,
-                policy: local_policy,
-                warnings: Vec::new(),
-            })
+        Reference::Head => {
+            let commit = git::Repo::open(root)?.resolve("HEAD")?;
+            // Locally the developer's own config applies.
+            locate_at(
+                root,
+                commit,
+                Some(local_policy.clone()),
+                &local_policy,
+                profile,
+            )
         }
-        Reference::Rev {
-            rev,
-            pr_base,
-            fetch,
-        } => {
-            let commit = match (pr_base, fetch) {
-                (Some(base), true) => {
-                    git::fetch(root, git::Fetch::Branch(base))?;
-                    git::Repo::open(root)?.merge_base_with(base)?
-                }
-                (Some(base), false) => git::Repo::open(root)?.merge_base_with(base)?,
-                (None, true) => match git::Repo::open(root)?.resolve(rev) {
-                    Ok(commit) => commit,
-                    Err(_) => {
-                        git::fetch(root, git::Fetch::Rev(rev))?;
-                        git::Repo::open(root)?.resolve("FETCH_HEAD")?
-                    }
-                },
-                (None, false) => git::Repo::open(root)?.resolve(rev)?,
-            };
-            let repo = git::Repo::open(root)?;
-            let short = git::short(commit);
-            let config_path = repo.repo_path(CONFIG_FILE);
-            // Locally (HEAD) the developer's own config applies; against another rev, that
-            // rev's config decides, so a change cannot loosen its own gate.
-            let policy = if rev == "HEAD" && pr_base.is_none() {
-                local_policy.clone()
-            } else {
-                match repo.read_at(commit, &config_path)? {
-                    Some(text) => Policy::from_toml(&text, &format!("git:{short}:{config_path}"))?,
-                    None => Policy::default(),
-                }
-            };
-            let profile = profile.unwrap_or(&policy.profile).to_string();
-            let path = repo.repo_path(&relative_path(&profile));
-            let location = format!("git:{short}:{path}");
-            let baseline = repo
-                .read_at(commit, &path)?
-                .map(|text| parse(&text, &location))
-                .transpose()?;
-            let mut warnings = Vec::new();
-            // Empty locally at HEAD, where the work tree's policy is the one used.
-            let edits = policy.differences(&local_policy);
-            if !edits.is_empty() {
-                warnings.push(format!(
-                    "this change edits {CONFIG_FILE} ({}); the gate uses the version at {short} (the change takes effect once merged)",
-                    edits.join("; ")
-                ));
+        Reference::PrBase { base, fetch } => {
+            if *fetch {
+                git::fetch(root, git::Fetch::Branch(base))?;
             }
-            let local_baseline = root.join(relative_path(&profile));
-            if let Ok(text) = std::fs::read_to_string(&local_baseline) {
-                let relative = relative_path(&profile);
-                match &baseline {
-                    None => warnings.push(format!(
-                        "{relative} exists in the work tree but not at {short}: commit it to gate against it"
-                    )),
-                    Some(committed) => {
-                        let local = parse(&text, &local_baseline.display().to_string()).ok();
-                        if local.as_ref() != Some(committed) {
-                            warnings.push(format!(
-                                "{relative} differs from the baseline at {short}{}; the gate compares against {short}'s",
-                                local.as_ref().map(|l| describe_edit(committed, l)).unwrap_or_default()
-                            ));
-                        }
-                    }
+            let commit = git::Repo::open(root)?.merge_base_with(base)?;
+            locate_at(root, commit, None, &local_policy, profile)
+        }
+        Reference::Against { text, fetch } => match resolve_against(root, text, *fetch)? {
+            Against::Commit(commit) => locate_at(root, commit, None, &local_policy, profile),
+            Against::File(path) => locate_file(root, &path, local_policy),
+        },
+    }
+}
+
+/// A baseline given as a file. When it records a clean commit this repository has, flagged
+/// benchmarks can still be re-measured against a build of that commit.
+fn locate_file(root: &Path, path: &Path, policy: Policy) -> Result<Located> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let location = path.display().to_string();
+    let baseline = parse(&text, &location)?;
+    let mut warnings = Vec::new();
+    let commit = match (&baseline.provenance.commit, baseline.provenance.dirty) {
+        (Some(commit), false) => git::Repo::open(root)
+            .ok()
+            .and_then(|repo| repo.resolve(commit).ok()),
+        _ => None,
+    };
+    if let Some(commit) = commit {
+        warnings.push(format!(
+            "the baseline file {location} records commit {}: flagged benchmarks are re-measured against a build of that commit",
+            git::short(commit)
+        ));
+    }
+    Ok(Located {
+        baseline: Some(baseline),
+        location,
+        commit,
+        policy,
+        warnings,
+    })
+}
+
+/// The baseline and policy at `commit`; `local` is the policy to use instead of the commit's
+/// (the developer's own, at `HEAD`), and `work_tree` the work tree's, compared for the report.
+fn locate_at(
+    root: &Path,
+    commit: git2::Oid,
+    local: Option<Policy>,
+    work_tree: &Policy,
+    profile: Option<&str>,
+) -> Result<Located> {
+    let repo = git::Repo::open(root)?;
+    let short = git::short(commit);
+    let config_path = repo.repo_path(CONFIG_FILE);
+    // Against another rev, that rev's config decides, so a change cannot loosen its own gate.
+    let policy = match local {
+        Some(policy) => policy,
+        None => match repo.read_at(commit, &config_path)? {
+            Some(text) => Policy::from_toml(&text, &format!("git:{short}:{config_path}"))?,
+            None => Policy::default(),
+        },
+    };
+    let profile = profile.unwrap_or(&policy.profile).to_string();
+    let path = repo.repo_path(&relative_path(&profile));
+    let location = format!("git:{short}:{path}");
+    let baseline = repo
+        .read_at(commit, &path)?
+        .map(|text| parse(&text, &location))
+        .transpose()?;
+    let mut warnings = Vec::new();
+    // Empty locally at HEAD, where the work tree's policy is the one used.
+    let edits = policy.differences(work_tree);
+    if !edits.is_empty() {
+        warnings.push(format!(
+            "this change edits {CONFIG_FILE} ({}); the gate uses the version at {short} (the change takes effect once merged)",
+            edits.join("; ")
+        ));
+    }
+    let relative = relative_path(&profile);
+    if let Ok(text) = std::fs::read_to_string(root.join(&relative)) {
+        match &baseline {
+            None => warnings.push(format!(
+                "{relative} exists in the work tree but not at {short}: commit it to gate against it"
+            )),
+            Some(committed) => {
+                let local = parse(&text, &relative).ok();
+                if local.as_ref() != Some(committed) {
+                    warnings.push(format!(
+                        "{relative} differs from the baseline at {short}{}; the gate compares against {short}'s",
+                        local.as_ref().map(|l| describe_edit(committed, l)).unwrap_or_default()
+                    ));
                 }
             }
-            Ok(Located {
-                baseline,
-                location,
-                commit: Some(commit),
-                policy,
-                warnings,
-            })
         }
     }
+    Ok(Located {
+        baseline,
+        location,
+        commit: Some(commit),
+        policy,
+        warnings,
+    })
 }

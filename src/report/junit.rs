@@ -1,6 +1,6 @@
 //! JUnit XML, one test case per compared metric, for CI systems that read test reports.
 
-use perfgate_format::{Comparison, Verdict};
+use perfgate_format::{Comparison, Overall, Verdict};
 
 use super::{format_change, Render};
 
@@ -39,7 +39,9 @@ impl Render for Junit {
             ));
             if e.verdict.fails_gate() {
                 out.push_str(&format!("<failure message=\"{detail}\"/>"));
-            } else if e.verdict == Verdict::Error {
+            } else if e.verdict == Verdict::Error
+                || (e.verdict == Verdict::Unconfirmed && comparison.verdict == Overall::Error)
+            {
                 out.push_str(&format!("<error message=\"{detail}\"/>"));
             } else if e.verdict != Verdict::Pass {
                 out.push_str(&format!("<system-out>{detail}</system-out>"));
@@ -51,10 +53,20 @@ impl Render for Junit {
     }
 }
 
+/// Text made safe in an XML attribute or element: markup escaped, and control characters
+/// (which XML 1.0 forbids even as references) shown as `\u{…}` escapes.
 fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -17,6 +17,22 @@ pub struct Markdown {
     pub limit: usize,
 }
 
+impl Markdown {
+    /// The PR comment (and `report.md`).
+    pub fn comment() -> Self {
+        Markdown {
+            limit: COMMENT_LIMIT,
+        }
+    }
+
+    /// The job summary.
+    pub fn summary() -> Self {
+        Markdown {
+            limit: SUMMARY_LIMIT,
+        }
+    }
+}
+
 impl Render for Markdown {
     fn render(&self, comparison: &Comparison) -> String {
         let mut head = format!(
@@ -45,11 +61,10 @@ impl Render for Markdown {
             tail.push_str(&format!(
                 "\nBaseline: `{}`, measured at {} on {}.\n",
                 escape_code(&b.location),
-                b.provenance
-                    .commit
-                    .as_deref()
-                    .map(|c| format!("`{}`", &c[..c.len().min(10)]))
-                    .unwrap_or_else(|| "an unknown commit".into()),
+                match &b.provenance.commit {
+                    Some(c) => format!("`{}`", escape_code(&super::short_commit(Some(c)))),
+                    None => "an unknown commit".to_string(),
+                },
                 escape_text(&b.provenance.machine.describe())
             ));
         }
@@ -107,8 +122,8 @@ fn rows(entries: &[&Entry], budget: usize) -> (Vec<String>, usize) {
         let row = format!(
             "| {} | {} | {} | {} | {} | {} |\n",
             escape_text(&e.id),
-            format_value(e.baseline, &e.unit),
-            format_value(e.current, &e.unit),
+            escape_text(&format_value(e.baseline, &e.unit)),
+            escape_text(&format_value(e.current, &e.unit)),
             format_change(e),
             e.verdict.as_str(),
             note

@@ -1,17 +1,44 @@
 //! Renders a `Comparison` for people and machines: one file per format behind `Render`.
 //! The markdown renderer makes both the PR comment and the job summary, so they cannot drift.
 
+pub mod history;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod noise;
 pub mod table;
-pub mod trend;
 
 use perfgate_format::{Comparison, Entry};
 
 /// One output format of a comparison.
 pub trait Render {
     fn render(&self, comparison: &Comparison) -> String;
+}
+
+/// Text from outside (a benchmark id, a note) made inert on a terminal: control characters
+/// (escape sequences, newlines that would start a workflow command at column 0) are shown as
+/// escapes instead of being obeyed.
+pub fn terminal_text(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The first 10 characters of a recorded commit (any text: a file may hold anything there), or
+/// "an unknown commit".
+pub fn short_commit(commit: Option<&str>) -> String {
+    commit
+        .map(|c| c.chars().take(10).collect())
+        .unwrap_or_else(|| "an unknown commit".to_string())
 }
 
 /// A value in its unit, scaled for reading: `1.23 µs`, `4.5 ms`.

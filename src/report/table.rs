@@ -4,7 +4,7 @@
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table as Grid};
 use perfgate_format::Comparison;
 
-use super::{format_change, format_value, headline, Render};
+use super::{format_change, format_value, headline, terminal_text, Render};
 
 pub struct Table;
 
@@ -22,7 +22,7 @@ impl Render for Table {
             ]);
         for entry in &comparison.entries {
             grid.add_row([
-                Cell::new(&entry.id),
+                Cell::new(terminal_text(&entry.id)),
                 Cell::new(format_value(entry.baseline, &entry.unit)),
                 Cell::new(format_value(entry.current, &entry.unit)),
                 Cell::new(format_change(entry)),
@@ -37,24 +37,20 @@ impl Render for Table {
         {
             out.push_str(&format!(
                 "  {} ({}): {}\n",
-                entry.id,
+                terminal_text(&entry.id),
                 entry.verdict.as_str(),
-                entry.note.as_deref().unwrap_or("")
+                terminal_text(entry.note.as_deref().unwrap_or(""))
             ));
         }
         for warning in &comparison.warnings {
-            out.push_str(&format!("warning: {warning}\n"));
+            out.push_str(&format!("warning: {}\n", terminal_text(warning)));
         }
         if let Some(b) = &comparison.baseline {
             out.push_str(&format!(
                 "baseline: {} (measured at {} on {})\n",
-                b.location,
-                b.provenance
-                    .commit
-                    .as_deref()
-                    .map(|c| &c[..c.len().min(10)])
-                    .unwrap_or("an unknown commit"),
-                b.provenance.machine.describe()
+                terminal_text(&b.location),
+                terminal_text(&super::short_commit(b.provenance.commit.as_deref())),
+                terminal_text(&b.provenance.machine.describe())
             ));
         }
         out

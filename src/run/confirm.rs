@@ -1,6 +1,7 @@
-//! The confirm stage: builds the baseline's commit from git and runs baseline and candidate
-//! bench processes alternately, in rounds with a random order, for each flagged benchmark.
-//! Returns the paired per-round figures; `compare` decides what they mean.
+//! The confirm stage: builds the baseline side (a tree `baseline::git` exported and verified)
+//! and runs baseline and candidate bench processes alternately, in rounds with a random order,
+//! for each flagged benchmark. Returns the paired per-round figures; `compare` decides what
+//! they mean. No git here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -9,8 +10,8 @@ use std::time::{Duration, Instant};
 use perfgate_format::Confirmation;
 use rand::seq::SliceRandom;
 
-use super::{criterion, run_criterion, Executables, Progress};
-use crate::baseline::git::{short, Repo};
+use super::{criterion, Executables, Progress};
+use crate::artifacts::OutDir;
 use crate::config::Selection;
 use crate::error::{Error, Result};
 use crate::stats;
@@ -52,68 +53,66 @@ pub fn level(alpha: f64, count: usize) -> f64 {
     alpha / count.max(1) as f64
 }
 
-/// The baseline side, built once per commit and cached under the target directory.
+/// The baseline side: its commit, its executables and the root of its source tree.
 pub struct BaselineBuild {
-    pub commit: git2::Oid,
+    /// The full commit id the tree was exported from.
+    pub commit: String,
     pub executables: Executables,
     pub root: PathBuf,
 }
 
-/// Exports `commit` (cached by commit id) and builds the bench targets of `flagged` there.
-///
-/// The build gets a target directory of its own: cargo gives a path package the same artifact
-/// names wherever it lives, so building the baseline in the workspace's target directory would
-/// overwrite the candidate's executables and leave fingerprints that point at the export.
-/// That directory is kept, so only the first confirmation pays for building the dependencies.
-pub fn build_baseline(
-    workspace: &Workspace,
-    repo: &Repo,
-    commit: git2::Oid,
-    targets: &[BenchTarget],
-    selection: &Selection,
-) -> Result<BaselineBuild> {
-    let cache = workspace.target_dir.join("perfgate").join("worktrees");
-    let dir = cache.join(commit.to_string());
-    let complete = dir.join(".perfgate-complete");
-    if !complete.exists() {
-        let staging = cache.join(format!("{}.partial-{}", commit, std::process::id()));
-        let _ = std::fs::remove_dir_all(&staging);
-        repo.export(commit, &staging)?;
-        std::fs::write(staging.join(".perfgate-complete"), commit.to_string()).map_err(
-            |source| Error::Write {
-                path: staging.clone(),
-                source,
-            },
-        )?;
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::rename(&staging, &dir).map_err(|source| Error::Write {
-            path: dir.clone(),
-            source,
-        })?;
+impl BaselineBuild {
+    /// The candidate's own executables as a baseline: an A/A test (`cargo perfgate noise`).
+    pub fn itself(workspace: &Workspace, executables: &Executables) -> Self {
+        BaselineBuild {
+            commit: "0".repeat(40),
+            executables: executables.clone(),
+            root: workspace.root.clone(),
+        }
     }
-    let root = dir.join(&repo.prefix);
-    let manifest = root.join("Cargo.toml");
-    if !manifest.exists() {
-        return Err(Error::Other(format!(
-            "the baseline's commit {} has no {}",
-            short(commit),
-            repo.prefix.join("Cargo.toml").display()
-        )));
+
+    /// Builds the bench targets of `targets` in the baseline's tree at `exported` (the
+    /// workspace root inside an export of `commit`).
+    ///
+    /// The build gets a target directory of its own: cargo gives a path package the same
+    /// artifact names wherever it lives, so building the baseline in the workspace's target
+    /// directory would overwrite the candidate's executables and leave fingerprints that point
+    /// at the export. That directory is kept, so only the first confirmation pays for building
+    /// the dependencies.
+    pub fn build(
+        workspace: &Workspace,
+        commit: String,
+        exported: PathBuf,
+        targets: &[BenchTarget],
+        selection: &Selection,
+    ) -> Result<Self> {
+        let manifest = exported.join("Cargo.toml");
+        if !manifest.exists() {
+            return Err(Error::Other(format!(
+                "the baseline's commit {} has no Cargo.toml at the workspace's place ({})",
+                &commit[..commit.len().min(10)],
+                manifest.display()
+            )));
+        }
+        let relocated: Vec<BenchTarget> = targets
+            .iter()
+            .map(|t| relocate(t, &workspace.root, &exported))
+            .collect();
+        let target_dir = workspace
+            .target_dir
+            .join("perfgate")
+            .join("baseline-target");
+        let executables = super::build(&manifest, &relocated, selection, Some(&target_dir))?;
+        Ok(BaselineBuild {
+            commit,
+            executables,
+            root: exported,
+        })
     }
-    let relocated: Vec<BenchTarget> = targets
-        .iter()
-        .map(|t| relocate(t, &workspace.root, &root))
-        .collect();
-    let target_dir = workspace
-        .target_dir
-        .join("perfgate")
-        .join("baseline-target");
-    let executables = super::build(&manifest, &relocated, selection, Some(&target_dir))?;
-    Ok(BaselineBuild {
-        commit,
-        executables,
-        root,
-    })
+
+    fn short(&self) -> &str {
+        &self.commit[..self.commit.len().min(10)]
+    }
 }
 
 fn relocate(target: &BenchTarget, from: &Path, to: &Path) -> BenchTarget {
@@ -135,7 +134,7 @@ pub fn confirm(
     baseline: &BaselineBuild,
     candidate: &Executables,
     flagged: &[Flagged],
-    out_dir: &Path,
+    out: &OutDir,
     timeout: Duration,
 ) -> (BTreeMap<String, Confirmation>, BTreeMap<String, String>) {
     let mut confirmed = BTreeMap::new();
@@ -146,7 +145,7 @@ pub fn confirm(
         progress.start(&format!(
             "confirming {} against {}",
             item.id,
-            short(baseline.commit)
+            baseline.short()
         ));
         let key = (item.target.package.clone(), item.target.name.clone());
         let sides = [
@@ -181,14 +180,9 @@ pub fn confirm(
             for side in order {
                 let exe = if side == 0 { base_exe } else { cand_exe };
                 let name = if side == 0 { "baseline" } else { "candidate" };
-                let home = out_dir
-                    .join("confirm")
-                    .join(sanitize(item.id))
-                    .join(format!("{round}-{name}"));
-                let log = out_dir
-                    .join("logs")
-                    .join(format!("confirm-{}-{round}-{name}.log", sanitize(item.id)));
-                match run_criterion(&sides[side].1, exe, &home, &args, timeout, &log) {
+                let home = out.confirm_home(item.id, round, name);
+                let log = out.log(&format!("confirm-{}-{round}-{name}", item.id));
+                match criterion::run(&sides[side].1, exe, &home, &args, timeout, &log) {
                     Ok(found) => match found.iter().find(|b| b.id == item.id) {
                         Some(b) => medians[side] = b.summary.median,
                         None => {
@@ -212,7 +206,7 @@ pub fn confirm(
         }
         let read = stats::paired_rounds(&log_ratios);
         let confirmation = Confirmation {
-            baseline_commit: baseline.commit.to_string(),
+            baseline_commit: baseline.commit.clone(),
             rounds: log_ratios.len(),
             counted: read.counted,
             change: read.change,
@@ -236,18 +230,6 @@ pub fn confirm(
     }
     progress.done();
     (confirmed, failed)
-}
-
-fn sanitize(id: &str) -> String {
-    id.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

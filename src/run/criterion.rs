@@ -1,14 +1,34 @@
-//! The one place that knows criterion's private file format and command line.
-//!
-//! Reads `<CRITERION_HOME>/**/new/{benchmark,sample}.json` as written by criterion 0.3 to 0.5
-//! (the directory layout and these two files are the same across those versions) and builds
-//! the arguments perfgate passes to a criterion bench executable.
+//! Everything perfgate knows about criterion, in one file: how a criterion bench target is
+//! recognised, the arguments its executable takes (`--bench`, `--list`, timing flags, the
+//! filter), how a filter selects ids, and its private files
+//! `<CRITERION_HOME>/**/new/{benchmark,sample}.json` (the same layout from 0.3 to 0.5).
+//! A second measurement harness would be one more file of this shape.
 
 use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
+use perfgate_format::{Benchmark, Direction, Source};
 use serde::Deserialize;
 
+use super::shard;
+use crate::config::Selection;
 use crate::error::{Error, Result};
+use crate::stats;
+use crate::workspace::BenchTarget;
+
+/// The dependency name criterion is known by in a package's manifest.
+pub const CRATE: &str = "criterion";
+
+/// Whether a bench target's source is a criterion harness (`criterion_main!`); `strong` asks
+/// for the macro itself, else any mention of criterion will do.
+pub fn recognises(source: &str, strong: bool) -> bool {
+    if strong {
+        source.contains("criterion_main!")
+    } else {
+        source.contains("criterion")
+    }
+}
 
 /// A benchmark as criterion saved it: its id and per-iteration times in nanoseconds.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +98,112 @@ pub fn exact_filter(id: &str) -> String {
     format!("^{}$", regex::escape(id))
 }
 
+/// Whether a benchmark id passes the user's filter the way criterion applies it: a regex, or
+/// (when it is not a valid regex) a plain substring.
+pub fn filter_matches(filter: Option<&str>) -> impl Fn(&str) -> bool {
+    let compiled = filter.map(|f| regex::Regex::new(f).map_err(|_| f.to_string()));
+    move |id: &str| match &compiled {
+        None => true,
+        Some(Ok(regex)) => regex.is_match(id),
+        Some(Err(text)) => id.contains(text.as_str()),
+    }
+}
+
+/// The ids a criterion executable would run (`--list`), with the user's filter applied.
+/// Criterion 0.5 prints `<id>: benchmark`, 0.3 and 0.4 print `<id>: bench`.
+pub fn list(
+    target: &BenchTarget,
+    executable: &Path,
+    filter: Option<&str>,
+) -> Result<Vec<String>, String> {
+    let mut command = Command::new(executable);
+    command
+        .args(["--bench", "--list"])
+        .args(filter)
+        .current_dir(&target.package_root);
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot list benchmarks of {}: {e}", executable.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "listing benchmarks failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let ids: Vec<String> = stdout
+        .lines()
+        .filter_map(|l| {
+            l.strip_suffix(": benchmark")
+                .or_else(|| l.strip_suffix(": bench"))
+        })
+        .map(str::to_string)
+        .collect();
+    if ids.is_empty() {
+        if let Some(line) = stdout.lines().find(|l| !l.trim().is_empty()) {
+            return Err(format!(
+                "cannot read the benchmark list of {} (`--bench --list` printed `{}`, not `<id>: benchmark` lines); is it a criterion target?",
+                executable.display(),
+                crate::report::terminal_text(line.trim())
+            ));
+        }
+    }
+    Ok(ids)
+}
+
+/// The filter that runs exactly this shard's benchmarks of a target (`None`: none of them are
+/// in the shard). Without a shard, the user's filter.
+pub fn shard_filter(
+    target: &BenchTarget,
+    executable: &Path,
+    selection: &Selection,
+) -> Result<Option<Option<String>>, String> {
+    let Some(shard) = selection.shard else {
+        return Ok(Some(selection.filter.clone()));
+    };
+    let mine: Vec<String> = list(target, executable, selection.filter.as_deref())?
+        .into_iter()
+        .filter(|id| shard::listed_in_shard(target, id, shard))
+        .map(|id| regex::escape(&id))
+        .collect();
+    Ok((!mine.is_empty()).then(|| Some(format!("^(?:{})$", mine.join("|")))))
+}
+
+/// Runs one criterion executable into a fresh `CRITERION_HOME` and reads what it saved; the
+/// error is a one-line reason with the tail of the target's output.
+pub fn run(
+    target: &BenchTarget,
+    executable: &Path,
+    home: &Path,
+    args: &[String],
+    timeout: Duration,
+    log: &Path,
+) -> Result<Vec<Benchmark>, String> {
+    let _ = std::fs::remove_dir_all(home);
+    std::fs::create_dir_all(home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
+    let mut command = Command::new(executable);
+    command
+        .args(args)
+        .current_dir(&target.package_root)
+        .env("CRITERION_HOME", home);
+    super::run_logged(command, timeout, log)?;
+    let measured = collect(home).map_err(|e| e.to_string())?;
+    Ok(measured
+        .into_iter()
+        .map(|m| Benchmark {
+            summary: stats::summary(&m.per_iteration_ns),
+            id: m.id,
+            source: Source::Criterion,
+            package: target.package.clone(),
+            target: target.name.clone(),
+            unit: "ns".to_string(),
+            direction: Direction::LowerIsBetter,
+            samples: m.per_iteration_ns,
+        })
+        .collect())
+}
+
 /// Reads every benchmark criterion saved under `home`, sorted by id.
 pub fn collect(home: &Path) -> Result<Vec<Measured>> {
     let mut found = Vec::new();
@@ -115,13 +241,20 @@ fn read_benchmark(dir: &Path) -> Result<Measured> {
             ),
         });
     }
-    let per_iteration_ns = sample
+    let per_iteration_ns: Vec<f64> = sample
         .iters
         .iter()
         .zip(&sample.times)
-        .filter(|(iters, _)| **iters > 0.0)
+        .filter(|(iters, time)| **iters > 0.0 && time.is_finite() && **time >= 0.0)
         .map(|(iters, time)| time / iters)
         .collect();
+    if per_iteration_ns.is_empty() {
+        return Err(Error::Parse {
+            location: dir.join("sample.json").display().to_string(),
+            what: "criterion sample file",
+            detail: "no sample has a positive iteration count and a finite time".to_string(),
+        });
+    }
     Ok(Measured {
         id: benchmark.full_id,
         per_iteration_ns,

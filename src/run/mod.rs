@@ -5,6 +5,7 @@
 pub mod confirm;
 pub mod criterion;
 pub mod machine;
+pub mod shard;
 pub mod stability;
 
 use std::collections::BTreeMap;
@@ -15,16 +16,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cargo_metadata::Message;
-use perfgate_format::{Benchmark, Direction, Run, Source, TargetError, RUN_SCHEMA};
+use perfgate_format::{Benchmark, GitState, Run, TargetError, RUN_SCHEMA};
 use wait_timeout::ChildExt;
 
-use crate::config::{Selection, Shard};
+use crate::artifacts::{OutDir, TOOL_VERSION};
+use crate::config::Selection;
 use crate::error::{Error, Result};
-use crate::stats;
 use crate::workspace::{cargo_program, BenchTarget, Harness, Workspace};
-
-/// The tool's version, recorded in every file it writes.
-pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Status lines on stderr: a progress bar on a terminal, plain lines in CI or a pipe.
 pub struct Progress {
@@ -172,105 +170,20 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     a == b || (a.canonicalize().ok().is_some() && a.canonicalize().ok() == b.canonicalize().ok())
 }
 
-/// The shard (0-based) a key falls in: FNV-1a of the key modulo the count. It depends on that
-/// key alone, so adding or removing benchmarks moves no other.
-fn shard_of(key: &str, count: u32) -> u64 {
-    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
-    hash % u64::from(count)
-}
-
-/// Whether a target runs in a shard: every criterion target does (its benchmarks are split one
-/// by one, see [`benchmark_in_shard`]); a stability suite runs in one process, so it goes whole,
-/// by `package/target`.
-pub fn target_in_shard(target: &BenchTarget, shard: Option<Shard>) -> bool {
-    shard.is_none_or(|s| {
-        target.harness == Harness::Criterion
-            || shard_of(&format!("{}/{}", target.package, target.name), s.count)
-                == u64::from(s.index - 1)
-    })
-}
-
-/// Whether a measured (or baseline) benchmark belongs to a shard: a criterion benchmark by
-/// `package/target/id`, a stability metric with its whole target.
-pub fn benchmark_in_shard(b: &Benchmark, shard: Option<Shard>) -> bool {
-    shard.is_none_or(|s| {
-        let key = match b.source {
-            Source::Criterion => {
-                // `make_ids_unique` may have put `target::` in front of the criterion id.
-                let prefix = format!("{}::", b.target);
-                let id = b.id.strip_prefix(&prefix).unwrap_or(&b.id);
-                format!("{}/{}/{id}", b.package, b.target)
-            }
-            _ => format!("{}/{}", b.package, b.target),
-        };
-        shard_of(&key, s.count) == u64::from(s.index - 1)
-    })
-}
-
-/// The ids a criterion executable would run (`--list`), with the user's filter applied.
-pub(crate) fn list_criterion(
-    target: &BenchTarget,
-    executable: &Path,
-    filter: Option<&str>,
-) -> Result<Vec<String>, String> {
-    let mut command = Command::new(executable);
-    command
-        .args(["--bench", "--list"])
-        .args(filter)
-        .current_dir(&target.package_root);
-    let output = command
-        .output()
-        .map_err(|e| format!("cannot list benchmarks of {}: {e}", executable.display()))?;
-    if !output.status.success() {
-        return Err(format!(
-            "listing benchmarks failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|l| l.strip_suffix(": benchmark"))
-        .map(str::to_string)
-        .collect())
-}
-
-/// In a sharded run, the criterion filter that runs exactly this shard's benchmarks of a
-/// target (`None`: none of them are in the shard). Without a shard, the user's filter.
-fn criterion_filter(
-    target: &BenchTarget,
-    executable: &Path,
-    selection: &Selection,
-) -> Result<Option<Option<String>>, String> {
-    let Some(shard) = selection.shard else {
-        return Ok(Some(selection.filter.clone()));
-    };
-    let mine: Vec<String> = list_criterion(target, executable, selection.filter.as_deref())?
-        .into_iter()
-        .filter(|id| {
-            let key = format!("{}/{}/{id}", target.package, target.name);
-            shard_of(&key, shard.count) == u64::from(shard.index - 1)
-        })
-        .map(|id| regex::escape(&id))
-        .collect();
-    Ok((!mine.is_empty()).then(|| Some(format!("^(?:{})$", mine.join("|")))))
-}
-
 /// Measures every selected target of the workspace and returns the run.
+/// `git` is the state of the work tree being measured, recorded in the run.
 pub fn measure(
     workspace: &Workspace,
     selection: &Selection,
-    out_dir: &Path,
+    out: &OutDir,
     timeout: Duration,
+    git: Option<GitState>,
 ) -> Result<(Run, Executables)> {
     let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let git = crate::baseline::git::state(&workspace.root);
     let targets: Vec<BenchTarget> = workspace
         .targets
         .iter()
-        .filter(|t| target_in_shard(t, selection.shard))
+        .filter(|t| shard::target_in_shard(t, selection.shard))
         .cloned()
         .collect();
     let executables = if targets.is_empty() {
@@ -299,22 +212,23 @@ pub fn measure(
             });
             continue;
         };
+        // Without a user filter, a target that runs must report something: a target that
+        // exits 0 having measured nothing would otherwise pass as "nothing changed".
+        let mut expect_results = selection.filter.is_none();
         let result = match target.harness {
-            Harness::Criterion => match criterion_filter(target, executable, selection) {
-                Ok(Some(filter)) => run_criterion(
+            Harness::Criterion => match criterion::shard_filter(target, executable, selection) {
+                Ok(Some(filter)) => criterion::run(
                     target,
                     executable,
-                    &out_dir
-                        .join("criterion")
-                        .join(&target.package)
-                        .join(&target.name),
+                    &out.criterion_home(&target.package, &target.name),
                     &criterion::arguments(filter.as_deref(), measurement),
                     timeout,
-                    &out_dir
-                        .join("logs")
-                        .join(format!("{}-{}.log", target.package, target.name)),
+                    &out.log(&format!("{}-{}", target.package, target.name)),
                 ),
-                Ok(None) => Ok(Vec::new()),
+                Ok(None) => {
+                    expect_results = false;
+                    Ok(Vec::new())
+                }
                 Err(message) => Err(message),
             },
             Harness::Stability => stability::run(
@@ -323,9 +237,16 @@ pub fn measure(
                 selection.filter.as_deref(),
                 selection.quick,
                 timeout,
-                out_dir,
+                out,
             ),
         };
+        let result = result.and_then(|found| {
+            if found.is_empty() && expect_results {
+                Err("the target exited successfully but reported no results: does it run any benchmark (criterion_main!, or the suite's finish())?".to_string())
+            } else {
+                Ok(found)
+            }
+        });
         match result {
             Ok(found) => {
                 progress.finish_one(&format!(
@@ -401,44 +322,6 @@ pub(crate) fn run_logged(
         return Err(format!("{status}: {}", tail(log, 6)));
     }
     Ok(())
-}
-
-/// Runs one criterion executable into a fresh `CRITERION_HOME`; the error is a one-line reason
-/// with the tail of the target's output.
-pub fn run_criterion(
-    target: &BenchTarget,
-    executable: &Path,
-    home: &Path,
-    args: &[String],
-    timeout: Duration,
-    log: &Path,
-) -> Result<Vec<Benchmark>, String> {
-    let _ = std::fs::remove_dir_all(home);
-    std::fs::create_dir_all(home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
-    let mut command = Command::new(executable);
-    command
-        .args(args)
-        .current_dir(&target.package_root)
-        .env("CRITERION_HOME", home);
-    run_logged(command, timeout, log)?;
-    let measured = criterion::collect(home).map_err(|e| e.to_string())?;
-    Ok(measured
-        .into_iter()
-        .map(|m| benchmark(target, m.id, m.per_iteration_ns))
-        .collect())
-}
-
-fn benchmark(target: &BenchTarget, id: String, samples: Vec<f64>) -> Benchmark {
-    Benchmark {
-        summary: stats::summary(&samples),
-        id,
-        source: Source::Criterion,
-        package: target.package.clone(),
-        target: target.name.clone(),
-        unit: "ns".to_string(),
-        direction: Direction::LowerIsBetter,
-        samples,
-    }
 }
 
 /// Two targets may name a benchmark alike; the later ones get `target::` in front.

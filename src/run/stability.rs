@@ -7,7 +7,16 @@ use std::time::Duration;
 
 use perfgate_format::Benchmark;
 
+use crate::artifacts::OutDir;
 use crate::workspace::BenchTarget;
+
+/// The harness crate's name as users depend on it.
+pub const CRATE: &str = "perfgate";
+
+/// Whether a bench target's source uses the harness.
+pub fn recognises(source: &str) -> bool {
+    source.contains(CRATE)
+}
 
 /// Runs one suite; the error is a one-line reason with the tail of its output.
 pub fn run(
@@ -16,14 +25,10 @@ pub fn run(
     filter: Option<&str>,
     quick: bool,
     timeout: Duration,
-    out_dir: &Path,
+    out: &OutDir,
 ) -> Result<Vec<Benchmark>, String> {
-    let results = out_dir
-        .join("stability")
-        .join(format!("{}-{}.json", target.package, target.name));
-    let log = out_dir
-        .join("logs")
-        .join(format!("{}-{}.log", target.package, target.name));
+    let results = out.stability_results(&target.package, &target.name);
+    let log = out.log(&format!("{}-{}", target.package, target.name));
     if let Some(dir) = results.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;

@@ -23,6 +23,10 @@ pub const COMPARE_SCHEMA: &str = "perfgate.compare.v1";
 /// Schema of `target/perfgate/noise.json`: this machine's A/A noise floor per benchmark.
 pub const NOISE_SCHEMA: &str = "perfgate.noise.v1";
 
+/// The leak check's metric whose value above zero means the harness's slope test found a leak
+/// (the lower end of the 95% interval of live-heap growth per operation, in bytes).
+pub const LEAK_BOUND_METRIC: &str = "heap_growth_per_op_low";
+
 /// Splits `"perfgate.run.v1"` into `("perfgate.run", 1)`.
 ///
 /// ```

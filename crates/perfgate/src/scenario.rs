@@ -531,7 +531,7 @@ impl Suite {
             self.record(scenario, "heap_growth_per_op", "B", LowerIsBetter, growth);
             self.record(
                 scenario,
-                "heap_growth_per_op_low",
+                perfgate_format::LEAK_BOUND_METRIC,
                 "B",
                 LowerIsBetter,
                 vec![low],

@@ -1,5 +1,6 @@
-//! Resolves command-line arguments and `perfgate.toml` into plain settings. No module after
-//! this one sees clap types; the policy is parsed from text so it can come from any git rev.
+//! `perfgate.toml`: the gate's policy (thresholds, budgets, confirmation, warn levels),
+//! parsed from text so it can come from any git rev, with every error naming the file, the
+//! line and the key.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -7,144 +8,16 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::cli;
+use super::{Confirm, CONFIG_FILE, DEFAULT_ALPHA, DEFAULT_THRESHOLD, DEFAULT_TIMEOUT};
 use crate::error::{Error, Result};
 
-/// Default relative threshold a regression must exceed.
-pub const DEFAULT_THRESHOLD: f64 = 0.05;
-/// Default family-wise significance level of one run's comparisons.
-pub const DEFAULT_ALPHA: f64 = 0.05;
-/// Default per-target time limit.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
-/// Name of the config file at the workspace root.
-pub const CONFIG_FILE: &str = "perfgate.toml";
-
-/// When to re-measure against the baseline's commit on this machine.
+/// What the gate does with a flag it could not re-measure (`gate.unconfirmed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Confirm {
-    Auto,
-    Always,
-    Never,
-}
-
-/// How results are printed on stdout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Table,
-    Json,
-}
-
-/// One shard of `n`: `index` is 1-based.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: u32,
-    pub count: u32,
-}
-
-impl Shard {
-    pub fn parse(text: &str) -> Result<Self> {
-        let bad = || {
-            Error::Usage(format!(
-                "--shard {text}: expected i/n with 1 ≤ i ≤ n, e.g. 2/4"
-            ))
-        };
-        let (i, n) = text.split_once('/').ok_or_else(bad)?;
-        let (index, count): (u32, u32) = (
-            i.trim().parse().map_err(|_| bad())?,
-            n.trim().parse().map_err(|_| bad())?,
-        );
-        if index == 0 || count == 0 || index > count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-}
-
-/// Which workspace, packages and targets to measure, and how.
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    pub manifest_path: Option<PathBuf>,
-    pub packages: Vec<String>,
-    pub benches: Vec<String>,
-    pub features: Vec<String>,
-    pub all_features: bool,
-    pub no_default_features: bool,
-    pub filter: Option<String>,
-    pub quick: bool,
-    pub timeout: Option<Duration>,
-    pub shard: Option<Shard>,
-}
-
-impl Selection {
-    pub fn from_args(args: &cli::SelectArgs) -> Result<Self> {
-        Ok(Selection {
-            manifest_path: args.manifest_path.clone(),
-            packages: args.packages.clone(),
-            benches: args.benches.clone(),
-            features: args.features.clone(),
-            all_features: args.all_features,
-            no_default_features: args.no_default_features,
-            filter: args.filter.clone(),
-            quick: args.quick,
-            timeout: args
-                .timeout
-                .as_deref()
-                .map(|t| parse_duration(t).map_err(|e| Error::Usage(format!("--timeout {t}: {e}"))))
-                .transpose()?,
-            shard: args.shard.as_deref().map(Shard::parse).transpose()?,
-        })
-    }
-
-    /// Whether a run of this selection covers every benchmark (no filter, no shard).
-    pub fn is_complete(&self) -> bool {
-        self.packages.is_empty()
-            && self.benches.is_empty()
-            && self.filter.is_none()
-            && self.shard.is_none()
-    }
-}
-
-/// Where artifacts go and how stdout looks.
-#[derive(Debug, Clone)]
-pub struct Output {
-    pub out_dir: Option<PathBuf>,
-    pub format: Format,
-}
-
-impl Output {
-    pub fn from_args(args: &cli::OutputArgs) -> Self {
-        Output {
-            out_dir: args.out_dir.clone(),
-            format: match args.format {
-                Some(cli::Format::Json) => Format::Json,
-                _ => Format::Table,
-            },
-        }
-    }
-}
-
-/// Which baseline, and whether to confirm.
-#[derive(Debug, Clone)]
-pub struct Against {
-    pub against: Option<String>,
-    pub profile: Option<String>,
-    pub confirm: Option<Confirm>,
-    pub fetch: bool,
-}
-
-impl Against {
-    pub fn from_args(args: &cli::AgainstArgs) -> Self {
-        Against {
-            against: args.against.clone(),
-            profile: args.profile.clone(),
-            confirm: args.confirm.map(|c| match c {
-                cli::ConfirmMode::Auto => Confirm::Auto,
-                cli::ConfirmMode::Always => Confirm::Always,
-                cli::ConfirmMode::Never => Confirm::Never,
-            }),
-            fetch: args.fetch,
-        }
-    }
+pub enum Unconfirmed {
+    /// Fail closed: the run's verdict is `error` (exit 1), naming what and why.
+    Fail,
+    /// Report it loudly without failing (a base-side choice; a pull request cannot make it).
+    Warn,
 }
 
 /// A budget: an absolute limit on a metric's current value.
@@ -180,6 +53,7 @@ pub struct Policy {
     pub threshold: f64,
     pub alpha: f64,
     pub confirm: Confirm,
+    pub unconfirmed: Unconfirmed,
     pub profile: String,
     pub timeout: Duration,
     /// Per-benchmark thresholds, first match wins.
@@ -210,6 +84,15 @@ impl Policy {
         if self.confirm != other.confirm {
             changed
                 .push(format!("confirm {:?} → {:?}", self.confirm, other.confirm).to_lowercase());
+        }
+        if self.unconfirmed != other.unconfirmed {
+            changed.push(
+                format!(
+                    "unconfirmed {:?} → {:?}",
+                    self.unconfirmed, other.unconfirmed
+                )
+                .to_lowercase(),
+            );
         }
         if self.profile != other.profile {
             changed.push(format!("profile {} → {}", self.profile, other.profile));
@@ -260,6 +143,7 @@ impl Default for Policy {
             threshold: DEFAULT_THRESHOLD,
             alpha: DEFAULT_ALPHA,
             confirm: Confirm::Auto,
+            unconfirmed: Unconfirmed::Fail,
             profile: "default".to_string(),
             timeout: DEFAULT_TIMEOUT,
             thresholds: Vec::new(),
@@ -289,6 +173,7 @@ struct RawGate {
     threshold: Option<Spanned<RawNumber>>,
     alpha: Option<Spanned<f64>>,
     confirm: Option<Spanned<String>>,
+    unconfirmed: Option<Spanned<String>>,
     profile: Option<Spanned<String>>,
     timeout: Option<Spanned<String>>,
 }
@@ -353,6 +238,19 @@ impl Policy {
                         c.span(),
                         "gate.confirm",
                         format!("`{other}` is not one of auto, always, never"),
+                    ))
+                }
+            };
+        }
+        if let Some(u) = &raw.gate.unconfirmed {
+            policy.unconfirmed = match u.get_ref().as_str() {
+                "fail" => Unconfirmed::Fail,
+                "warn" => Unconfirmed::Warn,
+                other => {
+                    return Err(at(
+                        u.span(),
+                        "gate.unconfirmed",
+                        format!("`{other}` is not one of fail, warn"),
                     ))
                 }
             };
@@ -450,9 +348,16 @@ pub fn profile_name(name: &str) -> Result<String> {
     validate_profile(name).map_err(|m| Error::Usage(format!("--profile: {m}")))
 }
 
-/// `"5%"`, `"0.05"` or `0.05` → 0.05.
+/// `"5%"`, `"0.05"` or `0.05` → 0.05. A bare number of 1 or more is refused: `5` would
+/// mean 500%, which nobody writes on purpose.
 fn parse_relative(value: &RawNumber) -> Result<f64, String> {
     let number = match value {
+        RawNumber::Number(n) if *n >= 1.0 => {
+            return Err(format!(
+                "{n} would mean {}%; write \"{n}%\" for {n}%, or a fraction below 1",
+                n * 100.0
+            ))
+        }
         RawNumber::Number(n) => *n,
         RawNumber::Text(t) => {
             let t = t.trim();
@@ -462,8 +367,10 @@ fn parse_relative(value: &RawNumber) -> Result<f64, String> {
                     .map_err(|_| format!("`{t}` is not a percentage like \"5%\""))?
                     / 100.0
             } else {
-                t.parse::<f64>()
-                    .map_err(|_| format!("`{t}` is not a number or a percentage like \"5%\""))?
+                let n = t
+                    .parse::<f64>()
+                    .map_err(|_| format!("`{t}` is not a number or a percentage like \"5%\""))?;
+                return parse_relative(&RawNumber::Number(n));
             }
         }
     };
@@ -588,10 +495,13 @@ mod tests {
     }
 
     #[test]
-    fn shard_parses_and_rejects() {
-        assert_eq!(Shard::parse("2/4").unwrap(), Shard { index: 2, count: 4 });
-        assert!(Shard::parse("0/4").is_err());
-        assert!(Shard::parse("5/4").is_err());
-        assert!(Shard::parse("x").is_err());
+    fn a_bare_threshold_of_one_or_more_is_refused_not_read_as_hundreds_of_percent() {
+        let err = Policy::from_toml("[gate]\nthreshold = 5\n", "perfgate.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("500%") && err.contains("line 2"), "{err}");
+        assert!(Policy::from_toml("[gate]\nthreshold = \"5\"\n", "perfgate.toml").is_err());
+        let ok = Policy::from_toml("[gate]\nthreshold = 0.05\n", "perfgate.toml").unwrap();
+        assert_eq!(ok.threshold, 0.05);
     }
 }

@@ -1,0 +1,257 @@
+//! Everything under `target/perfgate/` (or `--out-dir`): where it is, what its files are
+//! called, how perfgate's versioned JSON files are read, and how any file is written
+//! (atomically). No other module names an artifact path.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use perfgate_format::{split_schema, Comparison, Run, COMPARE_SCHEMA, RUN_SCHEMA};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// The tool's version, recorded in every file it writes.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The measurements of one run.
+pub const RUN_FILE: &str = "run.json";
+/// The verdicts of one comparison.
+pub const COMPARE_FILE: &str = "compare.json";
+/// The PR comment body (and job summary).
+pub const REPORT_FILE: &str = "report.md";
+/// This machine's A/A noise floors (`cargo perfgate noise`).
+pub const NOISE_FILE: &str = "noise.json";
+
+/// The artifact directory of one command, made absolute: bench processes run in other
+/// directories (the package root, the baseline's exported tree) and must write where we read.
+#[derive(Debug, Clone)]
+pub struct OutDir(PathBuf);
+
+impl OutDir {
+    /// `--out-dir` when given, else `<target-dir>/perfgate`.
+    pub fn resolve(flag: Option<&Path>, target_dir: &Path) -> OutDir {
+        let dir = flag
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| target_dir.join("perfgate"));
+        OutDir(std::path::absolute(&dir).unwrap_or(dir))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn run_json(&self) -> PathBuf {
+        self.0.join(RUN_FILE)
+    }
+
+    pub fn compare_json(&self) -> PathBuf {
+        self.0.join(COMPARE_FILE)
+    }
+
+    pub fn report_md(&self) -> PathBuf {
+        self.0.join(REPORT_FILE)
+    }
+
+    pub fn noise_json(&self) -> PathBuf {
+        self.0.join(NOISE_FILE)
+    }
+
+    /// Where one criterion bench target writes (its `CRITERION_HOME`).
+    pub fn criterion_home(&self, package: &str, target: &str) -> PathBuf {
+        self.0.join("criterion").join(package).join(target)
+    }
+
+    /// The confirm stage's `CRITERION_HOME` for one side of one round.
+    pub fn confirm_home(&self, id: &str, round: usize, side: &str) -> PathBuf {
+        self.0
+            .join("confirm")
+            .join(sanitize(id))
+            .join(format!("{round}-{side}"))
+    }
+
+    /// Where a stability suite writes its results.
+    pub fn stability_results(&self, package: &str, target: &str) -> PathBuf {
+        self.0
+            .join("stability")
+            .join(format!("{package}-{target}.json"))
+    }
+
+    /// The output log of one bench process.
+    pub fn log(&self, name: &str) -> PathBuf {
+        self.0.join("logs").join(format!("{}.log", sanitize(name)))
+    }
+}
+
+/// A file-name-safe form of an id.
+fn sanitize(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The `schema` field of a JSON document, read without building the document in memory (the
+/// typed parse that follows is then the only full one: half the time for 10,000 benchmarks).
+pub fn schema_of(text: &str) -> serde_json::Result<Option<String>> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        #[serde(default)]
+        schema: Option<Value>,
+    }
+    let head: Head = serde_json::from_str(text)?;
+    Ok(head.schema.and_then(|v| v.as_str().map(str::to_string)))
+}
+
+/// A perfgate JSON file's text, its location for messages, and its `schema` (`(none)` when it
+/// has none); `what` names the file kind in a parse error.
+pub fn read_with_schema(path: &Path, what: &'static str) -> Result<(String, String, String)> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let location = path.display().to_string();
+    let schema = schema_of(&text)
+        .map_err(|e| Error::Parse {
+            location: location.clone(),
+            what,
+            detail: e.to_string(),
+        })?
+        .unwrap_or_else(|| "(none)".to_string());
+    Ok((text, location, schema))
+}
+
+/// Reads a perfgate JSON file of kind `what` whose schema must be `expected`'s family at
+/// `expected`'s version: a newer version or another family is a clear error naming both.
+pub fn read_versioned<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &'static str,
+    expected: &'static str,
+) -> Result<T> {
+    let (text, location, schema) = read_with_schema(path, what)?;
+    let wanted = split_schema(expected);
+    match split_schema(&schema) {
+        found if found == wanted => serde_json::from_str(&text).map_err(|e| Error::Parse {
+            location,
+            what,
+            detail: e.to_string(),
+        }),
+        Some((family, v)) if wanted.is_some_and(|(f, w)| f == family && v > w) => {
+            Err(Error::NewerSchema {
+                location,
+                found: schema,
+                supported: expected,
+            })
+        }
+        _ => Err(Error::ForeignSchema {
+            location,
+            expected,
+            found: schema,
+        }),
+    }
+}
+
+/// Reads and parses a run.json.
+pub fn read_run(path: &Path) -> Result<Run> {
+    read_versioned(path, RUN_FILE, RUN_SCHEMA)
+}
+
+/// Reads a compare.json, checking its schema.
+pub fn read_comparison(path: &Path) -> Result<Comparison> {
+    read_versioned(path, COMPARE_FILE, COMPARE_SCHEMA)
+}
+
+/// Writes `value` as pretty JSON, atomically.
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::Other(format!("serialising {}: {e}", path.display())))?;
+    write_atomic(path, &(text + "\n"))
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same directory, synced, then
+/// renamed over the target. A killed process leaves the old file intact.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let write_err = |source: std::io::Error| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(write_err)?;
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
+    file.write_all(text.as_bytes()).map_err(write_err)?;
+    file.as_file().sync_all().map_err(write_err)?;
+    file.persist(path).map_err(|e| write_err(e.error))?;
+    Ok(())
+}
+
+impl OutDir {
+    /// The confirm stage's exports of baseline commits, one directory per commit.
+    pub fn worktrees(&self) -> PathBuf {
+        self.0.join("worktrees")
+    }
+}
+
+/// The most a noise floor may widen a configured threshold: a floor wider than this many times
+/// the threshold gates at this bound (and says so), so no file can switch the gate off.
+pub const MAX_WIDENING: f64 = 3.0;
+
+/// Refuses an out dir that holds files tracked by git in the repository at `root`: the gate
+/// reads its own files from there (noise floors, the confirm stage's exports), and those must
+/// never come from the change under test.
+pub fn refuse_tracked(out: &OutDir, root: &Path) -> Result<()> {
+    let Ok(repo) = crate::baseline::git::Repo::open(root) else {
+        return Ok(());
+    };
+    let tracked = repo.tracked_under(out.path());
+    if tracked.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Other(format!(
+        "{} holds {} file(s) tracked by git ({}{}): the gate's own files must never come from the change under test; `git rm -r --cached` them, or pass an --out-dir outside the repository",
+        out.path().display(),
+        tracked.len(),
+        tracked.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+        if tracked.len() > 3 { ", …" } else { "" }
+    )))
+}
+
+/// This machine's noise floors by benchmark id from `<out>/noise.json`, when `cargo perfgate
+/// noise` wrote one there on the machine that measured `machine`'s run; a file from another
+/// machine is not used, and either way a warning says what happened.
+pub fn noise_floors(
+    out: &OutDir,
+    machine: &perfgate_format::Machine,
+    warnings: &mut Vec<String>,
+) -> Result<std::collections::BTreeMap<String, f64>> {
+    let path = out.noise_json();
+    if !path.exists() {
+        return Ok(Default::default());
+    }
+    let noise: perfgate_format::Noise =
+        read_versioned(&path, NOISE_FILE, perfgate_format::NOISE_SCHEMA)?;
+    if noise.machine != *machine {
+        warnings.push(format!(
+            "{} was measured on another machine ({}): its noise floors are not used here",
+            path.display(),
+            noise.machine.describe()
+        ));
+        return Ok(Default::default());
+    }
+    warnings.push(format!(
+        "this machine's noise floors from {} (measured {}) apply: a threshold below a benchmark's floor is widened to it, at most {MAX_WIDENING}x; delete the file to gate at the configured thresholds",
+        path.display(),
+        noise.measured
+    ));
+    Ok(noise
+        .benchmarks
+        .into_iter()
+        .filter(|b| b.resolvable.is_finite())
+        .map(|b| (b.id, b.resolvable))
+        .collect())
+}

@@ -1,0 +1,198 @@
+//! `cargo perfgate check` (the gate) and `cargo perfgate run` (measure only).
+
+use std::collections::BTreeMap;
+
+use perfgate_format::{Benchmark, Comparison, Confirmation, Overall, Run, Source};
+
+use super::publish::{baseline_ref, publish};
+use crate::artifacts::{self, write_json, OutDir};
+use crate::baseline::{self, git, Located, Reference};
+use crate::cli;
+use crate::compare::{self, Inputs};
+use crate::config::{Against, Output, Overrides, Policy, Selection, Settings};
+use crate::error::Result;
+use crate::github;
+use crate::outcome::Outcome;
+use crate::run::{confirm, criterion, shard, Executables};
+use crate::workspace::{BenchTarget, Workspace};
+
+/// `cargo perfgate check`: the gate.
+pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
+    let selection = Selection::from_args(&args.select)?;
+    let output = Output::from_args(&args.output);
+    let against = Against::from_args(&args.against)?;
+    let workspace = Workspace::discover(&selection)?;
+    let reference = Reference::choose(
+        against.against.as_deref(),
+        github::pr_base_ref(),
+        against.fetch,
+    );
+    // Read the baseline first: a corrupt one should stop us before minutes of measuring.
+    let located = baseline::locate(&workspace.root, &reference, against.profile.as_deref())?;
+    let settings = Settings::resolve(
+        &Overrides::of(Some(&selection), Some(&against)),
+        &located.policy,
+    );
+    let out = OutDir::resolve(output.out_dir.as_deref(), &workspace.target_dir);
+    artifacts::refuse_tracked(&out, &workspace.root)?;
+    let (mut run, candidate) =
+        super::measure_work_tree(&workspace, &selection, &out, settings.timeout)?;
+    let (comparison, confirmations) = judge(
+        &workspace, &selection, &located, &run, &candidate, &settings, &out,
+    )?;
+    if !confirmations.is_empty() {
+        // Kept with the measurements, so `merge` of shards decides as each `check` did.
+        run.confirmations = confirmations;
+        write_json(&out.run_json(), &run)?;
+    }
+    publish(&comparison, &output, &out)
+}
+
+/// Compares, then re-measures what the stored comparison flagged (or everything with
+/// `--confirm=always`) and compares again with those figures.
+fn judge(
+    workspace: &Workspace,
+    selection: &Selection,
+    located: &Located,
+    run: &Run,
+    candidate: &Executables,
+    settings: &Settings,
+    out: &OutDir,
+) -> Result<(Comparison, BTreeMap<String, Confirmation>)> {
+    let in_scope = scope(workspace, selection);
+    let no_confirmations = BTreeMap::new();
+    let mut warnings = located.warnings.clone();
+    let floors = artifacts::noise_floors(out, &run.machine, &mut warnings)?;
+    let mut inputs = Inputs {
+        run,
+        baseline: located.baseline.as_ref(),
+        baseline_ref: baseline_ref(located, run),
+        policy: &located.policy,
+        confirm: settings.confirm,
+        confirmations: &no_confirmations,
+        confirm_unavailable: None,
+        confirm_failures: &BTreeMap::new(),
+        floors: &floors,
+        in_scope: &in_scope,
+        warnings,
+    };
+    let first = compare::compare(&inputs);
+    let ids = compare::to_confirm(&first, settings.confirm);
+    if ids.is_empty() {
+        return Ok((first, BTreeMap::new()));
+    }
+    let Some(commit) = located.commit else {
+        inputs.confirm_unavailable = Some(
+            "the baseline file records no clean commit this repository has, so there is no baseline side to build; gate against a git revision (`--against <rev>`)".to_string(),
+        );
+        return Ok((compare::compare(&inputs), BTreeMap::new()));
+    };
+    let flagged = re_measurable(&ids, run, workspace);
+    if flagged.is_empty() {
+        return Ok((first, BTreeMap::new()));
+    }
+    let mut targets: Vec<BenchTarget> = flagged.iter().map(|(_, t)| (*t).clone()).collect();
+    targets.dedup();
+    eprintln!(
+        "perfgate: confirming {} benchmark(s) against {} on this machine",
+        flagged.len(),
+        git::short(commit)
+    );
+    let built = git::Repo::open(&workspace.root)
+        .and_then(|repo| repo.export_verified(commit, &out.worktrees()))
+        .and_then(|exported| {
+            confirm::BaselineBuild::build(
+                workspace,
+                commit.to_string(),
+                exported,
+                &targets,
+                selection,
+            )
+        });
+    let built = match built {
+        Ok(built) => built,
+        Err(e) => {
+            inputs.confirm_unavailable =
+                Some(format!("building the baseline's commit failed: {e}"));
+            return Ok((compare::compare(&inputs), BTreeMap::new()));
+        }
+    };
+    let items: Vec<confirm::Flagged> = flagged
+        .iter()
+        .map(|(id, target)| confirm::Flagged {
+            id,
+            target,
+            threshold: first
+                .entries
+                .iter()
+                .find(|e| e.id == *id)
+                .map_or(located.policy.threshold, |e| e.threshold),
+            level: confirm::level(located.policy.alpha, flagged.len()),
+        })
+        .collect();
+    let (confirmations, failures) =
+        confirm::confirm(workspace, &built, candidate, &items, out, settings.timeout);
+    inputs.confirm_failures = &failures;
+    inputs.confirmations = &confirmations;
+    let comparison = compare::compare(&inputs);
+    Ok((comparison, confirmations))
+}
+
+/// The ids the confirm stage can re-run alone, with their targets: criterion benchmarks only
+/// (a stability suite is one process).
+fn re_measurable<'a>(
+    ids: &'a [String],
+    run: &Run,
+    workspace: &'a Workspace,
+) -> Vec<(&'a str, &'a BenchTarget)> {
+    ids.iter()
+        .filter_map(|id| {
+            let b = run
+                .benchmarks
+                .iter()
+                .find(|b| &b.id == id && b.source == Source::Criterion)?;
+            let t = workspace
+                .targets
+                .iter()
+                .find(|t| t.package == b.package && t.name == b.target)?;
+            Some((id.as_str(), t))
+        })
+        .collect()
+}
+
+/// Which baseline entries a run of this selection was meant to measure.
+fn scope<'a>(
+    workspace: &'a Workspace,
+    selection: &'a Selection,
+) -> impl Fn(&Benchmark) -> bool + 'a {
+    let id_selected = criterion::filter_matches(selection.filter.as_deref());
+    move |b: &Benchmark| {
+        let target_selected = workspace
+            .targets
+            .iter()
+            .any(|t| t.package == b.package && t.name == b.target)
+            && shard::benchmark_in_shard(b, selection.shard);
+        target_selected && id_selected(&b.id)
+    }
+}
+
+/// `cargo perfgate run`: measure only.
+pub fn measure_only(args: &cli::RunArgs) -> Result<Outcome> {
+    let selection = Selection::from_args(&args.select)?;
+    let output = Output::from_args(&args.output);
+    let workspace = Workspace::discover(&selection)?;
+    let policy = Policy::from_dir(&workspace.root)?;
+    let settings = Settings::resolve(&Overrides::of(Some(&selection), None), &policy);
+    let out = OutDir::resolve(output.out_dir.as_deref(), &workspace.target_dir);
+    let (run, _) = super::measure_work_tree(&workspace, &selection, &out, settings.timeout)?;
+    eprintln!(
+        "perfgate: wrote {} ({} benchmarks, {} target errors)",
+        out.run_json().display(),
+        run.benchmarks.len(),
+        run.errors.len()
+    );
+    if !run.errors.is_empty() {
+        return Ok(Outcome::Verdict(Overall::Error));
+    }
+    Ok(Outcome::Done)
+}

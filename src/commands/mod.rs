@@ -1,0 +1,59 @@
+//! One function per subcommand, wiring the pipeline: select → measure → locate the baseline →
+//! compare (→ confirm → compare again) → report → outcome. No statistics, formats, file
+//! names or environment variables here: each step asks the module that owns it.
+
+mod baseline;
+mod check;
+mod init;
+mod noise;
+mod publish;
+mod saved;
+
+use std::time::Duration;
+
+use perfgate_format::Run;
+
+use crate::artifacts::{write_json, OutDir};
+use crate::baseline::{self as baselines, git};
+use crate::cli::{self, BaselineCommand, Command};
+use crate::config::Selection;
+use crate::error::Result;
+use crate::outcome::Outcome;
+use crate::run::{self as measure, Executables};
+use crate::workspace::Workspace;
+
+/// Runs the parsed command line.
+pub fn run(cli: cli::Cargo) -> Outcome {
+    let cli::Cargo::Perfgate(perfgate) = cli;
+    let result = match perfgate.command {
+        None => check::check(&perfgate.check),
+        Some(Command::Check(args)) => check::check(&args),
+        Some(Command::Run(args)) => check::measure_only(&args),
+        Some(Command::Compare(args)) => saved::compare(&args),
+        Some(Command::Baseline(BaselineCommand::Save(args))) => baseline::save(&args),
+        Some(Command::Baseline(BaselineCommand::Log(args))) => baseline::log(&args),
+        Some(Command::Report(args)) => publish::report(&args),
+        Some(Command::Comment(args)) => publish::comment(&args),
+        Some(Command::Init(args)) => init::init(&args),
+        Some(Command::Merge(args)) => saved::merge(&args),
+        Some(Command::Noise(args)) => noise::noise(&args),
+    };
+    if let Err(error) = &result {
+        eprintln!("error: {error}");
+    }
+    Outcome::from(result)
+}
+
+/// Measures the workspace as it is in the work tree (recording its git state) and writes
+/// `run.json`.
+fn measure_work_tree(
+    workspace: &Workspace,
+    selection: &Selection,
+    out: &OutDir,
+    timeout: Duration,
+) -> Result<(Run, Executables)> {
+    let state = git::state(&workspace.root, baselines::BASELINE_DIR);
+    let (run, executables) = measure::measure(workspace, selection, out, timeout, state)?;
+    write_json(&out.run_json(), &run)?;
+    Ok((run, executables))
+}

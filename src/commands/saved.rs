@@ -1,0 +1,90 @@
+//! Judging saved runs: `cargo perfgate compare` (one run.json) and `cargo perfgate merge`
+//! (the run.json files of every shard).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use perfgate_format::{Benchmark, Confirmation, Run};
+
+use super::publish::{baseline_ref, publish};
+use crate::artifacts::{self, write_json, OutDir};
+use crate::baseline::{self, Reference};
+use crate::cli;
+use crate::compare::{self, Inputs};
+use crate::config::{Against, Output, Overrides, Settings};
+use crate::error::Result;
+use crate::github;
+use crate::outcome::Outcome;
+use crate::run::shard;
+use crate::workspace::Workspace;
+
+/// `cargo perfgate compare [RUN] --against REV|FILE`: judge a saved run without measuring.
+pub fn compare(args: &cli::CompareArgs) -> Result<Outcome> {
+    let output = Output::from_args(&args.output);
+    let (root, target_dir) = Workspace::root_of(args.manifest_path.as_deref())?;
+    let out = OutDir::resolve(output.out_dir.as_deref(), &target_dir);
+    let run_path = args.run.clone().unwrap_or_else(|| out.run_json());
+    let run = artifacts::read_run(&run_path)?;
+    judge_saved(&root, &args.against, &output, &out, &run)
+}
+
+/// `cargo perfgate merge`: shard runs → one comparison.
+pub fn merge(args: &cli::MergeArgs) -> Result<Outcome> {
+    let output = Output::from_args(&args.output);
+    let (root, target_dir) = Workspace::root_of(args.manifest_path.as_deref())?;
+    let out = OutDir::resolve(output.out_dir.as_deref(), &target_dir);
+    let runs: Vec<(PathBuf, Run)> = args
+        .runs
+        .iter()
+        .map(|p| artifacts::read_run(p).map(|r| (p.clone(), r)))
+        .collect::<Result<_>>()?;
+    let merged = shard::merge_runs(&runs)?;
+    write_json(&out.run_json(), &merged)?;
+    judge_saved(&root, &args.against, &output, &out, &merged)
+}
+
+fn judge_saved(
+    root: &Path,
+    against: &cli::AgainstArgs,
+    output: &Output,
+    out: &OutDir,
+    run: &Run,
+) -> Result<Outcome> {
+    artifacts::refuse_tracked(out, root)?;
+    let against = Against::from_args(against)?;
+    let reference = Reference::choose(
+        against.against.as_deref(),
+        github::pr_base_ref(),
+        against.fetch,
+    );
+    let located = baseline::locate(root, &reference, against.profile.as_deref())?;
+    let settings = Settings::resolve(&Overrides::of(None, Some(&against)), &located.policy);
+    // Re-measurements `check` made against this very baseline commit still count.
+    let against_commit = located.commit.map(|c| c.to_string());
+    let confirmations: BTreeMap<String, Confirmation> = run
+        .confirmations
+        .iter()
+        .filter(|(_, c)| Some(&c.baseline_commit) == against_commit.as_ref())
+        .map(|(id, c)| (id.clone(), c.clone()))
+        .collect();
+    // A saved run has no selection to consult: every baseline benchmark was meant to be in it.
+    let in_scope = |_: &Benchmark| true;
+    let mut warnings = located.warnings.clone();
+    let floors = artifacts::noise_floors(out, &run.machine, &mut warnings)?;
+    let comparison = compare::compare(&Inputs {
+        run,
+        baseline: located.baseline.as_ref(),
+        baseline_ref: baseline_ref(&located, run),
+        policy: &located.policy,
+        confirm: settings.confirm,
+        confirmations: &confirmations,
+        confirm_unavailable: Some(
+            "saved runs are not re-measured, and this one holds no re-measurement against this baseline; run `cargo perfgate check` to confirm".to_string(),
+        ),
+        confirm_failures: &BTreeMap::new(),
+        floors: &floors,
+        in_scope: &in_scope,
+        warnings,
+    });
+    publish(&comparison, output, out)
+}

@@ -1,0 +1,122 @@
+//! `--shard i/n`: which benchmarks and targets belong to a shard, and merging the shards'
+//! runs back into one. A benchmark's shard depends on its own key alone, so adding or removing
+//! benchmarks moves no other.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use perfgate_format::{Benchmark, Run, Source};
+
+use crate::config::Shard;
+use crate::error::{Error, Result};
+use crate::workspace::{BenchTarget, Harness};
+
+/// The shard (0-based) a key falls in: FNV-1a of the key modulo the count.
+fn shard_of(key: &str, count: u32) -> u64 {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    hash % u64::from(count)
+}
+
+fn in_shard(key: &str, shard: Shard) -> bool {
+    shard_of(key, shard.count) == u64::from(shard.index - 1)
+}
+
+/// Whether a target runs in a shard: every criterion target does (its benchmarks are split one
+/// by one, see [`benchmark_in_shard`]); a stability suite runs in one process, so it goes whole,
+/// by `package/target`.
+pub fn target_in_shard(target: &BenchTarget, shard: Option<Shard>) -> bool {
+    shard.is_none_or(|s| {
+        target.harness == Harness::Criterion
+            || in_shard(&format!("{}/{}", target.package, target.name), s)
+    })
+}
+
+/// Whether one benchmark a criterion target lists (`--list`) is this shard's.
+pub fn listed_in_shard(target: &BenchTarget, id: &str, shard: Shard) -> bool {
+    in_shard(&format!("{}/{}/{id}", target.package, target.name), shard)
+}
+
+/// Whether a measured (or baseline) benchmark belongs to a shard: a criterion benchmark by
+/// `package/target/id`, a stability metric with its whole target.
+pub fn benchmark_in_shard(b: &Benchmark, shard: Option<Shard>) -> bool {
+    shard.is_none_or(|s| {
+        let key = match b.source {
+            Source::Criterion => {
+                // `make_ids_unique` may have put `target::` in front of the criterion id.
+                let prefix = format!("{}::", b.target);
+                let id = b.id.strip_prefix(&prefix).unwrap_or(&b.id);
+                format!("{}/{}/{id}", b.package, b.target)
+            }
+            _ => format!("{}/{}", b.package, b.target),
+        };
+        in_shard(&key, s)
+    })
+}
+
+/// Combines shard runs; every shard `1..=n` must be there exactly once.
+pub fn merge_runs(runs: &[(PathBuf, Run)]) -> Result<Run> {
+    let mut seen = BTreeMap::new();
+    let mut count = None;
+    for (path, run) in runs {
+        let shard = run.shard.as_deref().map(Shard::parse).transpose()?;
+        let Some(shard) = shard else {
+            if runs.len() == 1 {
+                return Ok(run.clone());
+            }
+            return Err(Error::Usage(format!(
+                "{}: not a shard run (made without --shard)",
+                path.display()
+            )));
+        };
+        if *count.get_or_insert(shard.count) != shard.count {
+            return Err(Error::Usage(format!(
+                "{}: shard {}/{} does not belong with {} shards",
+                path.display(),
+                shard.index,
+                shard.count,
+                count.unwrap_or(0)
+            )));
+        }
+        if let Some(other) = seen.insert(shard.index, path.clone()) {
+            return Err(Error::Usage(format!(
+                "shard {}/{} given twice: {} and {}",
+                shard.index,
+                shard.count,
+                other.display(),
+                path.display()
+            )));
+        }
+    }
+    let count = count.unwrap_or(0);
+    let missing: Vec<String> = (1..=count)
+        .filter(|i| !seen.contains_key(i))
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Other(format!(
+            "shard(s) {} missing: a merge needs every shard's run.json",
+            missing.join(", ")
+        )));
+    }
+    let mut merged = runs[0].1.clone();
+    merged.shard = None;
+    merged.benchmarks = runs
+        .iter()
+        .flat_map(|(_, r)| r.benchmarks.clone())
+        .collect();
+    merged.benchmarks.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(twice) = merged.benchmarks.windows(2).find(|w| w[0].id == w[1].id) {
+        return Err(Error::Other(format!(
+            "`{}` was measured by two shards: were the shards made by different versions or settings? Re-run them with the same `--shard i/n` command",
+            twice[0].id
+        )));
+    }
+    merged.errors = runs.iter().flat_map(|(_, r)| r.errors.clone()).collect();
+    merged.confirmations = runs
+        .iter()
+        .flat_map(|(_, r)| r.confirmations.clone())
+        .collect();
+    Ok(merged)
+}

@@ -1,0 +1,291 @@
+//! The comparison's judges, one rule at a time, and what must hold for any samples: an
+//! identical copy never regresses, scaling both sides changes nothing, a copy shifted beyond
+//! the threshold is flagged.
+
+use std::collections::BTreeMap;
+
+use cargo_perfgate::compare::{self, Inputs, Stored, StoredContext};
+use cargo_perfgate::config::{Confirm, Policy};
+use perfgate_format::{
+    Baseline, Benchmark, Confirmation, Direction, Machine, Provenance, Run, Source, Summary,
+    Verdict, BASELINE_SCHEMA, RUN_SCHEMA,
+};
+use proptest::prelude::*;
+
+fn machine() -> Machine {
+    Machine {
+        cpu_model: "Test CPU".into(),
+        cores: 2,
+        os: "linux".into(),
+        arch: "x86_64".into(),
+        rustc: "rustc 1.95.0".into(),
+    }
+}
+
+fn benchmark(id: &str, samples: Vec<f64>) -> Benchmark {
+    Benchmark {
+        summary: Summary::of(&samples),
+        id: id.to_string(),
+        source: Source::Criterion,
+        package: "p".into(),
+        target: "t".into(),
+        unit: "ns".into(),
+        direction: Direction::LowerIsBetter,
+        samples,
+    }
+}
+
+fn run(benchmarks: Vec<Benchmark>) -> Run {
+    Run {
+        schema: RUN_SCHEMA.into(),
+        tool_version: "0.1.0".into(),
+        started: "2026-11-01T00:00:00Z".into(),
+        git: None,
+        machine: machine(),
+        shard: None,
+        benchmarks,
+        errors: Vec::new(),
+        confirmations: BTreeMap::new(),
+    }
+}
+
+fn baseline(benchmarks: Vec<Benchmark>) -> Baseline {
+    Baseline {
+        schema: BASELINE_SCHEMA.into(),
+        profile: "default".into(),
+        provenance: Provenance {
+            commit: None,
+            dirty: false,
+            date: "2026-11-01T00:00:00Z".into(),
+            tool_version: "0.1.0".into(),
+            machine: machine(),
+        },
+        benchmarks,
+    }
+}
+
+/// The verdict of one benchmark compared under `confirm`, with no re-measurement.
+fn verdict_of(base: Vec<f64>, current: Vec<f64>, confirm: Confirm) -> Verdict {
+    let policy = Policy::default();
+    let run = run(vec![benchmark("b", current)]);
+    let baseline = baseline(vec![benchmark("b", base)]);
+    let floors = BTreeMap::new();
+    let confirmations = BTreeMap::new();
+    let in_scope = |_: &Benchmark| true;
+    let comparison = compare::compare(&Inputs {
+        run: &run,
+        baseline: Some(&baseline),
+        baseline_ref: None,
+        policy: &policy,
+        confirm,
+        confirmations: &confirmations,
+        confirm_unavailable: None,
+        confirm_failures: &BTreeMap::new(),
+        floors: &floors,
+        in_scope: &in_scope,
+        warnings: Vec::new(),
+    });
+    comparison.entries[0].verdict
+}
+
+fn stored(change: f64, p: f64) -> Stored {
+    Stored {
+        change,
+        low: change - 0.01,
+        high: change + 0.01,
+        p,
+    }
+}
+
+fn context(confirm: Confirm) -> StoredContext<'static> {
+    StoredContext {
+        alpha: 0.05,
+        confirm,
+        machine_differs: false,
+        source: Source::Criterion,
+        unavailable: None,
+    }
+}
+
+fn confirmation(change: f64, p: f64) -> Confirmation {
+    Confirmation {
+        baseline_commit: "0".repeat(40),
+        rounds: 16,
+        counted: 16,
+        change,
+        change_low: change - 0.01,
+        change_high: change + 0.01,
+        p_value: p,
+        seconds: 2.0,
+        ratios: Vec::new(),
+    }
+}
+
+#[test]
+fn a_confirmed_significant_change_beyond_the_threshold_regresses() {
+    let (verdict, _) = compare::judge_confirmed(
+        &stored(0.3, 0.001),
+        &confirmation(0.3, 0.001),
+        0.001,
+        0.05,
+        0.05,
+        Direction::LowerIsBetter,
+    );
+    assert_eq!(verdict, Verdict::Regressed);
+}
+
+#[test]
+fn a_flag_the_re_measurement_clears_passes_with_a_note() {
+    let (verdict, note) = compare::judge_confirmed(
+        &stored(0.3, 0.001),
+        &confirmation(0.01, 0.4),
+        0.4,
+        0.05,
+        0.05,
+        Direction::LowerIsBetter,
+    );
+    assert_eq!(verdict, Verdict::Pass);
+    assert!(note.unwrap().contains("not reproduced"));
+}
+
+#[test]
+fn a_large_re_measured_change_that_is_not_significant_is_inconclusive() {
+    let (verdict, _) = compare::judge_confirmed(
+        &stored(0.3, 0.001),
+        &confirmation(0.2, 0.3),
+        0.3,
+        0.05,
+        0.05,
+        Direction::LowerIsBetter,
+    );
+    assert_eq!(verdict, Verdict::Inconclusive);
+}
+
+#[test]
+fn less_throughput_is_worse_for_a_higher_is_better_metric() {
+    let (verdict, _) = compare::judge_confirmed(
+        &stored(-0.3, 0.001),
+        &confirmation(-0.3, 0.001),
+        0.001,
+        0.05,
+        0.05,
+        Direction::HigherIsBetter,
+    );
+    assert_eq!(verdict, Verdict::Regressed);
+}
+
+#[test]
+fn a_stored_flag_without_a_re_measurement_is_unconfirmed_not_pass() {
+    let (verdict, note) = compare::judge_stored(
+        &stored(0.3, 0.001),
+        0.05,
+        Direction::LowerIsBetter,
+        StoredContext {
+            unavailable: Some("the build failed"),
+            ..context(Confirm::Auto)
+        },
+    );
+    assert_eq!(verdict, Verdict::Unconfirmed);
+    assert!(note.unwrap().contains("the build failed"));
+}
+
+#[test]
+fn confirm_never_decides_on_the_stored_samples() {
+    let judge = |p| {
+        compare::judge_stored(
+            &stored(0.3, p),
+            0.05,
+            Direction::LowerIsBetter,
+            context(Confirm::Never),
+        )
+        .0
+    };
+    assert_eq!(judge(0.001), Verdict::Regressed);
+    assert_eq!(judge(0.5), Verdict::Unconfirmed);
+}
+
+#[test]
+fn a_stored_flag_against_another_machine_is_inconclusive() {
+    let (verdict, _) = compare::judge_stored(
+        &stored(0.3, 0.001),
+        0.05,
+        Direction::LowerIsBetter,
+        StoredContext {
+            machine_differs: true,
+            ..context(Confirm::Auto)
+        },
+    );
+    assert_eq!(verdict, Verdict::Inconclusive);
+}
+
+#[test]
+fn a_change_within_the_threshold_passes() {
+    let (verdict, note) = compare::judge_stored(
+        &stored(0.01, 0.001),
+        0.05,
+        Direction::LowerIsBetter,
+        context(Confirm::Auto),
+    );
+    assert_eq!((verdict, note), (Verdict::Pass, None));
+}
+
+#[test]
+fn auto_re_measures_flags_and_always_re_measures_every_pair() {
+    let regressed = vec![100.0; 20];
+    let slower: Vec<f64> = (0..20).map(|i| 130.0 + f64::from(i) * 0.1).collect();
+    let policy = Policy::default();
+    let run = run(vec![
+        benchmark("slow", slower),
+        benchmark("same", regressed.clone()),
+    ]);
+    let baseline = baseline(vec![
+        benchmark("slow", regressed.clone()),
+        benchmark("same", regressed),
+    ]);
+    let (floors, confirmations) = (BTreeMap::new(), BTreeMap::new());
+    let in_scope = |_: &Benchmark| true;
+    let first = compare::compare(&Inputs {
+        run: &run,
+        baseline: Some(&baseline),
+        baseline_ref: None,
+        policy: &policy,
+        confirm: Confirm::Auto,
+        confirmations: &confirmations,
+        confirm_unavailable: None,
+        confirm_failures: &BTreeMap::new(),
+        floors: &floors,
+        in_scope: &in_scope,
+        warnings: Vec::new(),
+    });
+    assert_eq!(compare::to_confirm(&first, Confirm::Auto), ["slow"]);
+    assert_eq!(compare::to_confirm(&first, Confirm::Always).len(), 2);
+    assert!(compare::to_confirm(&first, Confirm::Never).is_empty());
+}
+
+fn samples() -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(1.0f64..1_000.0, 10..60)
+}
+
+proptest! {
+    #[test]
+    fn an_identical_copy_never_regresses(a in samples(), confirm in prop_oneof![Just(Confirm::Auto), Just(Confirm::Never)]) {
+        let verdict = verdict_of(a.clone(), a, confirm);
+        prop_assert_eq!(verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn scaling_both_sides_changes_nothing(a in samples(), b in samples(), scale in 0.001f64..1000.0) {
+        let scaled = |v: &[f64]| v.iter().map(|x| x * scale).collect::<Vec<f64>>();
+        prop_assert_eq!(
+            verdict_of(a.clone(), b.clone(), Confirm::Never),
+            verdict_of(scaled(&a), scaled(&b), Confirm::Never)
+        );
+    }
+
+    #[test]
+    fn a_copy_shifted_beyond_the_threshold_is_flagged(a in samples()) {
+        let shifted: Vec<f64> = a.iter().map(|v| v * 1.5).collect();
+        let verdict = verdict_of(a, shifted, Confirm::Auto);
+        prop_assert!(verdict != Verdict::Pass, "{verdict:?}");
+    }
+}
