@@ -347,8 +347,30 @@ pub fn compare(inputs: &Inputs) -> Comparison {
     entries.extend(unmeasured_entries(inputs));
     entries.sort_by(|a, b| a.verdict.cmp(&b.verdict).then_with(|| a.id.cmp(&b.id)));
     let counts = count(&entries);
-    let mut warnings = inputs.warnings.clone();
     let nothing_measured = inputs.run.benchmarks.is_empty();
+    let warnings = warnings_of(inputs, &counts, nothing_measured);
+    Comparison {
+        schema: COMPARE_SCHEMA.to_string(),
+        tool_version: TOOL_VERSION.to_string(),
+        verdict: overall(
+            &counts,
+            inputs.baseline.is_some() && !nothing_measured,
+            inputs.policy.unconfirmed,
+        ),
+        counts,
+        baseline: inputs.baseline_ref.clone(),
+        current_git: inputs.run.git.clone(),
+        machine: inputs.run.machine.clone(),
+        method: method_text(inputs),
+        warnings,
+        entries,
+    }
+}
+
+/// The run-level messages: the inputs' own, then what kept the gate from a verdict or what it
+/// reports without failing.
+fn warnings_of(inputs: &Inputs, counts: &Counts, nothing_measured: bool) -> Vec<String> {
+    let mut warnings = inputs.warnings.clone();
     if nothing_measured {
         warnings.insert(
             0,
@@ -384,22 +406,7 @@ pub fn compare(inputs: &Inputs) -> Comparison {
             counts.missing
         ));
     }
-    Comparison {
-        schema: COMPARE_SCHEMA.to_string(),
-        tool_version: TOOL_VERSION.to_string(),
-        verdict: overall(
-            &counts,
-            inputs.baseline.is_some() && !nothing_measured,
-            inputs.policy.unconfirmed,
-        ),
-        counts,
-        baseline: inputs.baseline_ref.clone(),
-        current_git: inputs.run.git.clone(),
-        machine: inputs.run.machine.clone(),
-        method: method_text(inputs),
-        warnings,
-        entries,
-    }
+    warnings
 }
 
 /// Benchmarks only in the run: `new` (budgets still apply).

@@ -327,3 +327,36 @@ fn a_noise_floor_from_this_machine_widens_a_threshold_and_says_so() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("noise.json"), "{stderr}");
 }
+
+#[test]
+fn report_and_comment_find_compare_json_where_check_wrote_it_under_cargo_target_dir() {
+    let demo = Demo::new();
+    let elsewhere = tempfile::tempdir().unwrap();
+    demo.write(
+        "baseline.json",
+        &support::run_envelope(vec![timing("checksum/1k", 1000.0)]).to_string(),
+    );
+    demo.write(
+        "run.json",
+        &support::run_envelope(vec![timing("checksum/1k", 1000.0)]).to_string(),
+    );
+    let (code, _, stderr) = output(
+        demo.perfgate()
+            .args(support::COMPARE_SAVED_RUN)
+            .env("CARGO_TARGET_DIR", elsewhere.path()),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(elsewhere.path().join("perfgate/compare.json").is_file());
+    for args in [
+        &["report", "--format", "json"][..],
+        &["comment", "--dry-run"][..],
+    ] {
+        let (code, stdout, stderr) = output(
+            demo.perfgate()
+                .args(args)
+                .env("CARGO_TARGET_DIR", elsewhere.path()),
+        );
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert!(stdout.contains("checksum/1k"), "{args:?}: {stdout}");
+    }
+}

@@ -98,17 +98,7 @@ fn judge(
         flagged.len(),
         git::short(commit)
     );
-    let built = git::Repo::open(&workspace.root)
-        .and_then(|repo| repo.export_verified(commit, &out.worktrees()))
-        .and_then(|exported| {
-            confirm::BaselineBuild::build(
-                workspace,
-                commit.to_string(),
-                exported,
-                &targets,
-                selection,
-            )
-        });
+    let built = baseline_side(workspace, selection, commit, &targets, out);
     let built = match built {
         Ok(built) => built,
         Err(e) => {
@@ -136,6 +126,19 @@ fn judge(
     inputs.confirmations = &confirmations;
     let comparison = compare::compare(&inputs);
     Ok((comparison, confirmations))
+}
+
+/// The baseline side of the confirm stage: `commit` exported (verified against its objects)
+/// and its bench targets built.
+fn baseline_side(
+    workspace: &Workspace,
+    selection: &Selection,
+    commit: git2::Oid,
+    targets: &[BenchTarget],
+    out: &OutDir,
+) -> Result<confirm::BaselineBuild> {
+    let exported = git::Repo::open(&workspace.root)?.export_verified(commit, &out.worktrees())?;
+    confirm::BaselineBuild::build(workspace, commit.to_string(), exported, targets, selection)
 }
 
 /// The ids the confirm stage can re-run alone, with their targets: criterion benchmarks only

@@ -34,16 +34,7 @@ pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
         });
     }
     let executables = run::build(&workspace.manifest_path, &targets, &selection, None)?;
-    let mut listed: Vec<(String, &BenchTarget)> = Vec::new();
-    for target in &targets {
-        let key = (target.package.clone(), target.name.clone());
-        let Some(exe) = executables.get(&key) else {
-            continue;
-        };
-        let ids = criterion::list(target, exe, selection.filter.as_deref())
-            .map_err(|e| Error::Other(format!("{}/{}: {e}", target.package, target.name)))?;
-        listed.extend(ids.into_iter().map(|id| (id, target)));
-    }
+    let listed = list_all(&targets, &executables, selection.filter.as_deref())?;
     let items: Vec<confirm::Flagged> = listed
         .iter()
         .map(|(id, target)| confirm::Flagged {
@@ -98,4 +89,23 @@ pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
         )));
     }
     Ok(Outcome::Done)
+}
+
+/// Every criterion benchmark of `targets` (their `--list`, filtered), with its target.
+fn list_all<'a>(
+    targets: &'a [BenchTarget],
+    executables: &run::Executables,
+    filter: Option<&str>,
+) -> Result<Vec<(String, &'a BenchTarget)>> {
+    let mut listed = Vec::new();
+    for target in targets {
+        let key = (target.package.clone(), target.name.clone());
+        let Some(exe) = executables.get(&key) else {
+            continue;
+        };
+        let ids = criterion::list(target, exe, filter)
+            .map_err(|e| Error::Other(format!("{}/{}: {e}", target.package, target.name)))?;
+        listed.extend(ids.into_iter().map(|id| (id, target)));
+    }
+    Ok(listed)
 }

@@ -11,6 +11,11 @@ use toml::Spanned;
 use super::{Confirm, CONFIG_FILE, DEFAULT_ALPHA, DEFAULT_THRESHOLD, DEFAULT_TIMEOUT};
 use crate::error::{Error, Result};
 
+/// The words of `gate.confirm`, in the order of `Confirm`'s variants.
+const CONFIRM_WORDS: [&str; 3] = ["auto", "always", "never"];
+/// The words of `gate.unconfirmed`, in the order of `Unconfirmed`'s variants.
+const UNCONFIRMED_WORDS: [&str; 2] = ["fail", "warn"];
+
 /// What the gate does with a flag it could not re-measure (`gate.unconfirmed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unconfirmed {
@@ -228,32 +233,27 @@ impl Policy {
             }
             policy.alpha = alpha;
         }
-        if let Some(c) = &raw.gate.confirm {
-            policy.confirm = match c.get_ref().as_str() {
-                "auto" => Confirm::Auto,
-                "always" => Confirm::Always,
-                "never" => Confirm::Never,
-                other => {
-                    return Err(at(
-                        c.span(),
-                        "gate.confirm",
-                        format!("`{other}` is not one of auto, always, never"),
-                    ))
-                }
+        let choice = |value: &Spanned<String>, key: &str| {
+            let found = value.get_ref().as_str();
+            let options = match key {
+                "gate.confirm" => &CONFIRM_WORDS[..],
+                _ => &UNCONFIRMED_WORDS[..],
             };
+            options.iter().position(|w| *w == found).ok_or_else(|| {
+                at(
+                    value.span(),
+                    key,
+                    format!("`{found}` is not one of {}", options.join(", ")),
+                )
+            })
+        };
+        if let Some(c) = &raw.gate.confirm {
+            policy.confirm =
+                [Confirm::Auto, Confirm::Always, Confirm::Never][choice(c, "gate.confirm")?];
         }
         if let Some(u) = &raw.gate.unconfirmed {
-            policy.unconfirmed = match u.get_ref().as_str() {
-                "fail" => Unconfirmed::Fail,
-                "warn" => Unconfirmed::Warn,
-                other => {
-                    return Err(at(
-                        u.span(),
-                        "gate.unconfirmed",
-                        format!("`{other}` is not one of fail, warn"),
-                    ))
-                }
-            };
+            policy.unconfirmed =
+                [Unconfirmed::Fail, Unconfirmed::Warn][choice(u, "gate.unconfirmed")?];
         }
         if let Some(p) = &raw.gate.profile {
             policy.profile =

@@ -127,6 +127,47 @@ fn relocate(target: &BenchTarget, from: &Path, to: &Path) -> BenchTarget {
     }
 }
 
+/// One benchmark's rounds, each a baseline and a candidate process in random order, until the
+/// rounds settle its verdict or `MAX_ROUNDS`: the candidate/baseline log-ratio of each round's
+/// medians. `sides` are (executable, target) of the baseline, then the candidate.
+fn rounds(
+    item: &Flagged,
+    sides: [(&PathBuf, &BenchTarget); 2],
+    out: &OutDir,
+    timeout: Duration,
+    rng: &mut impl rand::Rng,
+) -> Result<Vec<f64>, String> {
+    let args = criterion::arguments(
+        Some(&criterion::exact_filter(item.id)),
+        criterion::Measurement::Probe,
+    );
+    let mut log_ratios = Vec::with_capacity(MAX_ROUNDS);
+    for round in 0..MAX_ROUNDS {
+        let look = round >= FIRST_ROUNDS && (round - FIRST_ROUNDS) % MORE_ROUNDS == 0;
+        if look && settled(&log_ratios, item.threshold, item.level) {
+            break;
+        }
+        let mut order = [0usize, 1];
+        order.shuffle(rng);
+        let mut medians = [f64::NAN; 2];
+        for side in order {
+            let name = if side == 0 { "baseline" } else { "candidate" };
+            let (exe, target) = sides[side];
+            let home = out.confirm_home(item.id, round, name);
+            let log = out.log(&format!("confirm-{}-{round}-{name}", item.id));
+            let found = criterion::run(target, exe, &home, &args, timeout, &log)
+                .map_err(|message| format!("{name} side: {message}"))?;
+            medians[side] = found
+                .iter()
+                .find(|b| b.id == item.id)
+                .map(|b| b.summary.median)
+                .ok_or_else(|| format!("the {name} build does not have this benchmark"))?;
+        }
+        log_ratios.push((medians[1] / medians[0]).ln());
+    }
+    Ok(log_ratios)
+}
+
 /// Re-measures each flagged benchmark in alternating rounds. A benchmark whose side fails to
 /// run is left out (and so stays unconfirmed), with the reason in the returned map.
 pub fn confirm(
@@ -163,47 +204,15 @@ pub fn confirm(
             continue;
         };
         let begun = Instant::now();
-        let args = criterion::arguments(
-            Some(&criterion::exact_filter(item.id)),
-            criterion::Measurement::Probe,
-        );
-        let mut log_ratios = Vec::with_capacity(MAX_ROUNDS);
-        let mut problem = None;
-        'rounds: for round in 0..MAX_ROUNDS {
-            let look = round >= FIRST_ROUNDS && (round - FIRST_ROUNDS) % MORE_ROUNDS == 0;
-            if look && settled(&log_ratios, item.threshold, item.level) {
-                break;
+        let sides = [(base_exe, &sides[0].1), (cand_exe, &sides[1].1)];
+        let log_ratios = match rounds(item, sides, out, timeout, &mut rng) {
+            Ok(log_ratios) => log_ratios,
+            Err(problem) => {
+                progress.finish_one(&format!("{}: could not confirm: {problem}", item.id));
+                failed.insert(item.id.to_string(), problem);
+                continue;
             }
-            let mut order = [0usize, 1];
-            order.shuffle(&mut rng);
-            let mut medians = [f64::NAN; 2];
-            for side in order {
-                let exe = if side == 0 { base_exe } else { cand_exe };
-                let name = if side == 0 { "baseline" } else { "candidate" };
-                let home = out.confirm_home(item.id, round, name);
-                let log = out.log(&format!("confirm-{}-{round}-{name}", item.id));
-                match criterion::run(&sides[side].1, exe, &home, &args, timeout, &log) {
-                    Ok(found) => match found.iter().find(|b| b.id == item.id) {
-                        Some(b) => medians[side] = b.summary.median,
-                        None => {
-                            problem =
-                                Some(format!("the {name} build does not have this benchmark"));
-                            break 'rounds;
-                        }
-                    },
-                    Err(message) => {
-                        problem = Some(format!("{name} side: {message}"));
-                        break 'rounds;
-                    }
-                }
-            }
-            log_ratios.push((medians[1] / medians[0]).ln());
-        }
-        if let Some(problem) = problem {
-            progress.finish_one(&format!("{}: could not confirm: {problem}", item.id));
-            failed.insert(item.id.to_string(), problem);
-            continue;
-        }
+        };
         let read = stats::paired_rounds(&log_ratios);
         let confirmation = Confirmation {
             baseline_commit: baseline.commit.clone(),

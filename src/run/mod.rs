@@ -78,6 +78,48 @@ pub fn build(
     selection: &Selection,
     target_dir: Option<&Path>,
 ) -> Result<Executables> {
+    let mut command = build_command(manifest_path, targets, selection, target_dir);
+    // The command as it runs, every argument included, for the error message.
+    let shown = std::iter::once("cargo".to_string())
+        .chain(command.get_args().map(|a| a.to_string_lossy().into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    command.stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let mut child = command.spawn().map_err(|source| Error::Spawn {
+        program: "cargo".to_string(),
+        source,
+    })?;
+    let mut executables = Executables::new();
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| Error::Other("cargo's stdout is missing".into()))?;
+    for message in Message::parse_stream(std::io::BufReader::new(stdout)) {
+        let message = message.map_err(|e| Error::Other(format!("reading cargo's output: {e}")))?;
+        if let Message::CompilerArtifact(artifact) = message {
+            executables.extend(bench_executable(artifact, targets));
+        }
+    }
+    let status = child.wait().map_err(|source| Error::Spawn {
+        program: "cargo".to_string(),
+        source,
+    })?;
+    if !status.success() {
+        return Err(Error::Build {
+            command: shown,
+            status: status.to_string(),
+        });
+    }
+    Ok(executables)
+}
+
+/// `cargo bench --no-run` for exactly these targets, with the selection's features.
+fn build_command(
+    manifest_path: &Path,
+    targets: &[BenchTarget],
+    selection: &Selection,
+    target_dir: Option<&Path>,
+) -> Command {
     let mut command = Command::new(cargo_program());
     command
         .args([
@@ -108,62 +150,34 @@ pub fn build(
     if let Some(dir) = target_dir {
         command.env("CARGO_TARGET_DIR", dir);
     }
-    let shown = format!(
-        "cargo bench --no-run --manifest-path {}",
-        manifest_path.display()
-    );
-    command.stdout(Stdio::piped()).stderr(Stdio::inherit());
-    let mut child = command.spawn().map_err(|source| Error::Spawn {
-        program: "cargo".to_string(),
-        source,
-    })?;
-    let mut executables = Executables::new();
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| Error::Other("cargo's stdout is missing".into()))?;
-    for message in Message::parse_stream(std::io::BufReader::new(stdout)) {
-        let message = message.map_err(|e| Error::Other(format!("reading cargo's output: {e}")))?;
-        if let Message::CompilerArtifact(artifact) = message {
-            let Some(executable) = artifact.executable else {
-                continue;
-            };
-            if !artifact
-                .target
-                .kind
-                .iter()
-                .any(|k| k.to_string() == "bench")
-            {
-                continue;
-            }
-            let manifest_dir = artifact
-                .manifest_path
-                .parent()
-                .map(|p| p.as_std_path().to_path_buf());
-            if let Some(target) = targets.iter().find(|t| {
-                t.name == artifact.target.name
-                    && manifest_dir
-                        .as_deref()
-                        .is_some_and(|d| same_dir(d, &t.package_root))
-            }) {
-                executables.insert(
-                    (target.package.clone(), target.name.clone()),
-                    executable.into_std_path_buf(),
-                );
-            }
-        }
+    command
+}
+
+/// The bench executable an artifact message announces, keyed by the target it belongs to.
+fn bench_executable(
+    artifact: cargo_metadata::Artifact,
+    targets: &[BenchTarget],
+) -> Option<((String, String), PathBuf)> {
+    let executable = artifact.executable?;
+    if !artifact
+        .target
+        .kind
+        .iter()
+        .any(|k| k.to_string() == "bench")
+    {
+        return None;
     }
-    let status = child.wait().map_err(|source| Error::Spawn {
-        program: "cargo".to_string(),
-        source,
-    })?;
-    if !status.success() {
-        return Err(Error::Build {
-            command: shown,
-            status: status.to_string(),
-        });
-    }
-    Ok(executables)
+    let manifest_dir = artifact
+        .manifest_path
+        .parent()
+        .map(|p| p.as_std_path().to_path_buf())?;
+    let target = targets
+        .iter()
+        .find(|t| t.name == artifact.target.name && same_dir(&manifest_dir, &t.package_root))?;
+    Some((
+        (target.package.clone(), target.name.clone()),
+        executable.into_std_path_buf(),
+    ))
 }
 
 fn same_dir(a: &Path, b: &Path) -> bool {
@@ -191,11 +205,6 @@ pub fn measure(
     } else {
         build(&workspace.manifest_path, &targets, selection, None)?
     };
-    let measurement = if selection.quick {
-        criterion::Measurement::Quick
-    } else {
-        criterion::Measurement::Full
-    };
     let progress = Progress::new(targets.len());
     let mut benchmarks = Vec::new();
     let mut errors = Vec::new();
@@ -212,41 +221,7 @@ pub fn measure(
             });
             continue;
         };
-        // Without a user filter, a target that runs must report something: a target that
-        // exits 0 having measured nothing would otherwise pass as "nothing changed".
-        let mut expect_results = selection.filter.is_none();
-        let result = match target.harness {
-            Harness::Criterion => match criterion::shard_filter(target, executable, selection) {
-                Ok(Some(filter)) => criterion::run(
-                    target,
-                    executable,
-                    &out.criterion_home(&target.package, &target.name),
-                    &criterion::arguments(filter.as_deref(), measurement),
-                    timeout,
-                    &out.log(&format!("{}-{}", target.package, target.name)),
-                ),
-                Ok(None) => {
-                    expect_results = false;
-                    Ok(Vec::new())
-                }
-                Err(message) => Err(message),
-            },
-            Harness::Stability => stability::run(
-                target,
-                executable,
-                selection.filter.as_deref(),
-                selection.quick,
-                timeout,
-                out,
-            ),
-        };
-        let result = result.and_then(|found| {
-            if found.is_empty() && expect_results {
-                Err("the target exited successfully but reported no results: does it run any benchmark (criterion_main!, or the suite's finish())?".to_string())
-            } else {
-                Ok(found)
-            }
-        });
+        let result = measure_target(target, executable, selection, out, timeout);
         match result {
             Ok(found) => {
                 progress.finish_one(&format!(
@@ -280,6 +255,54 @@ pub fn measure(
         confirmations: BTreeMap::new(),
     };
     Ok((run, executables))
+}
+
+/// Runs one bench target with the harness it is written in. Without a user filter, a target
+/// that runs must report something: one that exits 0 having measured nothing would otherwise
+/// pass as "nothing changed".
+fn measure_target(
+    target: &BenchTarget,
+    executable: &Path,
+    selection: &Selection,
+    out: &OutDir,
+    timeout: Duration,
+) -> Result<Vec<Benchmark>, String> {
+    let mut expect_results = selection.filter.is_none();
+    let found = match target.harness {
+        Harness::Criterion => match criterion::shard_filter(target, executable, selection)? {
+            Some(filter) => {
+                let measurement = if selection.quick {
+                    criterion::Measurement::Quick
+                } else {
+                    criterion::Measurement::Full
+                };
+                criterion::run(
+                    target,
+                    executable,
+                    &out.criterion_home(&target.package, &target.name),
+                    &criterion::arguments(filter.as_deref(), measurement),
+                    timeout,
+                    &out.log(&format!("{}-{}", target.package, target.name)),
+                )?
+            }
+            None => {
+                expect_results = false;
+                Vec::new()
+            }
+        },
+        Harness::Stability => stability::run(
+            target,
+            executable,
+            selection.filter.as_deref(),
+            selection.quick,
+            timeout,
+            out,
+        )?,
+    };
+    if found.is_empty() && expect_results {
+        return Err("the target exited successfully but reported no results: does it run any benchmark (criterion_main!, or the suite's finish())?".to_string());
+    }
+    Ok(found)
 }
 
 /// Runs a bench process with its output in `log`, killing it after `timeout`. The error is a
