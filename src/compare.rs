@@ -149,47 +149,80 @@ fn stage_one(paired: &[(&Benchmark, &Benchmark)]) -> Vec<Stored> {
         .collect()
 }
 
-/// The verdict from a same-machine re-measurement (`p` Holm-adjusted over the re-measured).
+/// The interval `[low, high]` on a change, in the "worse" direction: `(least worse, most worse)`.
+fn worse_bounds(low: f64, high: f64, direction: Direction) -> (f64, f64) {
+    match direction {
+        Direction::LowerIsBetter => (low, high),
+        Direction::HigherIsBetter => (-high, -low),
+    }
+}
+
+/// The verdict from a same-machine re-measurement (`p`, Holm-adjusted over the re-measured, is
+/// reported in notes). `regressed` needs the whole interval beyond the threshold and both
+/// halves of the rounds agreeing (`stats::side_of`, the confirm stage's stopping rule too);
+/// `improved` the same on the other side; a pass needs the slower side ruled out.
 pub fn judge_confirmed(
     stored: &Stored,
     confirmation: &Confirmation,
     p: f64,
     threshold: f64,
-    alpha: f64,
     direction: Direction,
 ) -> Judged {
-    let worse = worsening(confirmation.change, direction);
-    let sure = p < alpha;
+    let read = stats::PairedRounds {
+        change: confirmation.change,
+        low: confirmation.change_low,
+        high: confirmation.change_high,
+        p_value: p,
+        counted: confirmation.counted,
+        halves: confirmation
+            .halves
+            .unwrap_or([confirmation.change, confirmation.change]),
+    };
+    let (worse, better) = match direction {
+        Direction::LowerIsBetter => (stats::Side::Above, stats::Side::Below),
+        Direction::HigherIsBetter => (stats::Side::Below, stats::Side::Above),
+    };
     let flagged = worsening(stored.change, direction).abs() > threshold;
     let stored_note = |outcome: &str| {
         format!(
-            "the stored baseline showed {:+.1}%; re-measured on this machine: {:+.1}% (p={:.3}), {outcome}",
+            "the stored baseline showed {:+.1}%; re-measured on this machine: {:+.1}% [{:+.1}%, {:+.1}%] (p={:.3}), {outcome}",
             stored.change * 100.0,
             confirmation.change * 100.0,
+            confirmation.change_low * 100.0,
+            confirmation.change_high * 100.0,
             p
         )
     };
-    if sure && worse > threshold {
+    let side = stats::side_of(&read, threshold);
+    let (_, most_worse) = worse_bounds(read.low, read.high, direction);
+    if side == worse {
         (Verdict::Regressed, None)
-    } else if sure && -worse > threshold {
+    } else if side == better {
         (Verdict::Improved, None)
-    } else if worse > threshold {
-        // Large but not significant even after the extra rounds: too noisy to judge.
+    } else if side == stats::Side::Inside {
+        (
+            Verdict::Pass,
+            flagged.then(|| stored_note("not reproduced")),
+        )
+    } else if most_worse > threshold {
         (
             Verdict::Inconclusive,
             Some(stored_note(&format!(
-                "too noisy to judge after {} rounds ({} counted): the interval [{:+.1}%, {:+.1}%] is wider than the {:.1}% threshold can use here; raise this benchmark's threshold or gate it on a quieter runner (`cargo perfgate noise` measures what this machine resolves, and the gate then widens thresholds to it)",
+                "too noisy to judge after {} rounds ({} counted; halves {:+.1}% and {:+.1}%): the interval does not clear the {:.1}% threshold; raise this benchmark's threshold or gate it on a quieter runner (`cargo perfgate noise` measures what this machine resolves)",
                 confirmation.rounds,
                 confirmation.counted,
-                confirmation.change_low * 100.0,
-                confirmation.change_high * 100.0,
+                read.halves[0] * 100.0,
+                read.halves[1] * 100.0,
                 threshold * 100.0
             ))),
         )
-    } else if flagged {
-        (Verdict::Pass, Some(stored_note("not reproduced")))
     } else {
-        (Verdict::Pass, None)
+        (
+            Verdict::Pass,
+            Some(stored_note(
+                "not slower beyond the threshold; not claimed as an improvement",
+            )),
+        )
     }
 }
 
@@ -202,6 +235,7 @@ pub fn judge_stored(
 ) -> Judged {
     let worse = worsening(stored.change, direction);
     let significant = stored.p < context.alpha;
+    let (least_worse, most_worse) = worse_bounds(stored.low, stored.high, direction);
     if worse > threshold {
         if context.machine_differs {
             return (
@@ -210,7 +244,7 @@ pub fn judge_stored(
             );
         }
         if context.confirm == Confirm::Never {
-            return if significant {
+            return if significant && least_worse > threshold {
                 (
                     Verdict::Regressed,
                     Some("decided against the stored baseline alone (--confirm=never)".to_string()),
@@ -219,7 +253,7 @@ pub fn judge_stored(
                 (
                     Verdict::Unconfirmed,
                     Some(
-                        "above the threshold but not significant against the stored samples"
+                        "above the threshold, but the stored samples do not rule out a change within it"
                             .to_string(),
                     ),
                 )
@@ -243,8 +277,17 @@ pub fn judge_stored(
             )),
         );
     }
-    if -worse > threshold && significant {
+    if -worse > threshold && significant && most_worse < -threshold {
         return (Verdict::Improved, None);
+    }
+    if -worse > threshold {
+        return (
+            Verdict::Pass,
+            Some(format!(
+                "{:+.1}% against the stored baseline, not re-measured: not claimed as an improvement",
+                stored.change * 100.0
+            )),
+        );
     }
     (Verdict::Pass, None)
 }
@@ -276,8 +319,7 @@ fn judge_pair(
             entry.change_high = Some(confirmation.change_high);
             entry.p_value = Some(p);
             entry.confirmation = Some(confirmation.clone());
-            let alpha = inputs.policy.alpha;
-            judge_confirmed(stored, confirmation, p, threshold, alpha, current.direction)
+            judge_confirmed(stored, confirmation, p, threshold, current.direction)
         }
         None => judge_stored(
             stored,
@@ -584,11 +626,11 @@ fn count(entries: &[Entry]) -> Counts {
 /// How the verdicts were reached, in the words of what this code does.
 fn method_text(inputs: &Inputs) -> String {
     let policy = inputs.policy;
-    let rounds = "the baseline's commit and this change ran alternately in rounds on this machine, and the median of the paired per-round ratios decided: `regressed` needs that change above the threshold and significant (Wilcoxon signed-rank, Holm-adjusted over the re-measured benchmarks; rounds that straddled a change of the machine's speed left out)";
+    let rounds = "the baseline's commit and this change ran alternately in rounds on this machine, and the median of the paired per-round ratios decided: `regressed` needs its distribution-free interval (at 1 - alpha over the number re-measured) wholly above the threshold and both halves of the rounds above it too (rounds that straddled a change of the machine's speed left out); an interval across the threshold after the last round is `inconclusive`";
     let confirm = match inputs.confirm {
         Confirm::Auto => format!("Benchmarks whose stored change was beyond the threshold were re-measured: {rounds}. The stored comparison alone decides nothing else: a flag that could not be re-measured is `unconfirmed`."),
         Confirm::Always => format!("Every benchmark was re-measured: {rounds}."),
-        Confirm::Never => "Nothing was re-measured (--confirm=never): a stored change beyond the threshold that is significant (Mann-Whitney U, Holm-adjusted) is `regressed`.".to_string(),
+        Confirm::Never => "Nothing was re-measured (--confirm=never): a stored change whose interval lies beyond the threshold and that is significant (Mann-Whitney U, Holm-adjusted) is `regressed`.".to_string(),
     };
     format!(
         "Stored change: the ratio of medians against the baseline's samples, with a 95% distribution-free interval (Price-Bonett), over {} comparisons; threshold {:.1}% unless a glob or component sets another. {confirm} Policy: {}.",

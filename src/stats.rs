@@ -214,6 +214,12 @@ pub fn wilcoxon_signed_rank_p(differences: &[f64]) -> f64 {
 /// within 2.5%. At least 95% coverage for any continuous distribution from 6 values up; below
 /// that it is the range, with less. NaNs for an empty sample.
 pub fn median_interval(values: &[f64]) -> (f64, f64) {
+    median_interval_at(values, 0.05)
+}
+
+/// [`median_interval`] missing the median with probability at most `miss` (two-sided), e.g.
+/// `alpha / m` for one of `m` intervals read together (Bonferroni).
+pub fn median_interval_at(values: &[f64], miss: f64) -> (f64, f64) {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
     if sorted.is_empty() {
         return (f64::NAN, f64::NAN);
@@ -221,7 +227,7 @@ pub fn median_interval(values: &[f64]) -> (f64, f64) {
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len();
     let k = (1..=n / 2)
-        .take_while(|&k| binomial_half_cdf(k - 1, n) <= 0.025)
+        .take_while(|&k| binomial_half_cdf(k - 1, n) <= miss / 2.0)
         .last()
         .unwrap_or(1);
     (sorted[k - 1], sorted[n - k])
@@ -262,6 +268,40 @@ pub struct PairedRounds {
     pub p_value: f64,
     /// Rounds counted; the rest were mode switches.
     pub counted: usize,
+    /// The change read from the first and from the second half of the counted rounds, in the
+    /// order they ran: two batches far enough apart in time to see different machine phases.
+    pub halves: [f64; 2],
+}
+
+/// Where an interval on a change lies against `±threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// Above `+threshold`, and both halves agree.
+    Above,
+    /// Below `-threshold`, and both halves agree.
+    Below,
+    /// Within `[-threshold, +threshold]`.
+    Inside,
+    /// Across an edge, or clear of it with halves that disagree: more rounds, or no verdict.
+    Straddles,
+}
+
+/// Where a re-measured change lies: a change counts as beyond the threshold only when its
+/// whole interval is, and both time-ordered halves of the rounds say so too. Rounds on a
+/// shared machine are not independent (it changes speed for seconds at a time), so a p-value
+/// against "no change" overstates the evidence; an interval clear of the threshold, read
+/// alike by two batches, rules out "within the threshold" itself.
+pub fn side_of(read: &PairedRounds, threshold: f64) -> Side {
+    let [first, second] = read.halves;
+    if read.low > threshold && first > threshold && second > threshold {
+        Side::Above
+    } else if read.high < -threshold && first < -threshold && second < -threshold {
+        Side::Below
+    } else if read.low >= -threshold && read.high <= threshold {
+        Side::Inside
+    } else {
+        Side::Straddles
+    }
 }
 
 /// Reads paired per-round log-ratios (candidate over baseline). A round further from the rounds'
@@ -269,9 +309,15 @@ pub struct PairedRounds {
 /// changed speed between the round's two processes (on shared runners memory-bound benchmarks
 /// flip between two speeds ~1.8x apart for seconds at a time, which shows up as ±40-80% rounds),
 /// and is left out. Of the rest: the median as the change, its order-statistic 95% interval
-/// (`median_interval`) and the Wilcoxon signed-rank p-value. The cut is symmetric, so under no
-/// change the counted rounds stay symmetric about zero.
+/// (`median_interval`), the Wilcoxon signed-rank p-value, and the medians of the first and the
+/// second half. The cut is symmetric, so under no change the counted rounds stay symmetric
+/// about zero.
 pub fn paired_rounds(log_ratios: &[f64]) -> PairedRounds {
+    paired_rounds_at(log_ratios, 0.05)
+}
+
+/// [`paired_rounds`] with the interval missing with probability at most `miss`.
+pub fn paired_rounds_at(log_ratios: &[f64], miss: f64) -> PairedRounds {
     let finite: Vec<f64> = log_ratios
         .iter()
         .copied()
@@ -284,6 +330,7 @@ pub fn paired_rounds(log_ratios: &[f64]) -> PairedRounds {
             high: f64::NAN,
             p_value: 1.0,
             counted: 0,
+            halves: [f64::NAN; 2],
         };
     }
     let centre = median(&finite);
@@ -298,13 +345,22 @@ pub fn paired_rounds(log_ratios: &[f64]) -> PairedRounds {
         .into_iter()
         .filter(|r| (r - centre).abs() <= cut)
         .collect();
-    let (low, high) = median_interval(&counted);
+    let (low, high) = median_interval_at(&counted, miss);
+    let (first, second) = counted.split_at(counted.len() / 2);
+    let half = |h: &[f64]| {
+        if h.is_empty() {
+            f64::NAN
+        } else {
+            median(h).exp() - 1.0
+        }
+    };
     PairedRounds {
         change: median(&counted).exp() - 1.0,
         low: low.exp() - 1.0,
         high: high.exp() - 1.0,
         p_value: wilcoxon_signed_rank_p(&counted),
         counted: counted.len(),
+        halves: [half(first), half(second)],
     }
 }
 

@@ -107,71 +107,60 @@ fn context(confirm: Confirm) -> StoredContext<'static> {
     }
 }
 
-fn confirmation(change: f64, p: f64) -> Confirmation {
+/// A re-measurement of `change` with its interval `[low, high]` and the two halves' readings.
+fn confirmation(change: f64, low: f64, high: f64, halves: [f64; 2]) -> Confirmation {
     Confirmation {
         baseline_commit: "0".repeat(40),
         rounds: 16,
         counted: 16,
         change,
-        change_low: change - 0.01,
-        change_high: change + 0.01,
-        p_value: p,
+        change_low: low,
+        change_high: high,
+        confidence: 0.95,
+        halves: Some(halves),
+        p_value: 0.001,
         seconds: 2.0,
         ratios: Vec::new(),
     }
 }
 
+fn judge(c: &Confirmation, direction: Direction) -> Verdict {
+    compare::judge_confirmed(&stored(0.3, 0.001), c, 0.001, 0.05, direction).0
+}
+
 #[test]
-fn a_confirmed_significant_change_beyond_the_threshold_regresses() {
-    let (verdict, _) = compare::judge_confirmed(
-        &stored(0.3, 0.001),
-        &confirmation(0.3, 0.001),
-        0.001,
-        0.05,
-        0.05,
-        Direction::LowerIsBetter,
-    );
-    assert_eq!(verdict, Verdict::Regressed);
+fn an_interval_wholly_beyond_the_threshold_with_agreeing_halves_regresses() {
+    let c = confirmation(0.3, 0.25, 0.35, [0.29, 0.31]);
+    assert_eq!(judge(&c, Direction::LowerIsBetter), Verdict::Regressed);
 }
 
 #[test]
 fn a_flag_the_re_measurement_clears_passes_with_a_note() {
-    let (verdict, note) = compare::judge_confirmed(
-        &stored(0.3, 0.001),
-        &confirmation(0.01, 0.4),
-        0.4,
-        0.05,
-        0.05,
-        Direction::LowerIsBetter,
-    );
+    let c = confirmation(0.01, -0.01, 0.03, [0.0, 0.02]);
+    let (verdict, note) =
+        compare::judge_confirmed(&stored(0.3, 0.001), &c, 0.4, 0.05, Direction::LowerIsBetter);
     assert_eq!(verdict, Verdict::Pass);
     assert!(note.unwrap().contains("not reproduced"));
 }
 
 #[test]
-fn a_large_re_measured_change_that_is_not_significant_is_inconclusive() {
-    let (verdict, _) = compare::judge_confirmed(
-        &stored(0.3, 0.001),
-        &confirmation(0.2, 0.3),
-        0.3,
-        0.05,
-        0.05,
-        Direction::LowerIsBetter,
-    );
-    assert_eq!(verdict, Verdict::Inconclusive);
+fn significant_but_an_interval_across_the_threshold_is_inconclusive_not_regressed() {
+    // The false alarm once seen between two identical executables: +5.7% [+2.5%, +35.1%].
+    let c = confirmation(0.057, 0.025, 0.351, [0.06, 0.05]);
+    assert_eq!(judge(&c, Direction::LowerIsBetter), Verdict::Inconclusive);
+}
+
+#[test]
+fn halves_that_disagree_are_not_a_regression() {
+    let c = confirmation(0.3, 0.2, 0.4, [0.31, 0.02]);
+    assert_eq!(judge(&c, Direction::LowerIsBetter), Verdict::Inconclusive);
 }
 
 #[test]
 fn less_throughput_is_worse_for_a_higher_is_better_metric() {
-    let (verdict, _) = compare::judge_confirmed(
-        &stored(-0.3, 0.001),
-        &confirmation(-0.3, 0.001),
-        0.001,
-        0.05,
-        0.05,
-        Direction::HigherIsBetter,
-    );
-    assert_eq!(verdict, Verdict::Regressed);
+    let c = confirmation(-0.3, -0.35, -0.25, [-0.31, -0.29]);
+    assert_eq!(judge(&c, Direction::HigherIsBetter), Verdict::Regressed);
+    assert_eq!(judge(&c, Direction::LowerIsBetter), Verdict::Improved);
 }
 
 #[test]
@@ -202,6 +191,20 @@ fn confirm_never_decides_on_the_stored_samples() {
     };
     assert_eq!(judge(0.001), Verdict::Regressed);
     assert_eq!(judge(0.5), Verdict::Unconfirmed);
+}
+
+#[test]
+fn a_stored_improvement_without_a_clear_interval_is_not_called_improved() {
+    let mut wide = stored(-0.3, 0.001);
+    wide.high = 0.02;
+    let (verdict, note) = compare::judge_stored(
+        &wide,
+        0.05,
+        Direction::LowerIsBetter,
+        context(Confirm::Never),
+    );
+    assert_eq!(verdict, Verdict::Pass);
+    assert!(note.unwrap().contains("not claimed"));
 }
 
 #[test]

@@ -79,6 +79,28 @@ proptest! {
     }
 
     #[test]
+    fn a_slowdown_read_from_the_other_side_is_the_same_speedup(
+        d in prop::collection::vec(-0.5f64..0.5, 1..48),
+        threshold in 0.005f64..0.3,
+    ) {
+        // Ratios mirror on the log scale: +t slower is the other side's t/(1+t) faster.
+        use stats::Side;
+        let negated: Vec<f64> = d.iter().map(|x| -x).collect();
+        let side = stats::side_of(&stats::paired_rounds(&d), threshold);
+        let faster = threshold / (1.0 + threshold) * (1.0 - 1e-9);
+        let swapped = stats::side_of(&stats::paired_rounds(&negated), faster);
+        if side == Side::Above {
+            prop_assert_eq!(swapped, Side::Below);
+        }
+    }
+
+    #[test]
+    fn identical_rounds_are_never_beyond_any_threshold(n in 1usize..48, threshold in 0.001f64..0.3) {
+        let read = stats::paired_rounds(&vec![0.0; n]);
+        prop_assert_eq!(stats::side_of(&read, threshold), stats::Side::Inside);
+    }
+
+    #[test]
     fn median_interval_holds_the_median(values in prop::collection::vec(-1.0f64..1.0, 1..80)) {
         let (low, high) = stats::median_interval(&values);
         let median = stats::median(&values);

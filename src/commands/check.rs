@@ -30,7 +30,8 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
     // Read the baseline first: a corrupt one should stop us before minutes of measuring.
     let located = baseline::locate(&workspace.root, &reference, against.profile.as_deref())?;
     let settings = Settings::resolve(
-        &Overrides::of(Some(&selection), Some(&against)),
+        &Overrides::of(Some(&selection), Some(&against))
+            .in_pull_request(github::pr_base_ref().is_some()),
         &located.policy,
     );
     let out = OutDir::resolve(output.out_dir.as_deref(), &workspace.target_dir);

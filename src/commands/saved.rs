@@ -58,7 +58,10 @@ fn judge_saved(
         against.fetch,
     );
     let located = baseline::locate(root, &reference, against.profile.as_deref())?;
-    let settings = Settings::resolve(&Overrides::of(None, Some(&against)), &located.policy);
+    let settings = Settings::resolve(
+        &Overrides::of(None, Some(&against)).in_pull_request(github::pr_base_ref().is_some()),
+        &located.policy,
+    );
     // Re-measurements `check` made against this very baseline commit still count.
     let against_commit = located.commit.map(|c| c.to_string());
     let confirmations: BTreeMap<String, Confirmation> = run

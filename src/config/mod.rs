@@ -156,6 +156,8 @@ pub struct Overrides {
     pub timeout: Option<Duration>,
     pub confirm: Option<Confirm>,
     pub profile: Option<String>,
+    /// Whether the gate runs for a pull request (from the environment, not a flag).
+    pub pull_request: bool,
 }
 
 impl Overrides {
@@ -165,6 +167,15 @@ impl Overrides {
             timeout: selection.and_then(|s| s.timeout),
             confirm: against.and_then(|a| a.confirm),
             profile: against.and_then(|a| a.profile.clone()),
+            pull_request: false,
+        }
+    }
+
+    /// For a run in a pull request: `auto` then re-measures every benchmark.
+    pub fn in_pull_request(self, pull_request: bool) -> Self {
+        Overrides {
+            pull_request,
+            ..self
         }
     }
 
@@ -187,11 +198,17 @@ pub struct Settings {
 
 impl Settings {
     /// A flag beats the `perfgate.toml` key, which beats the default (the policy holds the
-    /// defaults for keys the file does not set).
+    /// defaults for keys the file does not set). `auto` in a pull request re-measures every
+    /// benchmark against the merge-base build (`always`): a stored baseline measured in a slow
+    /// phase of its machine would otherwise hide a slowdown from the stored comparison.
     pub fn resolve(overrides: &Overrides, policy: &Policy) -> Self {
+        let confirm = match overrides.confirm.unwrap_or(policy.confirm) {
+            Confirm::Auto if overrides.pull_request => Confirm::Always,
+            chosen => chosen,
+        };
         Settings {
             timeout: overrides.timeout.unwrap_or(policy.timeout),
-            confirm: overrides.confirm.unwrap_or(policy.confirm),
+            confirm,
             profile: overrides
                 .profile
                 .clone()
@@ -231,10 +248,17 @@ mod tests {
             timeout: Some(Duration::from_secs(5)),
             confirm: Some(Confirm::Always),
             profile: Some("local".to_string()),
+            pull_request: false,
         };
         let flagged = Settings::resolve(&flags, &keyed);
         assert_eq!(flagged.timeout, Duration::from_secs(5));
         assert_eq!(flagged.confirm, Confirm::Always);
         assert_eq!(flagged.profile, "local");
+        let pr = Overrides::default().in_pull_request(true);
+        assert_eq!(
+            Settings::resolve(&pr, &Policy::default()).confirm,
+            Confirm::Always
+        );
+        assert_eq!(Settings::resolve(&pr, &keyed).confirm, Confirm::Never);
     }
 }

@@ -31,21 +31,18 @@ pub struct Flagged<'a> {
     pub target: &'a BenchTarget,
     /// The relative threshold the verdict will be judged against.
     pub threshold: f64,
-    /// The p-value that is significant whatever the other re-measured benchmarks show: alpha
-    /// over their number (Holm's first step), so rounds stop only when the verdict is settled.
+    /// The miss rate of this benchmark's interval: alpha over the number re-measured together
+    /// (Bonferroni), so the run's intervals hold jointly.
     pub level: f64,
 }
 
-/// Whether the rounds so far settle a verdict against `±threshold`: a change beyond it that is
-/// significant at `level`, or an interval clear of both edges (a pass, or a change beyond the
-/// threshold that is not significant yet and needs more rounds).
+/// Whether the rounds so far settle a verdict against `±threshold`: their interval at
+/// `1 - level` (and both halves) clear of `+threshold` or of `-threshold`, or inside the band.
+/// The same reading decides the verdict in `compare`, so the rounds stop exactly when the
+/// verdict is settled.
 pub fn settled(log_ratios: &[f64], threshold: f64, level: f64) -> bool {
-    let read = stats::paired_rounds(log_ratios);
-    if read.change.abs() > threshold {
-        return read.p_value < level;
-    }
-    let straddles = |edge: f64| read.low < edge && read.high > edge;
-    !straddles(threshold) && !straddles(-threshold)
+    let read = stats::paired_rounds_at(log_ratios, level);
+    stats::side_of(&read, threshold) != stats::Side::Straddles
 }
 
 /// `alpha` over `count` re-measured benchmarks: the level each needs to be significant alone.
@@ -213,7 +210,7 @@ pub fn confirm(
                 continue;
             }
         };
-        let read = stats::paired_rounds(&log_ratios);
+        let read = stats::paired_rounds_at(&log_ratios, item.level);
         let confirmation = Confirmation {
             baseline_commit: baseline.commit.clone(),
             rounds: log_ratios.len(),
@@ -221,6 +218,8 @@ pub fn confirm(
             change: read.change,
             change_low: read.low,
             change_high: read.high,
+            confidence: 1.0 - item.level,
+            halves: Some(read.halves),
             p_value: read.p_value,
             seconds: begun.elapsed().as_secs_f64(),
             ratios: log_ratios.iter().map(|r| r.exp()).collect(),

@@ -264,6 +264,10 @@ pub enum Method {
     Confirmed,
 }
 
+fn ninety_five() -> f64 {
+    0.95
+}
+
 /// The same-machine A/B re-measurement behind a confirmed verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Confirmation {
@@ -276,8 +280,17 @@ pub struct Confirmation {
     pub counted: usize,
     /// Median of the per-round candidate/baseline ratios, minus one.
     pub change: f64,
+    /// The change's distribution-free interval at `confidence`.
     pub change_low: f64,
     pub change_high: f64,
+    /// The interval's confidence: 1 - alpha over the number of benchmarks re-measured together.
+    /// Files without it had 95% intervals.
+    #[serde(default = "ninety_five")]
+    pub confidence: f64,
+    /// The change read from the first and the second half of the counted rounds (time order).
+    /// Files without it are read as two halves that agree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halves: Option<[f64; 2]>,
     pub p_value: f64,
     /// Seconds spent measuring (build excluded).
     pub seconds: f64,
