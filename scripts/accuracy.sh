@@ -6,9 +6,11 @@
 #
 #   RUNS=10 LEVELS="0 3 5 10" MODE=--quick THRESHOLD=5% CONFIRM=auto CRITERION=1 LOAD=0 scripts/accuracy.sh
 #
-# LOAD=1 keeps one CPU-bound process busy in the background for the whole script (a shared CI
-# runner's neighbour). Each level also prints the gate's exit codes: a no-change level should
-# show only 0 (a 1 is a run that could not measure, a 3 a false alarm).
+# LOAD=1 keeps one CPU-bound process busy in the background while the gate runs (a shared CI
+# runner's neighbour); SAVE_LOAD=1 does the same while the baseline is saved, so the baseline's
+# phase and the gate's can differ. PR=1 runs the gate as in a pull request (GITHUB_BASE_REF=main:
+# `auto` then re-measures every benchmark). Each level also prints the gate's exit codes: a
+# no-change level should show only 0 (a 1 is a run that could not measure, a 3 a false alarm).
 #
 # THRESHOLD is the gate's minimum effect (written to the copy's perfgate.toml); CRITERION=0
 # skips criterion's own comparison (it costs a full criterion run per repetition); LOG=file
@@ -25,11 +27,9 @@ with_criterion=${CRITERION:-1}
 log=${LOG:-/dev/null}
 work=$(mktemp -d)
 load_pid=
-trap 'rm -rf "$work"; [ -z "$load_pid" ] || kill "$load_pid" 2>/dev/null' EXIT
-if [ "${LOAD:-0}" = 1 ]; then
-  ( while :; do :; done ) &
-  load_pid=$!
-fi
+start_load() { ( while :; do :; done ) & load_pid=$!; }
+stop_load() { [ -z "$load_pid" ] || kill "$load_pid" 2>/dev/null || true; load_pid=; }
+trap 'rm -rf "$work"; stop_load' EXIT
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 perfgate="$root/target/release/cargo-perfgate"
 
@@ -47,7 +47,9 @@ printf '[gate]\nthreshold = "%s"\nconfirm = "%s"\n' "$threshold" "$confirm" > "$
 cd "$work"
 export CARGO_TARGET_DIR="$work/target" CI=true
 git init -q -b main && git add -A && git -c user.name=acc -c user.email=acc@localhost commit -qm demo
+[ "${SAVE_LOAD:-0}" = 1 ] && start_load
 "$perfgate" perfgate baseline save $mode >/dev/null 2>&1
+stop_load
 git add -A && git -c user.name=acc -c user.email=acc@localhost commit -qm baseline
 # criterion's own baseline of the unchanged code, for its verdicts on the same builds
 cargo bench --quiet --bench core -- --save-baseline accuracy >/dev/null 2>&1
@@ -58,7 +60,9 @@ set_knobs() {
   done
 }
 
-echo "threshold $threshold, confirm=$confirm, $runs runs per level, mode ${mode:-full}"
+[ "${PR:-0}" = 1 ] && export GITHUB_BASE_REF=main
+[ "${LOAD:-0}" = 1 ] && start_load
+echo "threshold $threshold, confirm=$confirm, $runs runs per level, mode ${mode:-full}, load ${LOAD:-0} (baseline saved with load ${SAVE_LOAD:-0}), pull request ${PR:-0}"
 printf '%-7s %-18s %-36s %-26s %-10s %-10s %s\n' slowdown benchmark "perfgate verdicts" "criterion --baseline" "measured" "gate wall" "confirm s/benchmark (median, n)"
 for level in $levels; do
   set_knobs "$level"

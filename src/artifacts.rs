@@ -96,14 +96,44 @@ fn sanitize(id: &str) -> String {
 
 /// The `schema` field of a JSON document, read without building the document in memory (the
 /// typed parse that follows is then the only full one: half the time for 10,000 benchmarks).
-pub fn schema_of(text: &str) -> serde_json::Result<Option<String>> {
+/// The error is what is wrong, in words for the user.
+pub fn schema_of(text: &str) -> std::result::Result<Option<String>, String> {
     #[derive(serde::Deserialize)]
     struct Head {
         #[serde(default)]
         schema: Option<Value>,
     }
-    let head: Head = serde_json::from_str(text)?;
-    Ok(head.schema.and_then(|v| v.as_str().map(str::to_string)))
+    if !text.trim_start().starts_with('{') {
+        // serde would read a struct from an array too; a perfgate file is an object.
+        return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => "valid JSON, but not of this kind (not an object)".to_string(),
+            Err(e) => json_problem(&e),
+        });
+    }
+    let head: Head = serde_json::from_str(text).map_err(|e| json_problem(&e))?;
+    // A schema that is not a string is shown as written, so the message can name it.
+    Ok(head.schema.map(|v| match v {
+        Value::String(text) => text,
+        other => other.to_string(),
+    }))
+}
+
+/// What a JSON error means for the user: a file cut short or not JSON at all, or JSON of
+/// another shape.
+pub fn json_problem(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Syntax | Category::Eof => {
+            format!("{error}; the file is corrupt or truncated")
+        }
+        Category::Data => format!("{error}; valid JSON, but not of this kind"),
+        Category::Io => error.to_string(),
+    }
+}
+
+/// `text` without a leading UTF-8 byte order mark (some editors add one; JSON parsers refuse it).
+pub fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// A perfgate JSON file's text, its location for messages, and its `schema` (`(none)` when it
@@ -113,12 +143,13 @@ pub fn read_with_schema(path: &Path, what: &'static str) -> Result<(String, Stri
         path: path.to_path_buf(),
         source,
     })?;
+    let text = without_bom(&text).to_string();
     let location = path.display().to_string();
     let schema = schema_of(&text)
-        .map_err(|e| Error::Parse {
+        .map_err(|detail| Error::Parse {
             location: location.clone(),
             what,
-            detail: e.to_string(),
+            detail,
         })?
         .unwrap_or_else(|| "(none)".to_string());
     Ok((text, location, schema))
@@ -137,7 +168,7 @@ pub fn read_versioned<T: serde::de::DeserializeOwned>(
         found if found == wanted => serde_json::from_str(&text).map_err(|e| Error::Parse {
             location,
             what,
-            detail: e.to_string(),
+            detail: json_problem(&e),
         }),
         Some((family, v)) if wanted.is_some_and(|(f, w)| f == family && v > w) => {
             Err(Error::NewerSchema {
@@ -171,8 +202,13 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     write_atomic(path, &(text + "\n"))
 }
 
+/// Prefix of the temporary files `write_atomic` writes beside its target.
+const TEMP_PREFIX: &str = ".perfgate-write-";
+
 /// Writes `text` to `path` atomically: a temporary file in the same directory, synced, then
-/// renamed over the target. A killed process leaves the old file intact.
+/// renamed over the target. A killed process leaves the old file intact; the temporary files
+/// such a kill leaves behind are removed by the next write into that directory. The file keeps
+/// the mode of the one it replaces (a new one gets 0644, as `git checkout` would).
 pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
     let dir = path
         .parent()
@@ -183,14 +219,81 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
         source,
     };
     std::fs::create_dir_all(dir).map_err(write_err)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
+    remove_stale_temporaries(dir);
+    let mode = std::fs::metadata(path).map(|m| m.permissions()).ok();
+    let mut file = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(dir)
+        .map_err(write_err)?;
     file.write_all(text.as_bytes()).map_err(write_err)?;
+    if let Some(permissions) = mode.or_else(default_permissions) {
+        file.as_file()
+            .set_permissions(permissions)
+            .map_err(write_err)?;
+    }
     file.as_file().sync_all().map_err(write_err)?;
     file.persist(path).map_err(|e| write_err(e.error))?;
     Ok(())
 }
 
+/// A new file's mode: 0644 on unix (a temporary file starts at 0600); elsewhere the default.
+fn default_permissions() -> Option<std::fs::Permissions> {
+    #[cfg(unix)]
+    return Some(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    #[cfg(not(unix))]
+    None
+}
+
+/// Removes temporary files an earlier, killed write left in `dir` (older than a minute, so a
+/// write running now in another process keeps its own).
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(60));
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Held while a command measures into an out dir: two runs there would read each other's
+/// criterion files. Released when dropped (or when the process dies).
+pub struct OutLock(#[allow(dead_code)] std::fs::File);
+
 impl OutDir {
+    /// Takes the out dir for this process, or says who has it.
+    pub fn lock(&self) -> Result<OutLock> {
+        let path = self.0.join(".lock");
+        let write_err = |source: std::io::Error| Error::Write {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&self.0).map_err(write_err)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(write_err)?;
+        match file.try_lock() {
+            Ok(()) => Ok(OutLock(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::Other(format!(
+                "another cargo perfgate is measuring into {} (it holds {}): wait for it, or give this run its own --out-dir",
+                self.0.display(),
+                path.display()
+            ))),
+            Err(std::fs::TryLockError::Error(e)) => Err(write_err(e)),
+        }
+    }
+
     /// The confirm stage's exports of baseline commits, one directory per commit.
     pub fn worktrees(&self) -> PathBuf {
         self.0.join("worktrees")

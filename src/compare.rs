@@ -437,6 +437,26 @@ fn warnings_of(inputs: &Inputs, counts: &Counts, nothing_measured: bool) -> Vec<
             "no baseline to compare against: run `cargo perfgate baseline save` and commit `baselines/`".to_string(),
         );
     }
+    for budget in &inputs.policy.budgets {
+        let known = inputs
+            .run
+            .benchmarks
+            .iter()
+            .chain(
+                inputs
+                    .baseline
+                    .map(|b| b.benchmarks.as_slice())
+                    .unwrap_or_default(),
+            )
+            .any(|b| budget.pattern.matches(&b.id));
+        if !known {
+            warnings.push(format!(
+                "budget `{}` = \"{}\" matches no benchmark of this run or its baseline: check its id",
+                budget.pattern.as_str(),
+                budget.text
+            ));
+        }
+    }
     if machine_differs(inputs) {
         warnings.push(
             "the baseline was measured on a different machine: stored comparisons are inconclusive unless re-measured here".to_string(),
@@ -592,7 +612,20 @@ fn apply_budgets(entry: &mut Entry, current: &Benchmark, policy: &Policy) {
         ));
         return;
     }
-    let broken: Vec<&str> = budgets
+    let (fitting, misfits): (Vec<_>, Vec<_>) = budgets.partition(|b| b.fits(&current.unit));
+    if let Some(misfit) = misfits.first() {
+        // A budget that cannot describe the metric cannot be checked: not a pass.
+        entry.verdict = Verdict::Error;
+        entry.note = Some(format!(
+            "budget `{}` = \"{}\" is in another unit than this metric ({}): fix the budget in perfgate.toml",
+            misfit.pattern.as_str(),
+            misfit.text,
+            current.unit
+        ));
+        return;
+    }
+    let broken: Vec<&str> = fitting
+        .into_iter()
         .filter(|b| !b.holds(current.summary.median))
         .map(|b| b.text.as_str())
         .collect();

@@ -150,10 +150,15 @@ impl Destination {
                     "no repository: pass --repo owner/name or set GITHUB_REPOSITORY".to_string(),
                 )
             })?;
+        let source = if repo.is_some() {
+            "--repo"
+        } else {
+            "GITHUB_REPOSITORY"
+        };
         let (owner, name) = full
             .split_once('/')
             .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
-            .ok_or_else(|| Error::Usage(format!("--repo {full}: expected owner/name")))?;
+            .ok_or_else(|| Error::Usage(format!("{source} `{full}`: expected owner/name")))?;
         let event = match env("GITHUB_EVENT_PATH") {
             Some(path) => Some(read_event(&path)?),
             None => None,
@@ -179,10 +184,9 @@ impl Destination {
 }
 
 fn read_event(path: &str) -> Result<Value> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.into(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Usage(format!(
+        "GITHUB_EVENT_PATH names {path}, which cannot be read ({e}); run in GitHub Actions, or pass --pr N"
+    )))?;
     serde_json::from_str(&text).map_err(|e| Error::Parse {
         location: path.to_string(),
         what: "GitHub event payload (GITHUB_EVENT_PATH)",

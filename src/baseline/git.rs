@@ -268,21 +268,7 @@ impl Repo {
     /// happens to be staged is committed with it.
     pub fn commit_file(&self, file: &str, message: &str) -> Result<Oid> {
         let context = || format!("committing {file}");
-        if self.repo.head_detached().unwrap_or(false) {
-            let at = self
-                .repo
-                .head()
-                .ok()
-                .and_then(|h| h.target())
-                .map(short)
-                .unwrap_or_default();
-            return Err(Error::Git {
-                context: context(),
-                message: format!(
-                    "HEAD is detached (at {at}), so the commit would be on no branch; `git switch <branch>` first (in Actions, check out with `ref: <branch>`)"
-                ),
-            });
-        }
+        self.ensure_on_branch(file)?;
         let path = self.repo_path(file);
         let head = self
             .repo
@@ -328,6 +314,27 @@ impl Repo {
             .and_then(|_| index.write())
             .map_err(|e| Error::git(context(), e))?;
         Ok(commit)
+    }
+
+    /// Refuses a detached HEAD before `file` is written and committed: the commit would be on
+    /// no branch.
+    pub fn ensure_on_branch(&self, file: &str) -> Result<()> {
+        if !self.repo.head_detached().unwrap_or(false) {
+            return Ok(());
+        }
+        let at = self
+            .repo
+            .head()
+            .ok()
+            .and_then(|h| h.target())
+            .map(short)
+            .unwrap_or_default();
+        Err(Error::Git {
+            context: format!("committing {file}"),
+            message: format!(
+                "HEAD is detached (at {at}), so the commit would be on no branch; `git switch <branch>` first (in Actions, check out with `ref: <branch>`)"
+            ),
+        })
     }
 
     /// Tracked files that differ from HEAD (in the index or the work tree), repository-relative,

@@ -11,7 +11,7 @@ use perfgate_format::{
 };
 use serde_json::Value;
 
-use crate::artifacts::schema_of;
+use crate::artifacts::{json_problem, schema_of, without_bom};
 use crate::config::{Policy, CONFIG_FILE};
 use crate::error::{Error, Result};
 
@@ -25,11 +25,12 @@ pub fn relative_path(profile: &str) -> String {
 
 /// Parses a baseline file, or a run.json used as one. `location` names it in errors.
 pub fn parse(text: &str, location: &str) -> Result<Baseline> {
+    let text = without_bom(text);
     let schema = schema_of(text)
         .map_err(|e| Error::Parse {
             location: location.to_string(),
             what: "baseline (JSON)",
-            detail: format!("{e}; the file is corrupt or truncated: restore it from git or run `cargo perfgate baseline save`"),
+            detail: format!("{e}: restore it from git or run `cargo perfgate baseline save`"),
         })?
         .ok_or_else(|| Error::ForeignSchema {
             location: location.to_string(),
@@ -39,7 +40,7 @@ pub fn parse(text: &str, location: &str) -> Result<Baseline> {
     let deserialize_error = |e: serde_json::Error| Error::Parse {
         location: location.to_string(),
         what: "baseline",
-        detail: e.to_string(),
+        detail: json_problem(&e),
     };
     let baseline = match split_schema(&schema) {
         Some(("perfgate.baseline", 1)) => serde_json::from_str(text).map_err(deserialize_error)?,

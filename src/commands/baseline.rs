@@ -28,7 +28,7 @@ pub fn save(args: &cli::BaselineSaveArgs) -> Result<Outcome> {
             let policy = Policy::from_dir(&workspace.root)?;
             let settings = Settings::resolve(&overrides, &policy);
             let out = OutDir::resolve(output.out_dir.as_deref(), &workspace.target_dir);
-            let (run, _) =
+            let (run, _, _lock) =
                 super::measure_work_tree(&workspace, &selection, &out, settings.timeout)?;
             (run, workspace.root)
         }
@@ -58,6 +58,10 @@ pub fn save(args: &cli::BaselineSaveArgs) -> Result<Outcome> {
     let settings = Settings::resolve(&overrides, &Policy::from_dir(&root)?);
     let profile = settings.profile;
     let path = root.join(baseline::relative_path(&profile));
+    if args.commit {
+        // Refused before anything is written.
+        git::Repo::open(&root)?.ensure_on_branch(&baseline::relative_path(&profile))?;
+    }
     let mut fresh = baseline::from_run(&run, &profile);
     if !selection.is_complete() {
         if let Ok(text) = std::fs::read_to_string(&path) {

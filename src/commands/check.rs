@@ -36,7 +36,7 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
     );
     let out = OutDir::resolve(output.out_dir.as_deref(), &workspace.target_dir);
     artifacts::refuse_tracked(&out, &workspace.root)?;
-    let (mut run, candidate) =
+    let (mut run, candidate, _lock) =
         super::measure_work_tree(&workspace, &selection, &out, settings.timeout)?;
     let (comparison, confirmations) = judge(
         &workspace, &selection, &located, &run, &candidate, &settings, &out,
@@ -188,7 +188,7 @@ pub fn measure_only(args: &cli::RunArgs) -> Result<Outcome> {
     let policy = Policy::from_dir(&workspace.root)?;
     let settings = Settings::resolve(&Overrides::of(Some(&selection), None), &policy);
     let out = OutDir::resolve(output.out_dir.as_deref(), &workspace.target_dir);
-    let (run, _) = super::measure_work_tree(&workspace, &selection, &out, settings.timeout)?;
+    let (run, _, _lock) = super::measure_work_tree(&workspace, &selection, &out, settings.timeout)?;
     eprintln!(
         "perfgate: wrote {} ({} benchmarks, {} target errors)",
         out.run_json().display(),

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use perfgate_format::Run;
 
-use crate::artifacts::{write_json, OutDir};
+use crate::artifacts::{write_json, OutDir, OutLock};
 use crate::baseline::{self as baselines, git};
 use crate::cli::{self, BaselineCommand, Command};
 use crate::config::Selection;
@@ -45,15 +45,16 @@ pub fn run(cli: cli::Cargo) -> Outcome {
 }
 
 /// Measures the workspace as it is in the work tree (recording its git state) and writes
-/// `run.json`.
+/// `run.json`. The out dir stays this process's until the returned lock is dropped.
 fn measure_work_tree(
     workspace: &Workspace,
     selection: &Selection,
     out: &OutDir,
     timeout: Duration,
-) -> Result<(Run, Executables)> {
+) -> Result<(Run, Executables, OutLock)> {
+    let lock = out.lock()?;
     let state = git::state(&workspace.root, baselines::BASELINE_DIR);
     let (run, executables) = measure::measure(workspace, selection, out, timeout, state)?;
     write_json(&out.run_json(), &run)?;
-    Ok((run, executables))
+    Ok((run, executables, lock))
 }

@@ -20,6 +20,7 @@ pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
     let policy = Policy::from_dir(&workspace.root)?;
     let settings = Settings::resolve(&Overrides::of(Some(&selection), None), &policy);
     let out = OutDir::resolve(output.out_dir.as_deref(), &workspace.target_dir);
+    let _lock = out.lock()?;
     let targets: Vec<BenchTarget> = workspace
         .targets
         .iter()

@@ -34,6 +34,8 @@ pub struct Budget {
     pub limit: f64,
     /// The budget as written, for reports.
     pub text: String,
+    /// The unit it was written in (`us`, `%`, `/s`, `B`, … or empty).
+    pub unit: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +45,19 @@ pub enum BudgetOp {
 }
 
 impl Budget {
+    /// Whether the budget's unit can describe a metric measured in `metric_unit`: a time budget
+    /// on a throughput never applies, and must not pass silently.
+    pub fn fits(&self, metric_unit: &str) -> bool {
+        match self.unit.as_str() {
+            "ns" | "us" | "µs" | "ms" | "s" => metric_unit == "ns",
+            "%" => metric_unit == "ratio",
+            "x" => matches!(metric_unit, "x" | "ratio"),
+            "/s" => metric_unit.ends_with("/s"),
+            "B" | "KiB" | "MiB" => metric_unit == "B",
+            _ => true,
+        }
+    }
+
     /// Whether `value` keeps the budget.
     pub fn holds(&self, value: f64) -> bool {
         match self.op {
@@ -281,21 +296,36 @@ impl Policy {
             let key = format!("budgets.\"{pattern}\"");
             let glob = glob::Pattern::new(pattern)
                 .map_err(|e| at(value.span(), &key, format!("bad glob: {e}")))?;
-            let (op, limit) =
+            let (op, limit, unit) =
                 parse_budget(value.get_ref()).map_err(|m| at(value.span(), &key, m))?;
             policy.budgets.push(Budget {
                 pattern: glob,
                 op,
                 limit,
                 text: value.get_ref().trim().to_string(),
+                unit,
             });
         }
         Ok(policy)
     }
 
     /// Reads `perfgate.toml` from a workspace directory, or defaults when it is absent.
+    /// A symlink to a file outside the workspace is refused unread (its lines would be quoted
+    /// in errors).
     pub fn from_dir(root: &Path) -> Result<Self> {
         let path = root.join(CONFIG_FILE);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            let inside = match (path.canonicalize(), root.canonicalize()) {
+                (Ok(target), Ok(root)) => target.starts_with(root),
+                _ => false,
+            };
+            if !inside {
+                return Err(Error::Config {
+                    path,
+                    message: "a symlink to a file outside the workspace: not read; make it a regular file".to_string(),
+                });
+            }
+        }
         match std::fs::read_to_string(&path) {
             Ok(text) => Policy::from_toml(&text, &path.display().to_string()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Policy::default()),
@@ -387,7 +417,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// `"< 50us"`, `"> 20000/s"`, `"< 1%"`.
-fn parse_budget(text: &str) -> Result<(BudgetOp, f64), String> {
+fn parse_budget(text: &str) -> Result<(BudgetOp, f64, String), String> {
     let t = text.trim();
     let (op, rest) = if let Some(r) = t.strip_prefix('<') {
         (BudgetOp::Below, r)
@@ -420,7 +450,7 @@ fn parse_budget(text: &str) -> Result<(BudgetOp, f64), String> {
             ))
         }
     };
-    Ok((op, number * scale))
+    Ok((op, number * scale, unit.trim().to_string()))
 }
 
 #[cfg(test)]
@@ -484,12 +514,10 @@ mod tests {
 
     #[test]
     fn budgets_parse_units() {
-        assert_eq!(parse_budget("< 50us").unwrap(), (BudgetOp::Below, 50_000.0));
-        assert_eq!(
-            parse_budget("> 20000/s").unwrap(),
-            (BudgetOp::Above, 20_000.0)
-        );
-        assert_eq!(parse_budget("< 1%").unwrap(), (BudgetOp::Below, 0.01));
+        let parsed = |t: &str| parse_budget(t).map(|(op, limit, _)| (op, limit));
+        assert_eq!(parsed("< 50us").unwrap(), (BudgetOp::Below, 50_000.0));
+        assert_eq!(parsed("> 20000/s").unwrap(), (BudgetOp::Above, 20_000.0));
+        assert_eq!(parsed("< 1%").unwrap(), (BudgetOp::Below, 0.01));
         assert!(parse_budget("50us").is_err());
         assert!(parse_budget("< 5 parsecs").is_err());
     }

@@ -154,6 +154,7 @@ pub fn escape_text(text: &str) -> String {
             '|' => out.push_str("\\|"),
             '@' => out.push_str("@\u{200b}"),
             '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
             '`' | '*' | '_' | '[' | ']' | '\\' | '#' => {
                 out.push('\\');
                 out.push(c);
@@ -170,4 +171,5 @@ fn escape_code(text: &str) -> String {
     text.replace('|', "\\|")
         .replace('`', "'")
         .replace(['\n', '\r'], " ")
+        .replace(|c: char| c.is_control(), "\u{fffd}")
 }

@@ -140,7 +140,7 @@ fn rounds(
     );
     let mut log_ratios = Vec::with_capacity(MAX_ROUNDS);
     for round in 0..MAX_ROUNDS {
-        let look = round >= FIRST_ROUNDS && (round - FIRST_ROUNDS) % MORE_ROUNDS == 0;
+        let look = round >= FIRST_ROUNDS && (round - FIRST_ROUNDS).is_multiple_of(MORE_ROUNDS);
         if look && settled(&log_ratios, item.threshold, item.level) {
             break;
         }

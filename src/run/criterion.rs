@@ -98,6 +98,17 @@ pub fn exact_filter(id: &str) -> String {
     format!("^{}$", regex::escape(id))
 }
 
+/// Refuses a filter that is not a regular expression: criterion would panic on it.
+pub fn check_filter(filter: Option<&str>) -> Result<()> {
+    match filter.map(regex::Regex::new) {
+        Some(Err(e)) => Err(Error::Usage(format!(
+            "FILTER `{}`: not a valid regular expression (criterion reads the filter as one): {e}",
+            filter.unwrap_or_default()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Whether a benchmark id passes the user's filter the way criterion applies it: a regex, or
 /// (when it is not a valid regex) a plain substring.
 pub fn filter_matches(filter: Option<&str>) -> impl Fn(&str) -> bool {

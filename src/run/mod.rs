@@ -193,6 +193,7 @@ pub fn measure(
     timeout: Duration,
     git: Option<GitState>,
 ) -> Result<(Run, Executables)> {
+    criterion::check_filter(selection.filter.as_deref())?;
     let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let targets: Vec<BenchTarget> = workspace
         .targets
@@ -322,6 +323,9 @@ pub(crate) fn run_logged(
         .try_clone()
         .map_err(|e| format!("cannot open {}: {e}", log.display()))?;
     let program = command.get_program().to_string_lossy().into_owned();
+    // A group of its own, so the time limit ends whatever the bench started too.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = command
         .stdin(Stdio::null())
         .stdout(log_file)
@@ -331,7 +335,7 @@ pub(crate) fn run_logged(
     let status = match child.wait_timeout(timeout) {
         Ok(Some(status)) => status,
         Ok(None) => {
-            let _ = child.kill();
+            kill_group(&mut child);
             let _ = child.wait();
             return Err(format!(
                 "timed out after {}s (raise --timeout or gate.timeout); output in {}",
@@ -345,6 +349,19 @@ pub(crate) fn run_logged(
         return Err(format!("{status}: {}", tail(log, 6)));
     }
     Ok(())
+}
+
+/// Kills a child started in its own process group, and the whole group with it.
+fn kill_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    if let Ok(pid) = i32::try_from(child.id()) {
+        // SAFETY: kill(2) with a negative pid signals the group the child leads; it touches no
+        // memory of ours.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
 }
 
 /// Two targets may name a benchmark alike; the later ones get `target::` in front.

@@ -55,7 +55,8 @@ pub fn benchmark_in_shard(b: &Benchmark, shard: Option<Shard>) -> bool {
     })
 }
 
-/// Combines shard runs; every shard `1..=n` must be there exactly once.
+/// Combines shard runs; every shard `1..=n` must be there exactly once, all of one commit.
+/// Shards may run on different machines (a CI matrix): each confirmed its flags on its own.
 pub fn merge_runs(runs: &[(PathBuf, Run)]) -> Result<Run> {
     let mut seen = BTreeMap::new();
     let mut count = None;
@@ -101,6 +102,25 @@ pub fn merge_runs(runs: &[(PathBuf, Run)]) -> Result<Run> {
         )));
     }
     let mut merged = runs[0].1.clone();
+    let commit_of = |run: &Run| run.git.as_ref().map(|g| g.commit.clone());
+    if let Some((path, other)) = runs
+        .iter()
+        .find(|(_, r)| commit_of(r) != commit_of(&merged))
+    {
+        return Err(Error::Usage(format!(
+            "{} measured commit {}, but {} measured {}: shards of one gate must measure the same commit",
+            path.display(),
+            commit_of(other).unwrap_or_else(|| "none".into()),
+            runs[0].0.display(),
+            commit_of(&merged).unwrap_or_else(|| "none".into())
+        )));
+    }
+    if let Some(git) = merged.git.as_mut() {
+        // One dirty shard makes the whole run dirty.
+        git.dirty = runs
+            .iter()
+            .any(|(_, r)| r.git.as_ref().is_some_and(|g| g.dirty));
+    }
     merged.shard = None;
     merged.benchmarks = runs
         .iter()
