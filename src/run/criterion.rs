@@ -142,7 +142,17 @@ pub fn list(
             String::from_utf8_lossy(&output.stderr).trim()
         ));
     }
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    parse_list(&String::from_utf8_lossy(&output.stdout)).map_err(|e| {
+        format!(
+            "cannot read the benchmark list of {}: {e}",
+            executable.display()
+        )
+    })
+}
+
+/// The ids in `--bench --list` output: `<id>: benchmark` (0.5) or `<id>: bench` (0.3, 0.4).
+/// Output with lines but no ids is not criterion's, and is an error rather than "none".
+pub fn parse_list(stdout: &str) -> Result<Vec<String>, String> {
     let ids: Vec<String> = stdout
         .lines()
         .filter_map(|l| {
@@ -151,16 +161,13 @@ pub fn list(
         })
         .map(str::to_string)
         .collect();
-    if ids.is_empty() {
-        if let Some(line) = stdout.lines().find(|l| !l.trim().is_empty()) {
-            return Err(format!(
-                "cannot read the benchmark list of {} (`--bench --list` printed `{}`, not `<id>: benchmark` lines); is it a criterion target?",
-                executable.display(),
-                crate::report::terminal_text(line.trim())
-            ));
-        }
+    match stdout.lines().find(|l| !l.trim().is_empty()) {
+        Some(line) if ids.is_empty() => Err(format!(
+            "`--bench --list` printed `{}`, not `<id>: benchmark` lines; is it a criterion target?",
+            crate::report::terminal_text(line.trim())
+        )),
+        _ => Ok(ids),
     }
-    Ok(ids)
 }
 
 /// The filter that runs exactly this shard's benchmarks of a target (`None`: none of them are

@@ -53,11 +53,20 @@ pub fn run(
             results.display()
         )
     })?;
-    let mut metrics: Vec<Benchmark> = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not perfgate results: {e}", results.display()))?;
+    let mut metrics = parse_results(&text, &results)?;
     for m in &mut metrics {
         m.package = target.package.clone();
         m.target = target.name.clone();
     }
+    Ok(metrics)
+}
+
+/// Reads the metrics a suite wrote to `path`: every one must be comparable (samples, finite
+/// values, a summary that matches them), or the file is named with what is wrong.
+pub fn parse_results(text: &str, path: &Path) -> Result<Vec<Benchmark>, String> {
+    let location = path.display().to_string();
+    let metrics: Vec<Benchmark> =
+        serde_json::from_str(text).map_err(|e| format!("{location}: not perfgate results: {e}"))?;
+    crate::baseline::check_comparable(&metrics, &location).map_err(|e| e.to_string())?;
     Ok(metrics)
 }

@@ -1,0 +1,139 @@
+//! Every reader of outside data, fed arbitrary and mutated input: it never panics, and when it
+//! refuses the input its message names the file. Mutations start from a valid document and
+//! flip, insert, delete or cut bytes, so most inputs are nearly right, where parsers break.
+
+mod support;
+
+use std::path::Path;
+
+use cargo_perfgate::{artifacts, baseline, config::Policy, github, run};
+use proptest::prelude::*;
+use support::{run_envelope, timing};
+
+const CASES: u32 = 1_000;
+
+/// A valid document and a list of byte edits applied to it, in order.
+fn mutated(valid: String) -> impl Strategy<Value = String> {
+    let edits = prop::collection::vec((0usize..4, any::<prop::sample::Index>(), any::<u8>()), 1..6);
+    edits.prop_map(move |edits| {
+        let mut bytes = valid.clone().into_bytes();
+        for (kind, at, byte) in edits {
+            if bytes.is_empty() {
+                break;
+            }
+            let i = at.index(bytes.len());
+            match kind {
+                0 => bytes[i] = byte,
+                1 => bytes.insert(i, byte),
+                2 => {
+                    bytes.remove(i);
+                }
+                _ => bytes.truncate(i),
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+fn valid_run() -> String {
+    run_envelope(vec![timing("a/b", 1000.0), timing("c", 12.5)]).to_string()
+}
+
+fn valid_baseline() -> String {
+    let run: perfgate_format::Run = serde_json::from_str(&valid_run()).unwrap();
+    baseline::render(&baseline::from_run(&run, "default")).unwrap()
+}
+
+fn written(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: CASES, ..ProptestConfig::default() })]
+
+    #[test]
+    fn baselines(text in prop_oneof![mutated(valid_baseline()), mutated(valid_run()), ".*"]) {
+        if let Err(e) = baseline::parse(&text, "baselines/fuzz.json") {
+            prop_assert!(e.to_string().contains("baselines/fuzz.json"), "{e}");
+        }
+    }
+
+    #[test]
+    fn run_compare_and_noise_files(text in prop_oneof![mutated(valid_run()), ".*"]) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = written(dir.path(), "fuzz.json", &text);
+        let name = path.display().to_string();
+        if let Err(e) = artifacts::read_run(&path) {
+            prop_assert!(e.to_string().contains(&name), "{e}");
+        }
+        if let Err(e) = artifacts::read_comparison(&path) {
+            prop_assert!(e.to_string().contains(&name), "{e}");
+        }
+        let noise: Result<perfgate_format::Noise, _> =
+            artifacts::read_versioned(&path, "noise.json", perfgate_format::NOISE_SCHEMA);
+        if let Err(e) = noise {
+            prop_assert!(e.to_string().contains(&name), "{e}");
+        }
+    }
+
+    #[test]
+    fn perfgate_toml(text in prop_oneof![
+        mutated("[gate]\nthreshold = \"5%\"\nconfirm = \"auto\"\nunconfirmed = \"warn\"\n[thresholds]\n\"a/*\" = \"10%\"\n[budgets]\n\"a/b\" = \"< 20ms\"\n".to_string()),
+        ".*",
+    ]) {
+        if let Err(e) = Policy::from_toml(&text, "fuzz/perfgate.toml") {
+            prop_assert!(e.to_string().contains("fuzz/perfgate.toml"), "{e}");
+        }
+    }
+
+    #[test]
+    fn harness_results(text in prop_oneof![
+        mutated(serde_json::to_string(&run_envelope(vec![timing("s/m", 3.0)])["benchmarks"]).unwrap()),
+        ".*",
+    ]) {
+        let path = Path::new("target/perfgate/stability/fuzz.json");
+        if let Err(e) = run::stability::parse_results(&text, path) {
+            prop_assert!(e.contains("fuzz.json"), "{e}");
+        }
+    }
+
+    #[test]
+    fn criterion_list_output(text in prop_oneof![
+        mutated("a/b: benchmark\nc: benchmark\n".to_string()),
+        mutated("a/b: bench\n".to_string()),
+        ".*",
+    ]) {
+        let _ = run::criterion::parse_list(&text);
+    }
+
+    #[test]
+    fn github_event_payloads(text in prop_oneof![
+        mutated(r#"{"pull_request":{"number":7},"workflow_run":{"head_sha":"abc","pull_requests":[{"number":3}]}}"#.to_string()),
+        ".*",
+    ]) {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
+            let _ = github::pull_request_of(&value);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: CASES / 4, ..ProptestConfig::default() })]
+
+    #[test]
+    fn criterion_files(
+        benchmark in prop_oneof![mutated(r#"{"group_id":"g","function_id":null,"value_str":null,"throughput":null,"full_id":"g/f","directory_name":"g_f","title":"g/f"}"#.to_string()), ".*"],
+        sample in prop_oneof![mutated(r#"{"sampling_mode":"Linear","iters":[10.0,20.0,30.0],"times":[10000.0,20400.0,29700.0]}"#.to_string()), ".*"],
+    ) {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("g_f/new");
+        std::fs::create_dir_all(&dir).unwrap();
+        written(&dir, "benchmark.json", &benchmark);
+        written(&dir, "sample.json", &sample);
+        if let Err(e) = run::criterion::collect(home.path()) {
+            prop_assert!(e.to_string().contains("g_f/new"), "{e}");
+        }
+    }
+}
