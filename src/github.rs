@@ -225,7 +225,18 @@ struct Comment {
     id: u64,
     #[serde(default)]
     body: Option<String>,
+    #[serde(default)]
+    user: Option<User>,
 }
+
+#[derive(Debug, Deserialize)]
+struct User {
+    login: String,
+}
+
+/// Who comments with the `GITHUB_TOKEN` of a GitHub Actions job (such a token cannot read
+/// `GET /user`).
+const ACTIONS_BOT: &str = "github-actions[bot]";
 
 #[derive(Debug, Deserialize)]
 struct Pull {
@@ -272,6 +283,7 @@ async fn post_async(d: &Destination, body: &str) -> Result<Posted> {
         PullRequest::Number(n) => *n,
         PullRequest::HeadSha(sha) => find_pr_by_head(&client, &repo_path, sha).await?,
     };
+    let me = own_login(&client).await?;
     let mut page = 1u32;
     let existing = loop {
         let route = format!("{repo_path}/issues/{pr}/comments?per_page=100&page={page}");
@@ -279,10 +291,13 @@ async fn post_async(d: &Destination, body: &str) -> Result<Posted> {
             client.get(route.as_str(), None::<&()>)
         })
         .await?;
-        if let Some(found) = comments
-            .iter()
-            .find(|c| c.body.as_deref().is_some_and(|b| b.contains(MARKER)))
-        {
+        // Only our own comment is edited: anyone can paste the marker into theirs.
+        if let Some(found) = comments.iter().find(|c| {
+            c.body.as_deref().is_some_and(|b| b.contains(MARKER))
+                && c.user
+                    .as_ref()
+                    .is_some_and(|u| u.login.eq_ignore_ascii_case(&me))
+        }) {
             break Some(found.id);
         }
         if comments.len() < 100 {
@@ -319,6 +334,32 @@ async fn post_async(d: &Destination, body: &str) -> Result<Posted> {
             })
         }
     }
+}
+
+/// The login the token comments as: `GET /user`, or for a GitHub Actions token (which may not
+/// read it: 401/403/404) the Actions bot.
+async fn own_login(client: &Octocrab) -> Result<String> {
+    let mut delay = Duration::from_millis(500);
+    for attempt in 1..=ATTEMPTS {
+        match client.get::<User, _, ()>("/user", None).await {
+            Ok(user) => return Ok(user.login),
+            Err(e) => match status_of(&e) {
+                Some(401 | 403 | 404) => return Ok(ACTIONS_BOT.to_string()),
+                Some(status) if (status >= 500 || status == 429) && attempt < ATTEMPTS => {
+                    eprintln!("perfgate: GitHub API reading the token's identity: {} (attempt {attempt}/{ATTEMPTS}), retrying in {:.1}s", describe(&e), delay.as_secs_f64());
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                _ => {
+                    return Err(Error::Other(format!(
+                        "GitHub API, reading the token's identity: {}",
+                        describe(&e)
+                    )))
+                }
+            },
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
 }
 
 async fn find_pr_by_head(client: &Octocrab, repo_path: &str, sha: &str) -> Result<u64> {

@@ -143,7 +143,14 @@ pub fn cargo_program() -> PathBuf {
 }
 
 fn bench_targets(package: &Package) -> Result<Vec<BenchTarget>> {
-    let depends_on = |name: &str| package.dependencies.iter().any(|d| d.name == name);
+    // By the name the bench source uses: a renamed dependency (`criterion = { package =
+    // "codspeed-criterion-compat" }`) is still `criterion` there.
+    let depends_on = |name: &str| {
+        package
+            .dependencies
+            .iter()
+            .any(|d| d.rename.as_deref().unwrap_or(&d.name) == name || d.name == name)
+    };
     let package_root = package
         .manifest_path
         .parent()

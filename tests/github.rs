@@ -193,6 +193,33 @@ fn server_errors_are_retried_and_a_failed_post_is_a_warning_without_the_token() 
 }
 
 #[test]
+fn a_marker_in_someone_elses_comment_is_never_edited() {
+    let standin = StandIn::start();
+    let event = event_example("pull_request", |e| e["action"] == "opened");
+    let pr = event["pull_request"]["number"].as_u64().unwrap();
+    let foreign = standin.seed_foreign_sticky(pr, "mallory");
+    let dir = tempfile::tempdir().unwrap();
+    for expected in ["created comment", "updated comment"] {
+        let (code, _, stderr) = output(&mut comment(&standin, dir.path(), &event));
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+    let st = standin.state.lock().unwrap();
+    assert!(st.violations.is_empty(), "{:?}", st.violations);
+    assert!(
+        !st.requests
+            .iter()
+            .any(|r| r.method == "patch" && r.path.ends_with(&format!("/comments/{foreign}"))),
+        "mallory's comment was edited"
+    );
+    let ours: Vec<_> = st.comments[&pr]
+        .iter()
+        .filter(|c| c.2 == "github-actions[bot]")
+        .collect();
+    assert_eq!(ours.len(), 1, "one comment of our own");
+}
+
+#[test]
 fn dry_run_prints_the_body_and_sends_nothing() {
     let standin = StandIn::start();
     let event = event_example("pull_request", |e| e["action"] == "opened");

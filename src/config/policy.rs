@@ -327,7 +327,14 @@ impl Policy {
             }
         }
         match std::fs::read_to_string(&path) {
-            Ok(text) => Policy::from_toml(&text, &path.display().to_string()),
+            // Errors name the file where it is; reports say where it was read from in words
+            // that do not carry the runner's paths.
+            Ok(text) => {
+                Policy::from_toml(&text, &path.display().to_string()).map(|policy| Policy {
+                    origin: format!("{CONFIG_FILE} in the work tree"),
+                    ..policy
+                })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Policy::default()),
             Err(source) => Err(Error::Read { path, source }),
         }

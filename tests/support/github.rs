@@ -57,8 +57,8 @@ pub struct Recorded {
 
 #[derive(Default)]
 pub struct State {
-    /// Comments by issue number: (id, body).
-    pub comments: BTreeMap<u64, Vec<(u64, String)>>,
+    /// Comments by issue number: (id, body, author's login).
+    pub comments: BTreeMap<u64, Vec<(u64, String, String)>>,
     pub pulls: Vec<(u64, String)>,
     pub next_id: u64,
     pub requests: Vec<Recorded>,
@@ -130,11 +130,25 @@ impl StandIn {
         for i in 0..count {
             let id = st.next_id;
             st.next_id += 1;
-            st.comments
-                .entry(issue)
-                .or_default()
-                .push((id, format!("unrelated comment {i}")));
+            st.comments.entry(issue).or_default().push((
+                id,
+                format!("unrelated comment {i}"),
+                "octocat".to_string(),
+            ));
         }
+    }
+
+    /// A comment by someone else that carries the sticky comment's marker.
+    pub fn seed_foreign_sticky(&self, issue: u64, author: &str) -> u64 {
+        let mut st = self.state.lock().unwrap();
+        let id = st.next_id;
+        st.next_id += 1;
+        st.comments.entry(issue).or_default().push((
+            id,
+            "<!-- cargo-perfgate:sticky-comment -->\nnot perfgate's".to_string(),
+            author.to_string(),
+        ));
+        id
     }
 }
 
@@ -194,7 +208,20 @@ fn handle(
     let per_page = query_param(query, "per_page")
         .and_then(|p| p.parse::<usize>().ok())
         .unwrap_or(30);
+    // Installation tokens (`ghs_`, as in GitHub Actions) may not read the user; they comment as
+    // the Actions bot. Any other token is a user's.
+    let installation = header(request, "authorization").is_some_and(|a| a.contains("ghs_"));
+    let author = if installation {
+        "github-actions[bot]"
+    } else {
+        "perfgate-tester"
+    };
     match (method.as_str(), segments.as_slice()) {
+        ("get", ["user"]) if installation => (
+            403,
+            json!({"message": "Resource not accessible by integration"}),
+        ),
+        ("get", ["user"]) => (200, json!({"login": author, "id": 1, "type": "User"})),
         ("get", ["repos", _, _, "issues", n, "comments"]) => {
             let n: u64 = n.parse().unwrap();
             let all = st.comments.get(&n).cloned().unwrap_or_default();
@@ -202,7 +229,7 @@ fn handle(
                 .iter()
                 .skip((page - 1) * per_page)
                 .take(per_page)
-                .map(|(id, b)| comment_json(*id, b))
+                .map(|(id, b, who)| comment_json(*id, b, who))
                 .collect();
             (200, Value::Array(page))
         }
@@ -211,16 +238,25 @@ fn handle(
             let id = st.next_id;
             st.next_id += 1;
             let text = body.as_ref().unwrap()["body"].as_str().unwrap().to_string();
-            st.comments.entry(n).or_default().push((id, text.clone()));
-            (201, comment_json(id, &text))
+            st.comments
+                .entry(n)
+                .or_default()
+                .push((id, text.clone(), author.to_string()));
+            (201, comment_json(id, &text, author))
         }
         ("patch", ["repos", _, _, "issues", "comments", id]) => {
             let id: u64 = id.parse().unwrap();
             let text = body.as_ref().unwrap()["body"].as_str().unwrap().to_string();
             for comments in st.comments.values_mut() {
                 if let Some(c) = comments.iter_mut().find(|c| c.0 == id) {
+                    if c.2 != author {
+                        return (
+                            403,
+                            json!({"message": "Must have admin rights to Repository."}),
+                        );
+                    }
                     c.1 = text.clone();
-                    return (200, comment_json(id, &text));
+                    return (200, comment_json(id, &text, author));
                 }
             }
             (404, json!({"message": "Not Found"}))
@@ -239,10 +275,11 @@ fn handle(
     }
 }
 
-fn comment_json(id: u64, body: &str) -> Value {
+fn comment_json(id: u64, body: &str, author: &str) -> Value {
     json!({"id": id, "node_id": format!("C_{id}"), "url": format!("https://api.github.com/repos/o/r/issues/comments/{id}"),
            "html_url": format!("https://github.com/o/r/issues/1#issuecomment-{id}"), "body": body,
-           "user": null, "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z",
+           "user": {"login": author, "id": 1, "type": if author.ends_with("[bot]") { "Bot" } else { "User" }},
+           "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z",
            "issue_url": "https://api.github.com/repos/o/r/issues/1", "author_association": "NONE"})
 }
 
