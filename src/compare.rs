@@ -122,13 +122,22 @@ fn threshold_of(inputs: &Inputs, current: &Benchmark) -> (f64, Option<String>) {
     }
 }
 
-/// Stage one for every pair: the change of medians with its interval, and Mann–Whitney p
-/// Holm-adjusted over all of them.
+/// Fewest samples on each side for an interval on the change: below it, a row shows the change
+/// of its figures alone (a single-run figure has no interval to show).
+pub const MIN_SAMPLES_FOR_INTERVAL: usize = 5;
+
+/// Stage one for every pair: the relative change of medians with its interval where both sides
+/// have the samples for one, and Mann–Whitney p Holm-adjusted over all of them.
 fn stage_one(paired: &[(&Benchmark, &Benchmark)]) -> Vec<Stored> {
     let raw: Vec<(f64, f64, f64, f64)> = paired
         .iter()
         .map(|(b, c)| {
-            let (low, high) = stats::median_change_interval(&b.samples, &c.samples, seed_of(&c.id));
+            let enough = b.samples.len().min(c.samples.len()) >= MIN_SAMPLES_FOR_INTERVAL;
+            let (low, high) = if enough {
+                stats::median_change_interval(&b.samples, &c.samples, seed_of(&c.id))
+            } else {
+                (f64::NAN, f64::NAN)
+            };
             (
                 stats::relative_change(&b.samples, &c.samples),
                 low,
@@ -226,6 +235,11 @@ pub fn judge_confirmed(
     }
 }
 
+/// A change as the notes say it: `+3.1%`.
+fn percent(change: f64) -> String {
+    format!("{:+.1}%", change * 100.0)
+}
+
 /// The verdict from the stored baseline alone, when nothing was re-measured.
 pub fn judge_stored(
     stored: &Stored,
@@ -263,16 +277,16 @@ pub fn judge_stored(
             return (
                 Verdict::Unconfirmed,
                 Some(format!(
-                    "a stability metric {:+.1}% against the stored baseline: a single-run figure, not re-measured, so {UNCONFIRMED_FIX}; or give this metric a budget and a threshold that its run-to-run spread stays within",
-                    stored.change * 100.0
+                    "a stability metric {} against the stored baseline: a single-run figure, not re-measured, so {UNCONFIRMED_FIX}; or give this metric a budget and a threshold that its run-to-run spread stays within",
+                    percent(stored.change)
                 )),
             );
         }
         return (
             Verdict::Unconfirmed,
             Some(format!(
-                "{:+.1}% against the stored baseline, not re-measured: {}; {UNCONFIRMED_FIX}",
-                stored.change * 100.0,
+                "{} against the stored baseline, not re-measured: {}; {UNCONFIRMED_FIX}",
+                percent(stored.change),
                 context.unavailable.unwrap_or("confirmation was not run")
             )),
         );
@@ -284,8 +298,8 @@ pub fn judge_stored(
         return (
             Verdict::Pass,
             Some(format!(
-                "{:+.1}% against the stored baseline, not re-measured: not claimed as an improvement",
-                stored.change * 100.0
+                "{} against the stored baseline, not re-measured: not claimed as an improvement",
+                percent(stored.change)
             )),
         );
     }

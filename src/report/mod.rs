@@ -71,17 +71,16 @@ fn significant(v: f64) -> String {
     }
 }
 
-/// `+3.1% [+1.2%, +5.0%]`: the change the verdict was decided on, with its 95% interval.
+/// `+3.1% [+1.2%, +5.0%]`: the change the verdict was decided on, with its 95% interval where
+/// one was measured (a single-run figure has none).
 pub fn format_change(entry: &Entry) -> String {
     match (entry.change, entry.change_low, entry.change_high) {
-        (Some(c), Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => {
-            format!(
-                "{:+.1}% [{:+.1}%, {:+.1}%]",
-                c * 100.0,
-                lo * 100.0,
-                hi * 100.0
-            )
-        }
+        (Some(c), Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => format!(
+            "{:+.1}% [{:+.1}%, {:+.1}%]",
+            c * 100.0,
+            lo * 100.0,
+            hi * 100.0
+        ),
         (Some(c), _, _) => format!("{:+.1}%", c * 100.0),
         _ => "—".to_string(),
     }
