@@ -14,8 +14,13 @@ use crate::artifacts::{MAX_WIDENING, TOOL_VERSION};
 use crate::config::{Confirm, Policy, Unconfirmed};
 use crate::stats;
 
-/// What a maintainer can do about a flag that could not be re-measured.
-const UNCONFIRMED_FIX: &str = "not a pass: fix what stopped the re-measurement and run again (or, as a team choice, set `gate.unconfirmed = \"warn\"` in the base branch's perfgate.toml)";
+/// What an `unconfirmed` note ends with, by the base side's policy.
+fn unconfirmed_outcome(policy: Unconfirmed) -> &'static str {
+    match policy {
+        Unconfirmed::Fail => "not a pass",
+        Unconfirmed::Warn => "reported, not failed (`gate.unconfirmed = \"warn\"`)",
+    }
+}
 
 /// Everything a comparison depends on.
 pub struct Inputs<'a> {
@@ -57,6 +62,8 @@ pub struct StoredContext<'a> {
     pub machine_differs: bool,
     pub source: Source,
     pub unavailable: Option<&'a str>,
+    /// What the base side's policy does with a flag that could not be re-measured.
+    pub unconfirmed: Unconfirmed,
 }
 
 type Judged = (Verdict, Option<String>);
@@ -235,9 +242,14 @@ pub fn judge_confirmed(
     }
 }
 
-/// A change as the notes say it: `+3.1%`.
+/// A change as the notes say it: `+3.1%`, or "up from 0" where a baseline of 0 makes it
+/// infinite.
 fn percent(change: f64) -> String {
-    format!("{:+.1}%", change * 100.0)
+    if change.is_infinite() {
+        format!("{} from 0", if change > 0.0 { "up" } else { "down" })
+    } else {
+        format!("{:+.1}%", change * 100.0)
+    }
 }
 
 /// The verdict from the stored baseline alone, when nothing was re-measured.
@@ -277,17 +289,19 @@ pub fn judge_stored(
             return (
                 Verdict::Unconfirmed,
                 Some(format!(
-                    "a stability metric {} against the stored baseline: a single-run figure, not re-measured, so {UNCONFIRMED_FIX}; or give this metric a budget and a threshold that its run-to-run spread stays within",
-                    percent(stored.change)
+                    "{} against the stored baseline: a single-run stability figure, not re-measured (stability suites are not re-measured yet): {}",
+                    percent(stored.change),
+                    unconfirmed_outcome(context.unconfirmed)
                 )),
             );
         }
         return (
             Verdict::Unconfirmed,
             Some(format!(
-                "{} against the stored baseline, not re-measured: {}; {UNCONFIRMED_FIX}",
+                "{} against the stored baseline, not re-measured: {}; {}",
                 percent(stored.change),
-                context.unavailable.unwrap_or("confirmation was not run")
+                context.unavailable.unwrap_or("confirmation was not run"),
+                unconfirmed_outcome(context.unconfirmed)
             )),
         );
     }
@@ -349,6 +363,7 @@ fn judge_pair(
                     .get(&current.id)
                     .or(inputs.confirm_unavailable.as_ref())
                     .map(String::as_str),
+                unconfirmed: inputs.policy.unconfirmed,
             },
         ),
     };
@@ -441,7 +456,7 @@ fn warnings_of(inputs: &Inputs, counts: &Counts, nothing_measured: bool) -> Vec<
     }
     if counts.unconfirmed > 0 {
         warnings.push(match inputs.policy.unconfirmed {
-            Unconfirmed::Fail => format!("{} flag(s) could not be re-measured, so the gate cannot say pass (see each note)", counts.unconfirmed),
+            Unconfirmed::Fail => format!("{} flag(s) could not be re-measured, so the gate cannot say pass: fix what stopped each re-measurement (its note says what); give single-run stability metrics budgets and thresholds their run-to-run spread stays within; or, as a team choice, set `gate.unconfirmed = \"warn\"` in the base branch's perfgate.toml", counts.unconfirmed),
             Unconfirmed::Warn => format!("{} flag(s) could not be re-measured; the base branch's perfgate.toml (`gate.unconfirmed = \"warn\"`) reports them without failing", counts.unconfirmed),
         });
     }

@@ -104,6 +104,7 @@ fn context(confirm: Confirm) -> StoredContext<'static> {
         machine_differs: false,
         source: Source::Criterion,
         unavailable: None,
+        unconfirmed: cargo_perfgate::config::Unconfirmed::Fail,
     }
 }
 
