@@ -346,7 +346,15 @@ fn judge_pair(
             entry.change_low = Some(confirmation.change_low);
             entry.change_high = Some(confirmation.change_high);
             entry.p_value = Some(p);
-            entry.confirmation = Some(confirmation.clone());
+            // The row's three numbers agree: the re-measured medians beside the re-measured
+            // change; the stored ones stay in the JSON.
+            let mut kept = confirmation.clone();
+            if let Some([base, cand]) = confirmation.medians {
+                kept.stored_medians = Some([baseline.summary.median, current.summary.median]);
+                entry.baseline = Some(base);
+                entry.current = Some(cand);
+            }
+            entry.confirmation = Some(kept);
             judge_confirmed(stored, confirmation, p, threshold, current.direction)
         }
         None => judge_stored(

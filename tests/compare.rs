@@ -119,6 +119,8 @@ fn confirmation(change: f64, low: f64, high: f64, halves: [f64; 2]) -> Confirmat
         change_high: high,
         confidence: 0.95,
         halves: Some(halves),
+        medians: None,
+        stored_medians: None,
         p_value: 0.001,
         seconds: 2.0,
         ratios: Vec::new(),

@@ -119,10 +119,11 @@ fn hostile_benchmark_names_render_inert() {
     )]);
     let md = Markdown { limit: 60_000 }.render(&c);
     let row = md.lines().find(|l| l.contains("team")).unwrap();
+    let header = md.lines().find(|l| l.starts_with("| benchmark")).unwrap();
     assert_eq!(
-        row.matches(" | ").count() + 2,
-        7,
-        "the row keeps its 6 cells: {row}"
+        row.matches(" | ").count(),
+        header.matches(" | ").count(),
+        "the row keeps the header's cells: {row}"
     );
     assert!(!md.contains("<b>"), "no raw HTML: {md}");
     assert!(!row.contains("@team"), "no live mention: {row}");
@@ -204,4 +205,35 @@ fn merging_all_shards_gives_the_unsharded_benchmarks_and_a_missing_shard_is_an_e
     assert_eq!(ids, ["b1", "b2", "b3", "b4", "c1", "c2", "c3", "c4"]);
     let err = merge_runs(&shards[..3]).unwrap_err().to_string();
     assert!(err.contains("4/4") && err.contains("missing"), "{err}");
+}
+
+#[test]
+fn each_row_says_how_its_change_was_measured() {
+    use cargo_perfgate::report::how;
+    let mut stored = entry("a", Verdict::Pass, 0.01);
+    assert_eq!(how(&stored), "stored");
+    stored.change_low = None;
+    stored.change_high = None;
+    assert_eq!(how(&stored), "single run");
+    assert_eq!(
+        cargo_perfgate::report::format_change(&stored),
+        "+1.0%",
+        "a single figure shows no interval"
+    );
+    stored.confirmation = Some(Confirmation {
+        baseline_commit: "0".repeat(40),
+        rounds: 24,
+        counted: 23,
+        change: 0.01,
+        change_low: -0.01,
+        change_high: 0.02,
+        confidence: 0.95,
+        halves: None,
+        medians: Some([1000.0, 1010.0]),
+        stored_medians: None,
+        p_value: 0.5,
+        seconds: 3.0,
+        ratios: Vec::new(),
+    });
+    assert_eq!(how(&stored), "re-measured, 24 rounds");
 }

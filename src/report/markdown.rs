@@ -3,7 +3,7 @@
 
 use perfgate_format::{Comparison, Entry, Overall, Verdict};
 
-use super::{format_change, format_value, headline, Render};
+use super::{format_change, format_value, headline, how, Render};
 
 /// Hidden marker the sticky comment is found again by.
 pub const MARKER: &str = "<!-- cargo-perfgate:sticky-comment -->";
@@ -120,11 +120,12 @@ fn rows(entries: &[&Entry], budget: usize) -> (Vec<String>, usize) {
     for (i, e) in entries.iter().enumerate() {
         let note = e.note.as_deref().map(escape_text).unwrap_or_default();
         let row = format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
             escape_text(&e.id),
             escape_text(&format_value(e.baseline, &e.unit)),
             escape_text(&format_value(e.current, &e.unit)),
             format_change(e),
+            how(e),
             e.verdict.as_str(),
             note
         );
@@ -138,7 +139,7 @@ fn rows(entries: &[&Entry], budget: usize) -> (Vec<String>, usize) {
 }
 
 fn table(rows: &[String]) -> String {
-    let mut out = String::from("| benchmark | baseline | current | change [95% CI] | verdict | note |\n|---|---:|---:|---:|---|---|\n");
+    let mut out = String::from("| benchmark | baseline | current | change [95% CI] | how | verdict | note |\n|---|---:|---:|---:|---|---|---|\n");
     rows.iter().for_each(|r| out.push_str(r));
     out
 }

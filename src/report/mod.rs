@@ -86,6 +86,17 @@ pub fn format_change(entry: &Entry) -> String {
     }
 }
 
+/// How the row's change was measured: re-measured on this machine (with its rounds), against
+/// the stored samples, or from single-run figures (no interval).
+pub fn how(entry: &Entry) -> String {
+    match (&entry.confirmation, entry.change, entry.change_low) {
+        (Some(c), _, _) => format!("re-measured, {} rounds", c.rounds),
+        (None, Some(_), Some(_)) => "stored".to_string(),
+        (None, Some(_), None) => "single run".to_string(),
+        (None, None, _) => "—".to_string(),
+    }
+}
+
 /// The one-line headline: overall verdict and counts.
 pub fn headline(comparison: &Comparison) -> String {
     let c = &comparison.counts;

@@ -1,10 +1,10 @@
 //! The terminal table (comfy-table): regressions first; id, baseline, current, change with
-//! its interval, verdict.
+//! its interval, how it was measured, verdict.
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table as Grid};
 use perfgate_format::Comparison;
 
-use super::{format_change, format_value, headline, terminal_text, Render};
+use super::{format_change, format_value, headline, how, terminal_text, Render};
 
 pub struct Table;
 
@@ -18,6 +18,7 @@ impl Render for Table {
                 "baseline",
                 "current",
                 "change [95% CI]",
+                "how",
                 "verdict",
             ]);
         for entry in &comparison.entries {
@@ -26,6 +27,7 @@ impl Render for Table {
                 Cell::new(format_value(entry.baseline, &entry.unit)),
                 Cell::new(format_value(entry.current, &entry.unit)),
                 Cell::new(format_change(entry)),
+                Cell::new(how(entry)),
                 Cell::new(entry.verdict.as_str()),
             ]);
         }

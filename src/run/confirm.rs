@@ -125,23 +125,23 @@ fn relocate(target: &BenchTarget, from: &Path, to: &Path) -> BenchTarget {
 }
 
 /// One benchmark's rounds, each a baseline and a candidate process in random order, until the
-/// rounds settle its verdict or `MAX_ROUNDS`: the candidate/baseline log-ratio of each round's
-/// medians. `sides` are (executable, target) of the baseline, then the candidate.
+/// rounds settle its verdict or `MAX_ROUNDS`: each round's `[baseline, candidate]` medians.
+/// `sides` are (executable, target) of the baseline, then the candidate.
 fn rounds(
     item: &Flagged,
     sides: [(&PathBuf, &BenchTarget); 2],
     out: &OutDir,
     timeout: Duration,
     rng: &mut impl rand::Rng,
-) -> Result<Vec<f64>, String> {
+) -> Result<Vec<[f64; 2]>, String> {
     let args = criterion::arguments(
         Some(&criterion::exact_filter(item.id)),
         criterion::Measurement::Probe,
     );
-    let mut log_ratios = Vec::with_capacity(MAX_ROUNDS);
+    let mut medians_by_round = Vec::with_capacity(MAX_ROUNDS);
     for round in 0..MAX_ROUNDS {
         let look = round >= FIRST_ROUNDS && (round - FIRST_ROUNDS).is_multiple_of(MORE_ROUNDS);
-        if look && settled(&log_ratios, item.threshold, item.level) {
+        if look && settled(&log_ratios(&medians_by_round), item.threshold, item.level) {
             break;
         }
         let mut order = [0usize, 1];
@@ -160,9 +160,17 @@ fn rounds(
                 .map(|b| b.summary.median)
                 .ok_or_else(|| format!("the {name} build does not have this benchmark"))?;
         }
-        log_ratios.push((medians[1] / medians[0]).ln());
+        medians_by_round.push(medians);
     }
-    Ok(log_ratios)
+    Ok(medians_by_round)
+}
+
+/// Each round's candidate/baseline log-ratio.
+fn log_ratios(medians_by_round: &[[f64; 2]]) -> Vec<f64> {
+    medians_by_round
+        .iter()
+        .map(|[base, cand]| (cand / base).ln())
+        .collect()
 }
 
 /// Re-measures each flagged benchmark in alternating rounds. A benchmark whose side fails to
@@ -202,13 +210,17 @@ pub fn confirm(
         };
         let begun = Instant::now();
         let sides = [(base_exe, &sides[0].1), (cand_exe, &sides[1].1)];
-        let log_ratios = match rounds(item, sides, out, timeout, &mut rng) {
-            Ok(log_ratios) => log_ratios,
+        let medians_by_round = match rounds(item, sides, out, timeout, &mut rng) {
+            Ok(medians) => medians,
             Err(problem) => {
                 progress.finish_one(&format!("{}: could not confirm: {problem}", item.id));
                 failed.insert(item.id.to_string(), problem);
                 continue;
             }
+        };
+        let log_ratios = log_ratios(&medians_by_round);
+        let side_median = |side: usize| {
+            stats::median(&medians_by_round.iter().map(|m| m[side]).collect::<Vec<_>>())
         };
         let read = stats::paired_rounds_at(&log_ratios, item.level);
         let confirmation = Confirmation {
@@ -220,6 +232,8 @@ pub fn confirm(
             change_high: read.high,
             confidence: 1.0 - item.level,
             halves: Some(read.halves),
+            medians: Some([side_median(0), side_median(1)]),
+            stored_medians: None,
             p_value: read.p_value,
             seconds: begun.elapsed().as_secs_f64(),
             ratios: log_ratios.iter().map(|r| r.exp()).collect(),

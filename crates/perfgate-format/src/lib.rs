@@ -294,6 +294,13 @@ pub struct Confirmation {
     pub p_value: f64,
     /// Seconds spent measuring (build excluded).
     pub seconds: f64,
+    /// The re-measured medians, `[baseline side, candidate side]`: the median over the rounds of
+    /// each side's per-process median. A row that was re-measured shows these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medians: Option<[f64; 2]>,
+    /// The stored comparison's medians, `[baseline, current]`, that the re-measurement replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored_medians: Option<[f64; 2]>,
     /// Each round's candidate/baseline ratio of medians, in the order measured.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ratios: Vec<f64>,
