@@ -443,6 +443,7 @@ pub fn compare(inputs: &Inputs) -> Comparison {
         method: method_text(inputs),
         warnings,
         entries,
+        cost: None,
     }
 }
 

@@ -184,12 +184,21 @@ fn case_5_a_baseline_file_is_confirmed_against_its_recorded_commit_or_fails_clos
     };
     let (code, stdout, stderr) = check();
     assert_eq!(code, 3, "{stdout}\n{stderr}");
-    let entry = support::entry(&json(&stdout), "checksum/1k").clone();
+    let compare = json(&stdout);
+    let entry = support::entry(&compare, "checksum/1k").clone();
     assert_eq!(
         (entry["verdict"].as_str(), entry["method"].as_str()),
         (Some("regressed"), Some("confirmed")),
         "{entry}"
     );
+    // The row shows the re-measured medians, and the run says what it cost.
+    let medians = &entry["confirmation"]["medians"];
+    assert_eq!(entry["baseline"], medians[0], "{entry}");
+    assert_eq!(entry["current"], medians[1], "{entry}");
+    let cost = &compare["cost"];
+    assert_eq!(cost["confirmed"], 1, "{cost}");
+    assert!(cost["rounds"].as_u64().unwrap() >= 16, "{cost}");
+    assert!(cost["total_seconds"].as_f64().unwrap() >= cost["measure_seconds"].as_f64().unwrap());
 
     // A file that records no commit: nothing to re-measure against, so not a pass.
     let mut file = json(&demo.read("baseline.json"));

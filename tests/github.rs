@@ -53,6 +53,7 @@ fn compare_file(dir: &std::path::Path) -> std::path::PathBuf {
         method: "test".into(),
         warnings: vec![],
         entries: vec![entry],
+        cost: None,
     };
     let path = dir.join("compare.json");
     std::fs::write(&path, serde_json::to_string(&comparison).unwrap()).unwrap();

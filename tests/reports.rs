@@ -75,6 +75,7 @@ fn comparison(entries: Vec<Entry>) -> Comparison {
         method: "Fixed method text.".into(),
         warnings: vec![],
         entries,
+        cost: None,
     }
 }
 

@@ -1,8 +1,9 @@
 //! `cargo perfgate check` (the gate) and `cargo perfgate run` (measure only).
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
-use perfgate_format::{Benchmark, Comparison, Confirmation, Overall, Run, Source};
+use perfgate_format::{Benchmark, Comparison, Confirmation, Cost, Overall, Run, Source};
 
 use super::publish::{baseline_ref, publish};
 use crate::artifacts::{self, write_json, OutDir};
@@ -36,17 +37,46 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
     );
     let out = OutDir::resolve(output.out_dir.as_deref(), &workspace.target_dir);
     artifacts::refuse_tracked(&out, &workspace.root)?;
+    let begun = Instant::now();
     let (mut run, candidate, _lock) =
         super::measure_work_tree(&workspace, &selection, &out, settings.timeout)?;
-    let (comparison, confirmations) = judge(
+    let measure_seconds = begun.elapsed().as_secs_f64();
+    let mut judged = judge(
         &workspace, &selection, &located, &run, &candidate, &settings, &out,
     )?;
-    if !confirmations.is_empty() {
+    judged.comparison.cost = Some(Cost {
+        measure_seconds,
+        baseline_build_seconds: judged.build_seconds,
+        confirm_seconds: judged.confirm_seconds,
+        confirmed: judged.confirmations.len(),
+        rounds: judged.confirmations.values().map(|c| c.rounds).sum(),
+        total_seconds: begun.elapsed().as_secs_f64(),
+    });
+    if !judged.confirmations.is_empty() {
         // Kept with the measurements, so `merge` of shards decides as each `check` did.
-        run.confirmations = confirmations;
+        run.confirmations = judged.confirmations;
         write_json(&out.run_json(), &run)?;
     }
-    publish(&comparison, &output, &out)
+    publish(&judged.comparison, &output, &out)
+}
+
+/// A comparison, the re-measurements behind it, and what the confirm stage cost.
+struct Judged {
+    comparison: Comparison,
+    confirmations: BTreeMap<String, Confirmation>,
+    build_seconds: f64,
+    confirm_seconds: f64,
+}
+
+impl Judged {
+    fn stored_only(comparison: Comparison) -> Self {
+        Judged {
+            comparison,
+            confirmations: BTreeMap::new(),
+            build_seconds: 0.0,
+            confirm_seconds: 0.0,
+        }
+    }
 }
 
 /// Compares, then re-measures what the stored comparison flagged (or everything with
@@ -59,7 +89,7 @@ fn judge(
     candidate: &Executables,
     settings: &Settings,
     out: &OutDir,
-) -> Result<(Comparison, BTreeMap<String, Confirmation>)> {
+) -> Result<Judged> {
     let in_scope = scope(workspace, selection);
     let no_confirmations = BTreeMap::new();
     let mut warnings = located.warnings.clone();
@@ -80,17 +110,17 @@ fn judge(
     let first = compare::compare(&inputs);
     let ids = compare::to_confirm(&first, settings.confirm);
     if ids.is_empty() {
-        return Ok((first, BTreeMap::new()));
+        return Ok(Judged::stored_only(first));
     }
     let Some(commit) = located.commit else {
         inputs.confirm_unavailable = Some(
             "the baseline file records no clean commit this repository has, so there is no baseline side to build; gate against a git revision (`--against <rev>`)".to_string(),
         );
-        return Ok((compare::compare(&inputs), BTreeMap::new()));
+        return Ok(Judged::stored_only(compare::compare(&inputs)));
     };
     let flagged = re_measurable(&ids, run, workspace);
     if flagged.is_empty() {
-        return Ok((first, BTreeMap::new()));
+        return Ok(Judged::stored_only(first));
     }
     let mut targets: Vec<BenchTarget> = flagged.iter().map(|(_, t)| (*t).clone()).collect();
     targets.dedup();
@@ -99,13 +129,18 @@ fn judge(
         flagged.len(),
         git::short(commit)
     );
+    let building = Instant::now();
     let built = baseline_side(workspace, selection, commit, &targets, out);
+    let build_seconds = building.elapsed().as_secs_f64();
     let built = match built {
         Ok(built) => built,
         Err(e) => {
             inputs.confirm_unavailable =
                 Some(format!("building the baseline's commit failed: {e}"));
-            return Ok((compare::compare(&inputs), BTreeMap::new()));
+            return Ok(Judged {
+                build_seconds,
+                ..Judged::stored_only(compare::compare(&inputs))
+            });
         }
     };
     let items: Vec<confirm::Flagged> = flagged
@@ -121,12 +156,19 @@ fn judge(
             level: confirm::level(located.policy.alpha, flagged.len()),
         })
         .collect();
+    let confirming = Instant::now();
     let (confirmations, failures) =
         confirm::confirm(workspace, &built, candidate, &items, out, settings.timeout);
+    let confirm_seconds = confirming.elapsed().as_secs_f64();
     inputs.confirm_failures = &failures;
     inputs.confirmations = &confirmations;
     let comparison = compare::compare(&inputs);
-    Ok((comparison, confirmations))
+    Ok(Judged {
+        comparison,
+        confirmations,
+        build_seconds,
+        confirm_seconds,
+    })
 }
 
 /// The baseline side of the confirm stage: `commit` exported (verified against its objects)

@@ -68,6 +68,9 @@ impl Render for Markdown {
                 escape_text(&b.provenance.machine.describe())
             ));
         }
+        if let Some(cost) = super::cost_line(comparison) {
+            tail.push_str(&format!("\n{}\n", escape_text(&cost)));
+        }
         tail.push_str(&format!(
             "\n<details><summary>How this was decided</summary>\n\n{}\n\nTo accept an intended change, refresh the baseline on the base branch: `cargo perfgate baseline save` and commit `baselines/`.\n</details>\n",
             escape_text(&comparison.method)

@@ -97,6 +97,23 @@ pub fn how(entry: &Entry) -> String {
     }
 }
 
+/// Where the run's time went, in one line (`None` when the comparison did not measure).
+pub fn cost_line(comparison: &Comparison) -> Option<String> {
+    let c = comparison.cost.as_ref()?;
+    let confirm = if c.confirmed == 0 {
+        "nothing re-measured".to_string()
+    } else {
+        format!(
+            "baseline side built in {:.1} s; {} benchmark(s) re-measured in {} rounds, {:.1} s",
+            c.baseline_build_seconds, c.confirmed, c.rounds, c.confirm_seconds
+        )
+    };
+    Some(format!(
+        "cost: measured in {:.1} s (build included); {confirm}; total {:.1} s",
+        c.measure_seconds, c.total_seconds
+    ))
+}
+
 /// The one-line headline: overall verdict and counts.
 pub fn headline(comparison: &Comparison) -> String {
     let c = &comparison.counts;

@@ -47,6 +47,10 @@ impl Render for Table {
         for warning in &comparison.warnings {
             out.push_str(&format!("warning: {}\n", terminal_text(warning)));
         }
+        if let Some(cost) = super::cost_line(comparison) {
+            out.push_str(&cost);
+            out.push('\n');
+        }
         if let Some(b) = &comparison.baseline {
             out.push_str(&format!(
                 "baseline: {} (measured at {} on {})\n",

@@ -380,6 +380,24 @@ pub struct Comparison {
     #[serde(default)]
     pub warnings: Vec<String>,
     pub entries: Vec<Entry>,
+    /// What the gate run cost, when it measured (`check`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
+}
+
+/// Where a gate run's time went, in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cost {
+    /// Building the bench targets and running them once (stage one).
+    pub measure_seconds: f64,
+    /// Exporting and building the baseline side for the confirm stage.
+    pub baseline_build_seconds: f64,
+    /// The confirm stage's rounds.
+    pub confirm_seconds: f64,
+    /// Benchmarks re-measured, and the rounds they took together.
+    pub confirmed: usize,
+    pub rounds: usize,
+    pub total_seconds: f64,
 }
 
 /// `noise.json`: each criterion benchmark A/A-tested against its own executable on one machine
