@@ -142,7 +142,7 @@ fn rows(entries: &[&Entry], budget: usize) -> (Vec<String>, usize) {
 }
 
 fn table(rows: &[String]) -> String {
-    let mut out = String::from("| benchmark | baseline | current | change [95% CI] | how | verdict | note |\n|---|---:|---:|---:|---|---|---|\n");
+    let mut out = String::from("| benchmark | baseline | current | change [interval] | how | verdict | note |\n|---|---:|---:|---:|---|---|---|\n");
     rows.iter().for_each(|r| out.push_str(r));
     out
 }

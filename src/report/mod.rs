@@ -71,8 +71,9 @@ fn significant(v: f64) -> String {
     }
 }
 
-/// `+3.1% [+1.2%, +5.0%]`: the change the verdict was decided on, with its 95% interval where
-/// one was measured (a single-run figure has none).
+/// `+3.1% [+1.2%, +5.0%]`: the change the verdict was decided on, with its interval where one
+/// was measured (a single-run figure has none): 95% for a stored comparison, 1 - alpha over the
+/// number re-measured for a re-measured one (`confirmation.confidence`).
 pub fn format_change(entry: &Entry) -> String {
     match (entry.change, entry.change_low, entry.change_high) {
         (Some(c), Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => format!(

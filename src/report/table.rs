@@ -17,7 +17,7 @@ impl Render for Table {
                 "benchmark",
                 "baseline",
                 "current",
-                "change [95% CI]",
+                "change [interval]",
                 "how",
                 "verdict",
             ]);
