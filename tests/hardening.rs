@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::CommandCargoExt;
 use support::{json, output, run_envelope, timing};
 
 /// A small cargo workspace with no benchmarks in a fresh git repository: enough for every
@@ -44,40 +43,11 @@ impl Scratch {
     }
 
     fn git(&self, args: &[&str]) {
-        let status = Command::new("git")
-            .args([
-                "-c",
-                "user.name=perfgate-test",
-                "-c",
-                "user.email=test@localhost",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(self.path())
-            .status()
-            .unwrap();
-        assert!(status.success(), "git {args:?}");
+        support::git_in(self.path(), args);
     }
 
     fn perfgate(&self) -> Command {
-        let mut command = Command::cargo_bin("cargo-perfgate").unwrap();
-        command
-            .arg("perfgate")
-            .current_dir(self.path())
-            .env("CARGO_TARGET_DIR", self.path().join("target"))
-            .env("CI", "true");
-        for var in [
-            "GITHUB_BASE_REF",
-            "GITHUB_STEP_SUMMARY",
-            "GITHUB_ACTIONS",
-            "GITHUB_EVENT_PATH",
-            "GITHUB_TOKEN",
-            "GITHUB_REPOSITORY",
-        ] {
-            command.env_remove(var);
-        }
-        command
+        support::perfgate_in(self.path(), &self.path().join("target"))
     }
 
     /// A saved comparison of `run` against `base` (stored samples only), for the renderers.

@@ -70,20 +70,7 @@ impl Demo {
     }
 
     pub fn git(&self, args: &[&str]) {
-        let status = Command::new("git")
-            .args([
-                "-c",
-                "user.name=perfgate-test",
-                "-c",
-                "user.email=test@localhost",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(self.path())
-            .status()
-            .expect("git runs");
-        assert!(status.success(), "git {args:?} failed");
+        git_in(self.path(), args);
     }
 
     /// Stdout of a git command in the demo.
@@ -130,23 +117,48 @@ impl Demo {
 
     /// `cargo-perfgate perfgate …` in the demo, as CI would run it.
     pub fn perfgate(&self) -> Command {
-        let mut command = Command::cargo_bin("cargo-perfgate").expect("binary built");
-        command
-            .arg("perfgate")
-            .current_dir(self.path())
-            .env("CARGO_TARGET_DIR", &self.target)
-            .env("CI", "true");
-        for var in [
-            "GITHUB_BASE_REF",
-            "GITHUB_STEP_SUMMARY",
-            "GITHUB_ACTIONS",
-            "GITHUB_EVENT_PATH",
-            "GITHUB_TOKEN",
-        ] {
-            command.env_remove(var);
-        }
-        command
+        perfgate_in(self.path(), &self.target)
     }
+}
+
+/// git in `dir`, as a test user, failing the test when git fails.
+pub fn git_in(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args([
+            "-c",
+            "user.name=perfgate-test",
+            "-c",
+            "user.email=test@localhost",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?} failed");
+}
+
+/// `cargo-perfgate perfgate …` in `dir` with its own target directory, as CI would run it, with
+/// no GitHub Actions variables of the test's own environment.
+pub fn perfgate_in(dir: &Path, target: &Path) -> Command {
+    let mut command = Command::cargo_bin("cargo-perfgate").expect("binary built");
+    command
+        .arg("perfgate")
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env("CI", "true");
+    for var in [
+        "GITHUB_BASE_REF",
+        "GITHUB_STEP_SUMMARY",
+        "GITHUB_ACTIONS",
+        "GITHUB_EVENT_PATH",
+        "GITHUB_TOKEN",
+        "GITHUB_REPOSITORY",
+    ] {
+        command.env_remove(var);
+    }
+    command
 }
 
 /// Copies the demo's compiled dependencies (built once into `target/fixture-seed`, under
