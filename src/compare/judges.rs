@@ -1,0 +1,262 @@
+//! The judges: one small pure function per rule that turns numbers into a verdict and its
+//! note. `compare` decides which judge sees which benchmark.
+
+use perfgate_format::{
+    Benchmark, Confirmation, Counts, Direction, Entry, Overall, Source, Verdict,
+};
+
+use crate::config::{Confirm, Policy, Unconfirmed};
+use crate::stats;
+
+/// What an `unconfirmed` note ends with, by the base side's policy.
+fn unconfirmed_outcome(policy: Unconfirmed) -> &'static str {
+    match policy {
+        Unconfirmed::Fail => "not a pass",
+        Unconfirmed::Warn => "reported, not failed (`gate.unconfirmed = \"warn\"`)",
+    }
+}
+
+/// Stage-one judgement of one benchmark against the stored baseline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stored {
+    pub change: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Holm-adjusted over the run's comparisons.
+    pub p: f64,
+}
+
+/// What a stored-only judgement needs to know besides the numbers.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredContext<'a> {
+    pub alpha: f64,
+    pub confirm: Confirm,
+    pub machine_differs: bool,
+    pub source: Source,
+    pub unavailable: Option<&'a str>,
+    /// What the base side's policy does with a flag that could not be re-measured.
+    pub unconfirmed: Unconfirmed,
+}
+
+type Judged = (Verdict, Option<String>);
+
+/// The change in the "worse" direction: positive means slower (or less throughput).
+fn worsening(change: f64, direction: Direction) -> f64 {
+    match direction {
+        Direction::LowerIsBetter => change,
+        Direction::HigherIsBetter => -change,
+    }
+}
+
+/// The interval `[low, high]` on a change, in the "worse" direction: `(least worse, most worse)`.
+fn worse_bounds(low: f64, high: f64, direction: Direction) -> (f64, f64) {
+    match direction {
+        Direction::LowerIsBetter => (low, high),
+        Direction::HigherIsBetter => (-high, -low),
+    }
+}
+
+/// The verdict from a same-machine re-measurement (`p`, Holm-adjusted over the re-measured, is
+/// reported in notes). `regressed` needs the whole interval beyond the threshold and both
+/// halves of the rounds agreeing (`stats::side_of`, the confirm stage's stopping rule too);
+/// `improved` the same on the other side; a pass needs the slower side ruled out.
+pub fn judge_confirmed(
+    stored: &Stored,
+    confirmation: &Confirmation,
+    p: f64,
+    threshold: f64,
+    direction: Direction,
+) -> Judged {
+    let read = stats::PairedRounds {
+        change: confirmation.change,
+        low: confirmation.change_low,
+        high: confirmation.change_high,
+        p_value: p,
+        counted: confirmation.counted,
+        halves: confirmation
+            .halves
+            .unwrap_or([confirmation.change, confirmation.change]),
+    };
+    let (worse, better) = match direction {
+        Direction::LowerIsBetter => (stats::Side::Above, stats::Side::Below),
+        Direction::HigherIsBetter => (stats::Side::Below, stats::Side::Above),
+    };
+    let flagged = worsening(stored.change, direction).abs() > threshold;
+    let stored_note = |outcome: &str| {
+        format!(
+            "the stored baseline showed {:+.1}%; re-measured on this machine: {:+.1}% [{:+.1}%, {:+.1}%] (p={:.3}), {outcome}",
+            stored.change * 100.0,
+            confirmation.change * 100.0,
+            confirmation.change_low * 100.0,
+            confirmation.change_high * 100.0,
+            p
+        )
+    };
+    let side = stats::side_of(&read, threshold);
+    let (_, most_worse) = worse_bounds(read.low, read.high, direction);
+    if side == worse {
+        (Verdict::Regressed, None)
+    } else if side == better {
+        (Verdict::Improved, None)
+    } else if side == stats::Side::Inside {
+        (
+            Verdict::Pass,
+            flagged.then(|| stored_note("not reproduced")),
+        )
+    } else if most_worse > threshold {
+        (
+            Verdict::Inconclusive,
+            Some(stored_note(&format!(
+                "too noisy to judge after {} rounds ({} counted; halves {:+.1}% and {:+.1}%): the interval does not clear the {:.1}% threshold; raise this benchmark's threshold or gate it on a quieter runner (`cargo perfgate noise` measures what this machine resolves)",
+                confirmation.rounds,
+                confirmation.counted,
+                read.halves[0] * 100.0,
+                read.halves[1] * 100.0,
+                threshold * 100.0
+            ))),
+        )
+    } else {
+        (
+            Verdict::Pass,
+            Some(stored_note(
+                "not slower beyond the threshold; not claimed as an improvement",
+            )),
+        )
+    }
+}
+
+/// A change as the notes say it: `+3.1%`, or "up from 0" where a baseline of 0 makes it
+/// infinite.
+fn percent(change: f64) -> String {
+    if change.is_infinite() {
+        format!("{} from 0", if change > 0.0 { "up" } else { "down" })
+    } else {
+        format!("{:+.1}%", change * 100.0)
+    }
+}
+
+/// The verdict from the stored baseline alone, when nothing was re-measured.
+pub fn judge_stored(
+    stored: &Stored,
+    threshold: f64,
+    direction: Direction,
+    context: StoredContext,
+) -> Judged {
+    let worse = worsening(stored.change, direction);
+    let significant = stored.p < context.alpha;
+    let (least_worse, most_worse) = worse_bounds(stored.low, stored.high, direction);
+    if worse > threshold {
+        if context.machine_differs {
+            return (
+                Verdict::Inconclusive,
+                Some("the baseline was measured on another machine and the change could not be re-measured here".to_string()),
+            );
+        }
+        if context.confirm == Confirm::Never {
+            return if significant && least_worse > threshold {
+                (
+                    Verdict::Regressed,
+                    Some("decided against the stored baseline alone (--confirm=never)".to_string()),
+                )
+            } else {
+                (
+                    Verdict::Unconfirmed,
+                    Some(
+                        "above the threshold, but the stored samples do not rule out a change within it"
+                            .to_string(),
+                    ),
+                )
+            };
+        }
+        if context.source == Source::Stability {
+            return (
+                Verdict::Unconfirmed,
+                Some(format!(
+                    "{} against the stored baseline: a single-run stability figure, not re-measured (stability suites are not re-measured yet): {}",
+                    percent(stored.change),
+                    unconfirmed_outcome(context.unconfirmed)
+                )),
+            );
+        }
+        return (
+            Verdict::Unconfirmed,
+            Some(format!(
+                "{} against the stored baseline, not re-measured: {}; {}",
+                percent(stored.change),
+                context.unavailable.unwrap_or("confirmation was not run"),
+                unconfirmed_outcome(context.unconfirmed)
+            )),
+        );
+    }
+    if -worse > threshold && significant && most_worse < -threshold {
+        return (Verdict::Improved, None);
+    }
+    if -worse > threshold {
+        return (
+            Verdict::Pass,
+            Some(format!(
+                "{} against the stored baseline, not re-measured: not claimed as an improvement",
+                percent(stored.change)
+            )),
+        );
+    }
+    (Verdict::Pass, None)
+}
+
+/// The run's verdict, failing closed: `error` when there was nothing to compare (no baseline,
+/// nothing measured), with any error entry, or with a flag that could not be re-measured
+/// (unless the policy says to warn); `fail` with a regression or a broken budget; else `pass`.
+pub fn overall(counts: &Counts, comparable: bool, unconfirmed: Unconfirmed) -> Overall {
+    let unmeasured = counts.unconfirmed > 0 && unconfirmed == Unconfirmed::Fail;
+    if !comparable || counts.error > 0 || unmeasured {
+        Overall::Error
+    } else if counts.regressed + counts.budget_fail > 0 {
+        Overall::Fail
+    } else {
+        Overall::Pass
+    }
+}
+
+/// A broken budget turns any verdict but `error` into `budget-fail`. A leak the harness's
+/// slope test found fails by default: its metric needs no budget written.
+pub(super) fn apply_budgets(entry: &mut Entry, current: &Benchmark, policy: &Policy) {
+    if entry.verdict == Verdict::Error {
+        return;
+    }
+    let mut budgets = policy.budgets_for(&current.id).peekable();
+    let leak_bound = current.source == Source::Stability
+        && current
+            .id
+            .rsplit('/')
+            .next()
+            .is_some_and(|m| m == perfgate_format::LEAK_BOUND_METRIC);
+    if budgets.peek().is_none() && leak_bound && current.summary.median > 0.0 {
+        entry.verdict = Verdict::BudgetFail;
+        entry.note = Some(format!(
+            "leak: live heap grows by at least {:.3} B per operation (the lower end of the slope's 95% interval is above zero); fix the leak, or write a budget for this metric to tolerate it",
+            current.summary.median
+        ));
+        return;
+    }
+    let (fitting, misfits): (Vec<_>, Vec<_>) = budgets.partition(|b| b.fits(&current.unit));
+    if let Some(misfit) = misfits.first() {
+        // A budget that cannot describe the metric cannot be checked: not a pass.
+        entry.verdict = Verdict::Error;
+        entry.note = Some(format!(
+            "budget `{}` = \"{}\" is in another unit than this metric ({}): fix the budget in perfgate.toml",
+            misfit.pattern.as_str(),
+            misfit.text,
+            current.unit
+        ));
+        return;
+    }
+    let broken: Vec<&str> = fitting
+        .into_iter()
+        .filter(|b| !b.holds(current.summary.median))
+        .map(|b| b.text.as_str())
+        .collect();
+    if !broken.is_empty() {
+        entry.verdict = Verdict::BudgetFail;
+        entry.note = Some(format!("over budget: {}", broken.join(", ")));
+    }
+}
