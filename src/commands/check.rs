@@ -143,19 +143,7 @@ fn judge(
             });
         }
     };
-    let items: Vec<confirm::Flagged> = flagged
-        .iter()
-        .map(|(id, target)| confirm::Flagged {
-            id,
-            target,
-            threshold: first
-                .entries
-                .iter()
-                .find(|e| e.id == *id)
-                .map_or(located.policy.threshold, |e| e.threshold),
-            level: confirm::level(located.policy.alpha, flagged.len()),
-        })
-        .collect();
+    let items = to_items(&flagged, &first, &located.policy);
     let confirming = Instant::now();
     let (confirmations, failures) =
         confirm::confirm(workspace, &built, candidate, &items, out, settings.timeout);
@@ -169,6 +157,28 @@ fn judge(
         build_seconds,
         confirm_seconds,
     })
+}
+
+/// What the confirm stage needs of each flagged benchmark: its target, the threshold its first
+/// comparison judged it against, and its share of alpha.
+fn to_items<'a>(
+    flagged: &[(&'a str, &'a BenchTarget)],
+    first: &Comparison,
+    policy: &Policy,
+) -> Vec<confirm::Flagged<'a>> {
+    flagged
+        .iter()
+        .map(|&(id, target)| confirm::Flagged {
+            id,
+            target,
+            threshold: first
+                .entries
+                .iter()
+                .find(|e| e.id == id)
+                .map_or(policy.threshold, |e| e.threshold),
+            level: confirm::level(policy.alpha, flagged.len()),
+        })
+        .collect()
 }
 
 /// The baseline side of the confirm stage: `commit` exported (verified against its objects)

@@ -278,6 +278,21 @@ impl Policy {
             policy.timeout =
                 parse_duration(t.get_ref()).map_err(|m| at(t.span(), "gate.timeout", m))?;
         }
+        policy.read_tables(&raw, &at)?;
+        Ok(policy)
+    }
+
+    /// The `[thresholds]`, `[components.*]` and `[budgets]` tables; `at` makes an error that
+    /// names the line and key of a span.
+    fn read_tables(
+        &mut self,
+        raw: &RawPolicy,
+        at: &dyn Fn(std::ops::Range<usize>, &str, String) -> Error,
+    ) -> Result<()> {
+        let policy = self;
+        let relative = |value: &Spanned<RawNumber>, key: &str| {
+            parse_relative(value.get_ref()).map_err(|m| at(value.span(), key, m))
+        };
         for (pattern, value) in &raw.thresholds {
             let key = format!("thresholds.\"{pattern}\"");
             let glob = glob::Pattern::new(pattern)
@@ -306,7 +321,7 @@ impl Policy {
                 unit,
             });
         }
-        Ok(policy)
+        Ok(())
     }
 
     /// Reads `perfgate.toml` from a workspace directory, or defaults when it is absent.

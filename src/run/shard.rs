@@ -55,16 +55,16 @@ pub fn benchmark_in_shard(b: &Benchmark, shard: Option<Shard>) -> bool {
     })
 }
 
-/// Combines shard runs; every shard `1..=n` must be there exactly once, all of one commit.
-/// Shards may run on different machines (a CI matrix): each confirmed its flags on its own.
-pub fn merge_runs(runs: &[(PathBuf, Run)]) -> Result<Run> {
+/// Whether `runs` are shards, every one of `1..=n` exactly once (`false`: a single unsharded
+/// run); anything else is an error naming the files.
+fn is_shard_set(runs: &[(PathBuf, Run)]) -> Result<bool> {
     let mut seen = BTreeMap::new();
     let mut count = None;
     for (path, run) in runs {
         let shard = run.shard.as_deref().map(Shard::parse).transpose()?;
         let Some(shard) = shard else {
             if runs.len() == 1 {
-                return Ok(run.clone());
+                return Ok(false);
             }
             return Err(Error::Usage(format!(
                 "{}: not a shard run (made without --shard)",
@@ -100,6 +100,15 @@ pub fn merge_runs(runs: &[(PathBuf, Run)]) -> Result<Run> {
             "shard(s) {} missing: a merge needs every shard's run.json",
             missing.join(", ")
         )));
+    }
+    Ok(true)
+}
+
+/// Combines shard runs; every shard `1..=n` must be there exactly once, all of one commit.
+/// Shards may run on different machines (a CI matrix): each confirmed its flags on its own.
+pub fn merge_runs(runs: &[(PathBuf, Run)]) -> Result<Run> {
+    if !is_shard_set(runs)? {
+        return Ok(runs[0].1.clone());
     }
     let mut merged = runs[0].1.clone();
     let commit_of = |run: &Run| run.git.as_ref().map(|g| g.commit.clone());
