@@ -381,3 +381,38 @@ fn github_settings_are_blamed_on_their_own_source() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_timed_out_bench_takes_its_grandchildren_with_it() {
+    let demo = support::Demo::new();
+    let manifest = demo.read("Cargo.toml");
+    demo.write(
+        "Cargo.toml",
+        &format!("{manifest}\n[[bench]]\nname = \"spawner\"\nharness = false\n"),
+    );
+    // Counts as a criterion target; starts a grandchild and hangs.
+    demo.write(
+        "benches/spawner.rs",
+        "// criterion stand-in\nfn main() {\n    std::process::Command::new(\"sleep\").arg(\"987.654321\").spawn().unwrap();\n    std::thread::sleep(std::time::Duration::from_secs(600));\n}\n",
+    );
+    let (code, _, stderr) =
+        output(
+            demo.perfgate()
+                .args(["run", "--quick", "--bench", "spawner", "--timeout", "3s"]),
+        );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("timed out"), "{stderr}");
+    std::thread::sleep(Duration::from_millis(300));
+    // Every process's command line, from /proc (no pgrep on a fresh machine).
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|p| std::fs::read(p.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("987.654321"))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "the grandchild outlived --timeout: {left:?}"
+    );
+}

@@ -238,3 +238,17 @@ fn each_row_says_how_its_change_was_measured() {
     });
     assert_eq!(how(&stored), "re-measured, 24 rounds");
 }
+
+#[test]
+fn long_warnings_and_method_texts_cannot_push_the_comment_over_the_limit() {
+    let mut c = comparison(vec![entry("a", Verdict::Regressed, 0.3)]);
+    c.warnings = vec!["w".repeat(5_000); 100];
+    c.method = "m".repeat(100_000);
+    c.entries[0].note = Some("n".repeat(50_000));
+    let md = Markdown {
+        limit: cargo_perfgate::report::markdown::COMMENT_LIMIT,
+    }
+    .render(&c);
+    assert!(md.len() <= 65_536, "{} characters", md.len());
+    assert!(md.contains("more warnings"), "says what was left out");
+}

@@ -177,3 +177,15 @@ fn draw(path: &Path, ids: &[String], versions: &[Point]) -> Result<()> {
         .map_err(|e| failed(e.to_string()))?;
     root.present().map_err(|e| failed(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::day_of;
+
+    #[test]
+    fn dates_humantime_cannot_write_are_said_not_panicked_on() {
+        assert_eq!(day_of(0), "1970-01-01");
+        assert_eq!(day_of(253_402_300_800), "out of range"); // year 10000
+        assert_eq!(day_of(-1), "out of range");
+    }
+}

@@ -12,6 +12,19 @@ pub const COMMENT_LIMIT: usize = 60_000;
 /// `GITHUB_STEP_SUMMARY` is capped at 1 MiB per step.
 pub const SUMMARY_LIMIT: usize = 1_000_000;
 
+/// Most warnings shown, and most characters of one warning or note.
+const MAX_WARNINGS: usize = 20;
+const MAX_TEXT: usize = 1_000;
+
+/// `text` cut to at most `max` characters, saying so.
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(max).collect();
+    format!("{kept}… (cut; the whole text is in compare.json)")
+}
+
 pub struct Markdown {
     /// Upper bound on the body's length in characters.
     pub limit: usize,
@@ -42,8 +55,19 @@ impl Render for Markdown {
         );
         head.push_str(&escape_text(&headline(comparison)));
         head.push_str("\n\n");
-        for warning in &comparison.warnings {
-            head.push_str(&format!("> [!WARNING]\n> {}\n\n", escape_text(warning)));
+        // Texts from outside can be long; each is cut, and so is their number, so the rows
+        // keep their room under the limit.
+        for warning in comparison.warnings.iter().take(MAX_WARNINGS) {
+            head.push_str(&format!(
+                "> [!WARNING]\n> {}\n\n",
+                escape_text(&clip(warning, MAX_TEXT))
+            ));
+        }
+        if comparison.warnings.len() > MAX_WARNINGS {
+            head.push_str(&format!(
+                "> [!WARNING]\n> …and {} more warnings; see compare.json.\n\n",
+                comparison.warnings.len() - MAX_WARNINGS
+            ));
         }
         let (urgent, rest): (Vec<&Entry>, Vec<&Entry>) = comparison.entries.iter().partition(|e| {
             matches!(
@@ -73,7 +97,7 @@ impl Render for Markdown {
         }
         tail.push_str(&format!(
             "\n<details><summary>How this was decided</summary>\n\n{}\n\nTo accept an intended change, refresh the baseline on the base branch: `cargo perfgate baseline save` and commit `baselines/`.\n</details>\n",
-            escape_text(&comparison.method)
+            escape_text(&clip(&comparison.method, 4 * MAX_TEXT))
         ));
 
         let budget = self.limit.saturating_sub(head.len() + tail.len() + 200);
@@ -121,7 +145,11 @@ fn rows(entries: &[&Entry], budget: usize) -> (Vec<String>, usize) {
     let mut used = 0;
     let mut out = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        let note = e.note.as_deref().map(escape_text).unwrap_or_default();
+        let note = e
+            .note
+            .as_deref()
+            .map(|n| escape_text(&clip(n, MAX_TEXT)))
+            .unwrap_or_default();
         let row = format!(
             "| {} | {} | {} | {} | {} | {} | {} |\n",
             escape_text(&e.id),

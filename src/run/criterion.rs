@@ -306,6 +306,35 @@ mod tests {
     }
 
     #[test]
+    fn a_sample_file_with_no_usable_iteration_is_an_error_not_a_null_median() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("b/new");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("benchmark.json"), r#"{"full_id":"b"}"#).unwrap();
+        std::fs::write(
+            dir.join("sample.json"),
+            r#"{"iters":[0.0,0.0],"times":[10.0,20.0]}"#,
+        )
+        .unwrap();
+        let err = collect(home.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("sample.json") && err.contains("no sample"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn list_output_of_every_criterion_version_is_read_and_foreign_output_refused() {
+        assert_eq!(
+            parse_list("a/b: benchmark\nc: benchmark\n").unwrap(),
+            ["a/b", "c"]
+        );
+        assert_eq!(parse_list("a/b: bench\n").unwrap(), ["a/b"]);
+        assert!(parse_list("").unwrap().is_empty());
+        assert!(parse_list("running 0 tests\n").is_err());
+    }
+
+    #[test]
     fn exact_filter_escapes_regex_characters() {
         assert_eq!(exact_filter("a.b/c(1)"), "^a\\.b/c\\(1\\)$");
     }
