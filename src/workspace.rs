@@ -1,5 +1,7 @@
-//! Finds the workspace and its bench targets with `cargo metadata`. Owns the decision of
-//! which targets are criterion benchmarks and which are perfgate stability suites.
+//! Finds the workspace and its bench targets with `cargo metadata`, and sorts them by harness.
+//! What makes a target a criterion one or a stability suite is asked of `run::criterion` and
+//! `run::stability` (the one import against the pipeline's order: each harness's knowledge has
+//! one owner).
 
 use std::path::{Path, PathBuf};
 
