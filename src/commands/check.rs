@@ -93,6 +93,9 @@ fn judge(
     let in_scope = scope(workspace, selection);
     let no_confirmations = BTreeMap::new();
     let mut warnings = located.warnings.clone();
+    if located.baseline.is_none() {
+        warnings.push(format!("no baseline file at {}", located.location));
+    }
     let floors = artifacts::noise_floors(out, &run.machine, &mut warnings)?;
     let mut inputs = Inputs {
         run,

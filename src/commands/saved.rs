@@ -73,6 +73,9 @@ fn judge_saved(
     // A saved run has no selection to consult: every baseline benchmark was meant to be in it.
     let in_scope = |_: &Benchmark| true;
     let mut warnings = located.warnings.clone();
+    if located.baseline.is_none() {
+        warnings.push(format!("no baseline file at {}", located.location));
+    }
     let floors = artifacts::noise_floors(out, &run.machine, &mut warnings)?;
     let comparison = compare::compare(&Inputs {
         run,

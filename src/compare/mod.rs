@@ -283,7 +283,7 @@ fn warnings_of(inputs: &Inputs, counts: &Counts, nothing_measured: bool) -> Vec<
     if inputs.baseline.is_none() {
         warnings.insert(
             0,
-            "no baseline to compare against: run `cargo perfgate baseline save` and commit `baselines/`".to_string(),
+            "no baseline to compare against: to keep this run as the baseline, `cargo perfgate baseline save --from <out-dir>/run.json` (nothing is measured again) and commit `baselines/`".to_string(),
         );
     }
     for budget in &inputs.policy.budgets {

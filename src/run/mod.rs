@@ -340,7 +340,7 @@ pub(crate) fn run_logged(
             return Err(format!(
                 "timed out after {}s (raise --timeout or gate.timeout); output in {}",
                 timeout.as_secs(),
-                log.display()
+                shown_path(log).display()
             ));
         }
         Err(e) => return Err(format!("waiting for {program}: {e}")),
@@ -384,5 +384,15 @@ pub(crate) fn tail(path: &Path, lines: usize) -> String {
         Some(at) => all[at..(at + 2).min(all.len())].join(" "),
         None => all[all.len().saturating_sub(lines)..].join(" | "),
     };
-    format!("{shown} (full output in {})", path.display())
+    format!("{shown} (full output in {})", shown_path(path).display())
+}
+
+/// A path as reports show it: relative to where the command runs when it is below it, so a
+/// report carries no runner's home directory.
+pub(crate) fn shown_path(path: &Path) -> &Path {
+    std::env::current_dir()
+        .ok()
+        .and_then(|here| path.strip_prefix(here).ok())
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(path)
 }
