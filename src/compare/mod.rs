@@ -378,21 +378,13 @@ fn unmeasured_entries(inputs: &Inputs) -> Vec<Entry> {
         }
         entries.push(Entry {
             id: format!("{}/{}", error.package, error.target),
-            verdict: Verdict::Error,
             package: error.package.clone(),
             target: error.target.clone(),
             unit: String::new(),
             direction: Direction::LowerIsBetter,
-            baseline: None,
-            current: None,
-            change: None,
-            change_low: None,
-            change_high: None,
-            p_value: None,
             threshold: inputs.policy.threshold,
-            method: Method::Stored,
-            confirmation: None,
             note: Some(error.message.clone()),
+            ..empty_entry(Verdict::Error)
         });
     }
     entries
@@ -405,24 +397,38 @@ fn expected_in_scope(inputs: &Inputs) -> usize {
     })
 }
 
-fn lone_entry(b: &Benchmark, verdict: Verdict, policy: &Policy) -> Entry {
+/// An entry with a verdict and nothing measured yet.
+fn empty_entry(verdict: Verdict) -> Entry {
     Entry {
-        id: b.id.clone(),
+        id: String::new(),
         verdict,
-        package: b.package.clone(),
-        target: b.target.clone(),
-        unit: b.unit.clone(),
-        direction: b.direction,
+        package: String::new(),
+        target: String::new(),
+        unit: String::new(),
+        direction: Direction::LowerIsBetter,
         baseline: None,
         current: None,
         change: None,
         change_low: None,
         change_high: None,
         p_value: None,
-        threshold: policy.threshold_for(&b.id, &b.package),
+        threshold: 0.0,
         method: Method::Stored,
         confirmation: None,
         note: None,
+    }
+}
+
+/// The entry of one benchmark, before its numbers are filled in.
+fn lone_entry(b: &Benchmark, verdict: Verdict, policy: &Policy) -> Entry {
+    Entry {
+        id: b.id.clone(),
+        package: b.package.clone(),
+        target: b.target.clone(),
+        unit: b.unit.clone(),
+        direction: b.direction,
+        threshold: policy.threshold_for(&b.id, &b.package),
+        ..empty_entry(verdict)
     }
 }
 
