@@ -237,12 +237,13 @@ fn scope<'a>(
 
 /// `cargo perfgate run`: measure only.
 pub fn measure_only(args: &cli::RunArgs) -> Result<Outcome> {
-    let selection = Selection::from_args(&args.select)?;
-    let output = Output::from_args(&args.output);
-    let workspace = Workspace::discover(&selection)?;
-    let policy = Policy::from_dir(&workspace.root)?;
-    let settings = Settings::resolve(&Overrides::of(Some(&selection), None), &policy);
-    let out = OutDir::resolve(output.out_dir.as_deref(), &workspace.target_dir);
+    let super::Measuring {
+        selection,
+        workspace,
+        settings,
+        out,
+        ..
+    } = super::Measuring::from_args(args)?;
     let (run, _, _lock) = super::measure_work_tree(&workspace, &selection, &out, settings.timeout)?;
     eprintln!(
         "perfgate: wrote {} ({} benchmarks, {} target errors)",

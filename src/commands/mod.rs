@@ -58,3 +58,34 @@ fn measure_work_tree(
     write_json(&out.run_json(), &run)?;
     Ok((run, executables, lock))
 }
+
+/// What `run` and `noise` work with: the selection, its workspace, the work tree's policy and
+/// the settings it resolves to, and the out dir.
+struct Measuring {
+    selection: Selection,
+    workspace: Workspace,
+    policy: crate::config::Policy,
+    settings: crate::config::Settings,
+    out: OutDir,
+}
+
+impl Measuring {
+    fn from_args(args: &cli::RunArgs) -> Result<Self> {
+        let selection = Selection::from_args(&args.select)?;
+        let output = crate::config::Output::from_args(&args.output);
+        let workspace = Workspace::discover(&selection)?;
+        let policy = crate::config::Policy::from_dir(&workspace.root)?;
+        let settings = crate::config::Settings::resolve(
+            &crate::config::Overrides::of(Some(&selection), None),
+            &policy,
+        );
+        let out = OutDir::resolve(output.out_dir.as_deref(), &workspace.target_dir);
+        Ok(Measuring {
+            selection,
+            workspace,
+            policy,
+            settings,
+            out,
+        })
+    }
+}

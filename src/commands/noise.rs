@@ -3,23 +3,23 @@
 
 use perfgate_format::{NoiseFloor, NOISE_SCHEMA};
 
-use crate::artifacts::{write_json, OutDir, TOOL_VERSION};
+use crate::artifacts::{write_json, TOOL_VERSION};
 use crate::cli;
-use crate::config::{Output, Overrides, Policy, Selection, Settings};
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;
 use crate::report::noise as noise_table;
 use crate::run::{self, confirm, criterion, shard};
-use crate::workspace::{BenchTarget, Harness, Workspace};
+use crate::workspace::{BenchTarget, Harness};
 
 pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
     let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let selection = Selection::from_args(&args.select)?;
-    let output = Output::from_args(&args.output);
-    let workspace = Workspace::discover(&selection)?;
-    let policy = Policy::from_dir(&workspace.root)?;
-    let settings = Settings::resolve(&Overrides::of(Some(&selection), None), &policy);
-    let out = OutDir::resolve(output.out_dir.as_deref(), &workspace.target_dir);
+    let super::Measuring {
+        selection,
+        workspace,
+        policy,
+        settings,
+        out,
+    } = super::Measuring::from_args(args)?;
     let _lock = out.lock()?;
     let targets: Vec<BenchTarget> = workspace
         .targets
