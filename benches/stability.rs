@@ -8,9 +8,9 @@ mod synthetic;
 use std::time::Duration;
 
 use cargo_perfgate::config::Policy;
-use perfgate::{Leak, Load, Soak, Suite};
+use perfgate_harness::{Leak, Load, Soak, Suite};
 
-perfgate::counting_allocator!();
+perfgate_harness::counting_allocator!();
 
 fn main() {
     let policy = Policy::default();

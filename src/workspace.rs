@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use cargo_metadata::{MetadataCommand, Package};
+use cargo_metadata::semver::Version;
+use cargo_metadata::{Metadata, MetadataCommand, Package};
 
 use crate::config::Selection;
 use crate::error::{Error, Result};
@@ -24,8 +25,27 @@ pub struct BenchTarget {
     pub package: String,
     pub name: String,
     pub harness: Harness,
+    /// The version of the harness crate cargo resolved for this package (criterion's command
+    /// line differs between versions); `None` for a criterion-compatible fork.
+    pub harness_version: Option<Version>,
     /// Directory of the package's Cargo.toml: cargo runs benches from there.
     pub package_root: PathBuf,
+}
+
+impl BenchTarget {
+    /// The package as a cargo package id spec naming its directory, so `--package` is never
+    /// ambiguous (another package of the same name may be in the dependency tree) and still
+    /// names the package in an export of another commit, at whatever version it has there.
+    pub fn package_spec(&self) -> String {
+        match url::Url::from_directory_path(&self.package_root) {
+            Ok(url) => format!(
+                "path+{}#{}",
+                url.as_str().trim_end_matches('/'),
+                self.package
+            ),
+            Err(()) => self.package.clone(),
+        }
+    }
 }
 
 /// The measured workspace.
@@ -40,8 +60,9 @@ pub struct Workspace {
 impl Workspace {
     /// Runs `cargo metadata` and selects bench targets as `--package` and `--bench` say.
     pub fn discover(selection: &Selection) -> Result<Self> {
+        // With dependencies resolved: which criterion each package gets decides its flags.
         let mut command = MetadataCommand::new();
-        command.cargo_path(cargo_program()).no_deps();
+        command.cargo_path(cargo_program());
         if let Some(path) = &selection.manifest_path {
             if !path.is_file() {
                 return Err(Error::Usage(format!(
@@ -63,11 +84,12 @@ impl Workspace {
                 other => other.to_string(),
             },
         })?;
+        let named = |package: &Package| selection.packages.iter().any(|w| names(package, w));
         for wanted in &selection.packages {
             if !metadata
                 .workspace_packages()
                 .iter()
-                .any(|p| &p.name[..] == wanted)
+                .any(|p| names(p, wanted))
             {
                 return Err(Error::Usage(format!(
                     "--package {wanted}: no such package in the workspace at {}",
@@ -77,12 +99,10 @@ impl Workspace {
         }
         let mut targets = Vec::new();
         for package in metadata.workspace_packages() {
-            if !selection.packages.is_empty()
-                && !selection.packages.iter().any(|p| p == &package.name[..])
-            {
+            if !selection.packages.is_empty() && !named(package) {
                 continue;
             }
-            targets.extend(bench_targets(package)?);
+            targets.extend(bench_targets(&metadata, package)?);
         }
         for wanted in &selection.benches {
             if !targets.iter().any(|t| &t.name == wanted) {
@@ -144,15 +164,57 @@ pub fn cargo_program() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("cargo"))
 }
 
-fn bench_targets(package: &Package) -> Result<Vec<BenchTarget>> {
-    // By the name the bench source uses: a renamed dependency (`criterion = { package =
-    // "codspeed-criterion-compat" }`) is still `criterion` there.
-    let depends_on = |name: &str| {
-        package
-            .dependencies
-            .iter()
-            .any(|d| d.rename.as_deref().unwrap_or(&d.name) == name || d.name == name)
+/// Whether `wanted` (a `--package` argument) names `package`: its name, `name@version`, or
+/// its package id spec.
+fn names(package: &Package, wanted: &str) -> bool {
+    wanted == &package.name[..]
+        || wanted == format!("{}@{}", package.name, package.version)
+        || wanted == package.id.repr
+}
+
+/// A dependency as the bench source sees it: the crate name it is imported by (a rename
+/// included, `-` read as `_`), the package behind it, and the version cargo resolved.
+struct Dependency {
+    used_as: String,
+    package: String,
+    version: Version,
+}
+
+/// The dependencies cargo resolved for `package` (normal and dev), from the resolve graph.
+fn resolved_dependencies(metadata: &Metadata, package: &Package) -> Vec<Dependency> {
+    let Some(node) = metadata
+        .resolve
+        .as_ref()
+        .and_then(|r| r.nodes.iter().find(|n| n.id == package.id))
+    else {
+        return Vec::new();
     };
+    node.deps
+        .iter()
+        .filter_map(|dep| {
+            let resolved = metadata.packages.iter().find(|p| p.id == dep.pkg)?;
+            Some(Dependency {
+                used_as: dep.name.replace('-', "_"),
+                package: resolved.name.to_string(),
+                version: resolved.version.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Criterion's own version; a compatible fork speaks the newest command line.
+fn criterion_version(dep: &Dependency) -> Option<Version> {
+    (dep.package == criterion::CRATE).then(|| dep.version.clone())
+}
+
+fn bench_targets(metadata: &Metadata, package: &Package) -> Result<Vec<BenchTarget>> {
+    let dependencies = resolved_dependencies(metadata, package);
+    // By the name the bench source uses: a renamed dependency (`criterion = { package =
+    // "codspeed-criterion-compat" }`) is `criterion` there.
+    let criterion_dep = dependencies
+        .iter()
+        .find(|d| criterion::CRATES.contains(&d.package.as_str()));
+    let stability_dep = dependencies.iter().find(|d| d.package == stability::CRATE);
     let package_root = package
         .manifest_path
         .parent()
@@ -166,13 +228,23 @@ fn bench_targets(package: &Package) -> Result<Vec<BenchTarget>> {
         let source = read_source(target.src_path.as_std_path())?;
         // A package may use both harnesses (one target each): `criterion_main!` decides first,
         // then the harness the source names.
-        let criterion = depends_on(criterion::CRATE);
-        let harness = if criterion && criterion::recognises(&source, true) {
-            Harness::Criterion
-        } else if depends_on(stability::CRATE) && stability::recognises(&source) {
-            Harness::Stability
-        } else if criterion && criterion::recognises(&source, false) {
-            Harness::Criterion
+        let criterion_uses = |strong| {
+            criterion_dep.is_some_and(|d| criterion::recognises(&source, &d.used_as, strong))
+        };
+        let (harness, version) = if criterion_uses(true) {
+            (
+                Harness::Criterion,
+                criterion_dep.and_then(criterion_version),
+            )
+        } else if let Some(dep) =
+            stability_dep.filter(|d| stability::recognises(&source, &d.used_as))
+        {
+            (Harness::Stability, Some(dep.version.clone()))
+        } else if criterion_uses(false) {
+            (
+                Harness::Criterion,
+                criterion_dep.and_then(criterion_version),
+            )
         } else {
             continue; // a libtest `#[bench]` or another harness: not ours to run
         };
@@ -180,6 +252,7 @@ fn bench_targets(package: &Package) -> Result<Vec<BenchTarget>> {
             package: package.name.to_string(),
             name: target.name.clone(),
             harness,
+            harness_version: version,
             package_root: package_root.clone(),
         });
     }

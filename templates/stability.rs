@@ -12,9 +12,9 @@
 
 use std::time::Duration;
 
-use perfgate::{Concurrency, Leak, Load, Soak, Spike, Suite};
+use perfgate_harness::{Concurrency, Leak, Load, Soak, Spike, Suite};
 
-perfgate::counting_allocator!();
+perfgate_harness::counting_allocator!();
 
 fn main() {
     let cache = std::sync::Mutex::new(std::collections::HashMap::new());

@@ -56,6 +56,8 @@ pub struct BaselineBuild {
     pub commit: String,
     pub executables: Executables,
     pub root: PathBuf,
+    /// The bench targets as they are in the baseline's tree (its criterion may differ).
+    pub targets: Vec<BenchTarget>,
 }
 
 impl BaselineBuild {
@@ -65,6 +67,7 @@ impl BaselineBuild {
             commit: "0".repeat(40),
             executables: executables.clone(),
             root: workspace.root.clone(),
+            targets: workspace.targets.clone(),
         }
     }
 
@@ -91,10 +94,26 @@ impl BaselineBuild {
                 manifest.display()
             )));
         }
-        let relocated: Vec<BenchTarget> = targets
+        let mut relocated: Vec<BenchTarget> = targets
             .iter()
             .map(|t| relocate(t, &workspace.root, &exported))
             .collect();
+        // The criterion the baseline's commit resolved decides the flags its side gets.
+        let there = Selection {
+            manifest_path: Some(manifest.clone()),
+            ..selection.clone()
+        };
+        if let Ok(theirs) = Workspace::discover(&there) {
+            for target in &mut relocated {
+                if let Some(found) = theirs
+                    .targets
+                    .iter()
+                    .find(|t| t.package == target.package && t.name == target.name)
+                {
+                    target.harness_version = found.harness_version.clone();
+                }
+            }
+        }
         let target_dir = workspace
             .target_dir
             .join("perfgate")
@@ -104,6 +123,7 @@ impl BaselineBuild {
             commit,
             executables,
             root: exported,
+            targets: relocated,
         })
     }
 
@@ -134,10 +154,15 @@ fn rounds(
     timeout: Duration,
     rng: &mut impl rand::Rng,
 ) -> Result<Vec<[f64; 2]>, String> {
-    let args = criterion::arguments(
-        Some(&criterion::exact_filter(item.id)),
-        criterion::Measurement::Probe,
-    );
+    let own = super::own_id(item.id, sides[1].1);
+    let filter = criterion::exact_filter(own);
+    let args = sides.map(|(_, target)| {
+        criterion::arguments(
+            target.harness_version.as_ref(),
+            Some(&filter),
+            criterion::Measurement::Probe,
+        )
+    });
     let mut medians_by_round = Vec::with_capacity(MAX_ROUNDS);
     for round in 0..MAX_ROUNDS {
         let look = round >= FIRST_ROUNDS && (round - FIRST_ROUNDS).is_multiple_of(MORE_ROUNDS);
@@ -152,11 +177,11 @@ fn rounds(
             let (exe, target) = sides[side];
             let home = out.confirm_home(item.id, round, name);
             let log = out.log(&format!("confirm-{}-{round}-{name}", item.id));
-            let found = criterion::run(target, exe, &home, &args, timeout, &log)
+            let found = criterion::run(target, exe, &home, &args[side], timeout, &log)
                 .map_err(|message| format!("{name} side: {message}"))?;
             medians[side] = found
                 .iter()
-                .find(|b| b.id == item.id)
+                .find(|b| b.id == own)
                 .map(|b| b.summary.median)
                 .ok_or_else(|| format!("the {name} build does not have this benchmark"))?;
         }
@@ -197,7 +222,12 @@ pub fn confirm(
         let sides = [
             (
                 baseline.executables.get(&key),
-                relocate(item.target, &workspace.root, &baseline.root),
+                baseline
+                    .targets
+                    .iter()
+                    .find(|t| t.package == key.0 && t.name == key.1)
+                    .cloned()
+                    .unwrap_or_else(|| relocate(item.target, &workspace.root, &baseline.root)),
             ),
             (candidate.get(&key), item.target.clone()),
         ];

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use cargo_metadata::semver::Version;
 use perfgate_format::{Benchmark, Direction, Source};
 use serde::Deserialize;
 
@@ -17,16 +18,20 @@ use crate::error::{Error, Result};
 use crate::stats;
 use crate::workspace::BenchTarget;
 
-/// The dependency name criterion is known by in a package's manifest.
+/// Criterion's package name.
 pub const CRATE: &str = "criterion";
 
-/// Whether a bench target's source is a criterion harness (`criterion_main!`); `strong` asks
-/// for the macro itself, else any mention of criterion will do.
-pub fn recognises(source: &str, strong: bool) -> bool {
+/// Packages that are criterion as far as a bench target is concerned: criterion itself and
+/// the forks that keep its command line and files.
+pub const CRATES: [&str; 2] = [CRATE, "codspeed-criterion-compat"];
+
+/// Whether a bench target's source is a criterion harness (`criterion_main!`), criterion
+/// being imported as `used_as`; `strong` asks for the macro itself, else any mention will do.
+pub fn recognises(source: &str, used_as: &str, strong: bool) -> bool {
     if strong {
         source.contains("criterion_main!")
     } else {
-        source.contains("criterion")
+        source.contains(used_as)
     }
 }
 
@@ -59,37 +64,47 @@ pub enum Measurement {
     Probe,
 }
 
-/// Arguments for a criterion bench executable (`cargo bench` passes `--bench` first).
-pub fn arguments(filter: Option<&str>, measurement: Measurement) -> Vec<String> {
+/// Whether this criterion reads `--warm-up-time` and `--measurement-time` as whole seconds
+/// (0.3 and older refuse `0.3`; 0.4 took fractions).
+fn whole_seconds(version: Option<&Version>) -> bool {
+    version.is_some_and(|v| v.major == 0 && v.minor <= 3)
+}
+
+/// Arguments for a criterion bench executable (`cargo bench` passes `--bench` first), for the
+/// criterion `version` cargo resolved (`None`: a fork with the newest command line).
+pub fn arguments(
+    version: Option<&Version>,
+    filter: Option<&str>,
+    measurement: Measurement,
+) -> Vec<String> {
     let mut args = vec!["--bench".to_string()];
     if let Some(filter) = filter {
         args.push(filter.to_string());
     }
     args.push("--noplot".to_string());
-    let timing: &[&str] = match measurement {
-        Measurement::Full => &[],
-        Measurement::Quick => &[
-            "--warm-up-time",
-            "0.3",
-            "--measurement-time",
-            "1",
-            "--sample-size",
-            "20",
-            "--nresamples",
-            "1000",
-        ],
-        Measurement::Probe => &[
-            "--warm-up-time",
-            "0.02",
-            "--measurement-time",
-            "0.04",
-            "--sample-size",
-            "10",
-            "--nresamples",
-            "100",
-        ],
+    // (warm-up seconds, measurement seconds, samples, resamples)
+    let (warm_up, measure, samples, resamples) = match measurement {
+        Measurement::Full => return args,
+        Measurement::Quick => (0.3, 1.0, 20, 1000),
+        Measurement::Probe => (0.02, 0.04, 10, 100),
     };
-    args.extend(timing.iter().map(|s| s.to_string()));
+    let seconds = |s: f64| {
+        if whole_seconds(version) {
+            format!("{}", s.ceil().max(1.0))
+        } else {
+            format!("{s}")
+        }
+    };
+    args.extend([
+        "--warm-up-time".to_string(),
+        seconds(warm_up),
+        "--measurement-time".to_string(),
+        seconds(measure),
+        "--sample-size".to_string(),
+        samples.to_string(),
+        "--nresamples".to_string(),
+        resamples.to_string(),
+    ]);
     args
 }
 

@@ -130,9 +130,10 @@ fn build_command(
         ])
         .arg("--manifest-path")
         .arg(manifest_path);
-    let mut packages: Vec<&str> = targets.iter().map(|t| t.package.as_str()).collect();
+    let mut packages: Vec<String> = targets.iter().map(BenchTarget::package_spec).collect();
+    packages.sort();
     packages.dedup();
-    for package in packages {
+    for package in &packages {
         command.args(["--package", package]);
     }
     for target in targets {
@@ -281,7 +282,11 @@ fn measure_target(
                     target,
                     executable,
                     &out.criterion_home(&target.package, &target.name),
-                    &criterion::arguments(filter.as_deref(), measurement),
+                    &criterion::arguments(
+                        target.harness_version.as_ref(),
+                        filter.as_deref(),
+                        measurement,
+                    ),
                     timeout,
                     &out.log(&format!("{}-{}", target.package, target.name)),
                 )?
@@ -364,15 +369,35 @@ fn kill_group(child: &mut std::process::Child) {
     let _ = child.kill();
 }
 
-/// Two targets may name a benchmark alike; the later ones get `target::` in front.
-fn make_ids_unique(benchmarks: &mut [Benchmark]) {
-    let mut seen = std::collections::BTreeSet::new();
+/// Two targets may name a benchmark alike: then each of them is `package::target::id`, the
+/// same whichever ran first, so no two benchmarks of a run share an id. Ids already made
+/// unique (shards being merged) are read back to the target's own first.
+pub(crate) fn make_ids_unique(benchmarks: &mut [Benchmark]) {
     for b in benchmarks.iter_mut() {
-        if !seen.insert(b.id.clone()) {
-            b.id = format!("{}::{}", b.target, b.id);
-            seen.insert(b.id.clone());
+        let prefix = format!("{}::{}::", b.package, b.target);
+        if let Some(own) = b.id.strip_prefix(&prefix) {
+            b.id = own.to_string();
         }
     }
+    let mut owners: BTreeMap<String, std::collections::BTreeSet<(String, String)>> =
+        BTreeMap::new();
+    for b in benchmarks.iter() {
+        owners
+            .entry(b.id.clone())
+            .or_default()
+            .insert((b.package.clone(), b.target.clone()));
+    }
+    for b in benchmarks.iter_mut() {
+        if owners.get(&b.id).is_some_and(|o| o.len() > 1) {
+            b.id = format!("{}::{}::{}", b.package, b.target, b.id);
+        }
+    }
+}
+
+/// The id a target itself gives a benchmark (`make_ids_unique`'s prefix taken off).
+pub fn own_id<'a>(id: &'a str, target: &BenchTarget) -> &'a str {
+    id.strip_prefix(&format!("{}::{}::", target.package, target.name))
+        .unwrap_or(id)
 }
 
 /// A one-line reason from a target's log: the panic and its message when it panicked, else the

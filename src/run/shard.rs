@@ -135,6 +135,9 @@ pub fn merge_runs(runs: &[(PathBuf, Run)]) -> Result<Run> {
         .iter()
         .flat_map(|(_, r)| r.benchmarks.clone())
         .collect();
+    // Each shard saw only its own benchmarks: ids two targets share are told apart again over
+    // the whole set, as one unsharded run would.
+    super::make_ids_unique(&mut merged.benchmarks);
     merged.benchmarks.sort_by(|a, b| a.id.cmp(&b.id));
     if let Some(twice) = merged.benchmarks.windows(2).find(|w| w[0].id == w[1].id) {
         return Err(Error::Other(format!(

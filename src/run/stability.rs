@@ -11,11 +11,11 @@ use crate::artifacts::OutDir;
 use crate::workspace::BenchTarget;
 
 /// The harness crate's name as users depend on it.
-pub const CRATE: &str = "perfgate";
+pub const CRATE: &str = "perfgate-harness";
 
-/// Whether a bench target's source uses the harness.
-pub fn recognises(source: &str) -> bool {
-    source.contains(CRATE)
+/// Whether a bench target's source uses the harness, imported as `used_as`.
+pub fn recognises(source: &str, used_as: &str) -> bool {
+    source.contains(used_as)
 }
 
 /// Runs one suite; the error is a one-line reason with the tail of its output.

@@ -45,11 +45,11 @@ impl Demo {
         }
         // The copy lives elsewhere: point it at this repository's harness, and leave the
         // stability suite out unless asked for.
-        let harness = repo_root().join("crates/perfgate");
+        let harness = repo_root().join("crates/perfgate-harness");
         let mut manifest = std::fs::read_to_string(source.join("Cargo.toml"))
             .unwrap()
             .replace(
-                "path = \"../../crates/perfgate\"",
+                "path = \"../../crates/perfgate-harness\"",
                 &format!("path = {:?}", harness.display().to_string()),
             );
         if !stability {
@@ -57,12 +57,43 @@ impl Demo {
         }
         std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
         let target = dir.path().join("target");
-        seed_target(&target);
-        seed_target(&target.join("perfgate/baseline-target"));
+        seed_target(&target, DEMO_SEED);
+        seed_target(&target.join("perfgate/baseline-target"), DEMO_SEED);
         let demo = Demo { dir, target };
         demo.git(&["init", "-q", "-b", "main"]);
         demo.commit("demo");
         demo
+    }
+
+    /// A copy of `fixtures/criterion-versions` (one package per criterion version, 0.3 to
+    /// 0.8) in a fresh git repository, seeded like the demo.
+    pub fn criterion_versions() -> Demo {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let source = repo_root().join("fixtures/criterion-versions");
+        for entry in walkdir::WalkDir::new(&source)
+            .into_iter()
+            .filter_entry(|e| e.file_name() != "target")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+        {
+            let to = dir.path().join(entry.path().strip_prefix(&source).unwrap());
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+        let target = dir.path().join("target");
+        seed_target(&target, VERSIONS_SEED);
+        seed_target(&target.join("perfgate/baseline-target"), VERSIONS_SEED);
+        let demo = Demo { dir, target };
+        demo.git(&["init", "-q", "-b", "main"]);
+        demo.commit("criterion versions");
+        demo
+    }
+
+    /// Replaces `from` (which must be there) with `to` in one file.
+    pub fn edit(&self, file: &str, from: &str, to: &str) {
+        let text = self.read(file);
+        assert!(text.contains(from), "{from:?} not found in {file}");
+        self.write(file, &text.replace(from, to));
     }
 
     pub fn path(&self) -> &Path {
@@ -161,30 +192,58 @@ pub fn perfgate_in(dir: &Path, target: &Path) -> Command {
     command
 }
 
-/// Copies the demo's compiled dependencies (built once into `target/fixture-seed`, under
-/// cargo's own lock) into `target`, leaving out the demo crate's own artifacts.
-fn seed_target(target: &Path) {
-    let seed = repo_root().join("target/fixture-seed");
+/// A fixture workspace whose compiled dependencies tests copy, and the names of its own
+/// packages' artifacts, which are left out (each copy builds those itself).
+pub struct Seed {
+    fixture: &'static str,
+    own: &'static [&'static str],
+}
+
+pub const DEMO_SEED: Seed = Seed {
+    fixture: "demo",
+    own: &["demo_core", "demo-core", "core-"],
+};
+
+pub const VERSIONS_SEED: Seed = Seed {
+    fixture: "criterion-versions",
+    own: &["crit_v", "crit-v", "speed-"],
+};
+
+/// Copies a fixture's compiled dependencies (built once into `target/fixture-seed/<fixture>`,
+/// under cargo's own lock) into `target`, leaving out the fixture's own artifacts.
+fn seed_target(target: &Path, seed: Seed) {
+    let built = repo_root().join("target/fixture-seed").join(seed.fixture);
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["bench", "--no-run", "--quiet", "--manifest-path"])
-        .arg(repo_root().join("fixtures/demo/Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &seed)
+        .args([
+            "bench",
+            "--no-run",
+            "--quiet",
+            "--locked",
+            "--manifest-path",
+        ])
+        .arg(
+            repo_root()
+                .join("fixtures")
+                .join(seed.fixture)
+                .join("Cargo.toml"),
+        )
+        .env("CARGO_TARGET_DIR", &built)
         .status()
         .expect("cargo runs");
     assert!(status.success(), "building the fixture seed failed");
-    for entry in walkdir::WalkDir::new(&seed)
+    let own = |name: &str| {
+        let name = name.strip_prefix("lib").unwrap_or(name);
+        seed.own.iter().any(|o| name.starts_with(o))
+    };
+    for entry in walkdir::WalkDir::new(&built)
         .into_iter()
         .filter_map(Result::ok)
     {
-        let relative = entry.path().strip_prefix(&seed).unwrap();
-        let name = entry.file_name().to_string_lossy();
-        if name.contains("demo_core") || name.contains("demo-core") || name.starts_with("core-") {
-            continue;
-        }
-        if relative.components().any(|c| {
-            let c = c.as_os_str().to_string_lossy();
-            c.contains("demo-core") || c.contains("demo_core")
-        }) {
+        let relative = entry.path().strip_prefix(&built).unwrap();
+        if relative
+            .components()
+            .any(|c| own(&c.as_os_str().to_string_lossy()))
+        {
             continue;
         }
         let to = target.join(relative);

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use perfgate::{Concurrency, Load, Suite};
+use perfgate_harness::{Concurrency, Load, Suite};
 
-perfgate::counting_allocator!();
+perfgate_harness::counting_allocator!();
 
 fn main() {
     let noop = || -> Result<(), String> { Ok(()) };

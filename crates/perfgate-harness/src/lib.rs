@@ -6,9 +6,9 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use perfgate::{Load, Suite};
+//! use perfgate_harness::{Load, Suite};
 //!
-//! perfgate::counting_allocator!();
+//! perfgate_harness::counting_allocator!();
 //!
 //! fn main() {
 //!     let mut suite = Suite::new("store");

@@ -505,7 +505,7 @@ impl Suite {
                 return None;
             }
             if !AllocSnapshot::now().counting() {
-                eprintln!("perfgate: {scenario}: the counting allocator is not installed; add `perfgate::counting_allocator!();` to the bench file");
+                eprintln!("perfgate: {scenario}: the counting allocator is not installed; add `perfgate_harness::counting_allocator!();` to the bench file");
                 return None;
             }
             let operations = self.scaled_count(leak.operations);

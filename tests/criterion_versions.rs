@@ -1,0 +1,114 @@
+//! The gate over every criterion version it supports, 0.3 to 0.8: one package pinned to each
+//! (`fixtures/criterion-versions`, `crit-v07` importing criterion under another name), real
+//! cargo, real criterion, a real git repository.
+
+mod support;
+
+use support::{json, output, verdicts, Demo};
+
+const PACKAGES: [&str; 6] = [
+    "crit-v03", "crit-v04", "crit-v05", "crit-v06", "crit-v07", "crit-v08",
+];
+
+/// Every package names its benchmarks alike, so each id carries its package and target.
+fn id(package: &str, benchmark: &str) -> String {
+    format!("{package}::speed::{benchmark}")
+}
+
+#[test]
+fn every_criterion_version_is_measured_gated_green_and_a_slowdown_is_confirmed_red() {
+    let fixture = Demo::criterion_versions();
+    let (code, _, stderr) = output(fixture.perfgate().args(["baseline", "save", "--quick"]));
+    assert_eq!(code, 0, "baseline save failed: {stderr}");
+    fixture.commit("baseline");
+
+    let (code, stdout, stderr) = output(
+        fixture
+            .perfgate()
+            .args(["check", "--quick", "--format", "json"]),
+    );
+    assert_eq!(code, 0, "no change should pass: {stdout}\n{stderr}");
+    let compare = json(&stdout);
+    let seen = verdicts(&compare);
+    assert_eq!(seen.len(), 18, "3 benchmarks per version: {seen:?}");
+    for package in PACKAGES {
+        for benchmark in ["checksum/1k", "fold/64", "fold/256"] {
+            let entry = support::entry(&compare, &id(package, benchmark));
+            assert_ne!(entry["verdict"], "regressed", "{package}: {entry}");
+            assert_ne!(entry["verdict"], "error", "{package}: {entry}");
+        }
+    }
+
+    // Checksum does twice the work in every package: each version's flag is re-measured
+    // (criterion 0.3 only takes whole seconds) and confirmed.
+    for package in PACKAGES {
+        let lib = format!("{}/src/lib.rs", &package["crit-".len()..]);
+        fixture.edit(
+            &lib,
+            "pub const EXTRA_PASSES: u32 = 0;",
+            "pub const EXTRA_PASSES: u32 = 1;",
+        );
+    }
+    let (code, stdout, stderr) = output(
+        fixture
+            .perfgate()
+            .args(["check", "--quick", "--format", "json"]),
+    );
+    assert_eq!(code, 3, "a 2x slowdown should fail: {stdout}\n{stderr}");
+    let compare = json(&stdout);
+    for package in PACKAGES {
+        let entry = support::entry(&compare, &id(package, "checksum/1k"));
+        assert_eq!(entry["verdict"], "regressed", "{package}: {entry}");
+        assert_eq!(entry["method"], "confirmed", "{package}: {entry}");
+        let change = entry["change"].as_f64().unwrap();
+        assert!((0.5..1.6).contains(&change), "{package}: change {change}");
+    }
+}
+
+#[test]
+fn shards_list_every_criterion_version_and_merge_into_the_ids_of_one_run() {
+    let fixture = Demo::criterion_versions();
+    let mut runs = Vec::new();
+    for shard in ["1/2", "2/2"] {
+        let out = format!("target/shard-{}", &shard[..1]);
+        let (code, _, stderr) = output(fixture.perfgate().args([
+            "run",
+            "--quick",
+            "--shard",
+            shard,
+            "--out-dir",
+            &out,
+        ]));
+        assert_eq!(code, 0, "shard {shard}: {stderr}");
+        let run = json(&fixture.read(&format!("{out}/run.json")));
+        assert!(
+            !run["benchmarks"].as_array().unwrap().is_empty(),
+            "shard {shard} measured nothing"
+        );
+        runs.push(format!("{out}/run.json"));
+    }
+    // No baseline is committed, so the merged run is written and then judged an error.
+    let (code, stdout, stderr) = output(fixture.perfgate().args([
+        "merge",
+        &runs[0],
+        &runs[1],
+        "--out-dir",
+        "target/merged",
+    ]));
+    assert_eq!(code, 1, "merge: {stdout}\n{stderr}");
+    assert!(stdout.contains("no baseline"), "{stdout}\n{stderr}");
+    let merged = json(&fixture.read("target/merged/run.json"));
+    let mut ids: Vec<String> = merged["benchmarks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    let mut expected: Vec<String> = PACKAGES
+        .iter()
+        .flat_map(|p| ["checksum/1k", "fold/64", "fold/256"].map(|b| id(p, b)))
+        .collect();
+    expected.sort();
+    assert_eq!(ids, expected);
+}
