@@ -252,9 +252,20 @@ pub struct InitArgs {
     /// Workspace root to scaffold [default: current directory].
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// Overwrite existing files.
+    /// Overwrite existing files (Cargo.toml is only ever added to, never rewritten).
     #[arg(long)]
     pub force: bool,
+    /// The package that gets the example stability suite [default: the root package, or the
+    /// workspace's only member].
+    #[arg(short, long = "package", value_name = "NAME")]
+    pub package: Option<String>,
+    /// Leave out the example stability suite (Cargo.toml is not touched).
+    #[arg(long)]
+    pub no_stability: bool,
+    /// Depend on the harness at this local path instead of the project's git repository (a
+    /// checkout of cargo-perfgate: `<checkout>/crates/perfgate-harness`).
+    #[arg(long, value_name = "DIR")]
+    pub harness_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

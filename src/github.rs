@@ -108,6 +108,36 @@ pub fn actions_output(comparison: &Comparison, json_on_stdout: bool) {
     }
 }
 
+/// In GitHub Actions: the verdict, the counts and where compare.json is, as step outputs
+/// (`GITHUB_OUTPUT`), so a workflow (and `action.yml`) can read them without parsing JSON.
+pub fn step_outputs(comparison: &Comparison, compare_json: &std::path::Path) {
+    let Some(path) = env("GITHUB_OUTPUT") else {
+        return;
+    };
+    let c = &comparison.counts;
+    let lines = format!(
+        "verdict={}\nbenchmarks={}\nregressed={}\nbudget-fail={}\nunconfirmed={}\ninconclusive={}\nimproved={}\nerror={}\ncompare-json={}\n",
+        comparison.verdict.as_str(),
+        c.total,
+        c.regressed,
+        c.budget_fail,
+        c.unconfirmed,
+        c.inconclusive,
+        c.improved,
+        c.error,
+        // A path with a newline would end the value early: GitHub reads one line per output.
+        compare_json.display().to_string().replace(['\n', '\r'], " ")
+    );
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, lines.as_bytes()));
+    if let Err(e) = appended {
+        eprintln!("warning: cannot write the step outputs to {path}: {e}");
+    }
+}
+
 /// Where to post, from flags first and the Actions environment second.
 pub struct Destination {
     pub api_url: String,

@@ -1,8 +1,8 @@
 //! A perfgate stability suite: replace the operation with one call into your component.
-//! Add to Cargo.toml:
+//! `cargo perfgate init` added to Cargo.toml:
 //!
 //!     [dev-dependencies]
-//!     perfgate = "0.1"
+//!     perfgate-harness = { git = "https://github.com/cargo-perfgate/cargo-perfgate" }
 //!
 //!     [[bench]]
 //!     name = "perfgate_stability"

@@ -35,6 +35,7 @@ pub fn publish(comparison: &Comparison, output: &Output, out: &OutDir) -> Result
         Format::Table => print!("{}", Table.render(comparison)),
     }
     github::actions_output(comparison, output.format == Format::Json);
+    github::step_outputs(comparison, &out.compare_json());
     Ok(Outcome::Verdict(comparison.verdict))
 }
 

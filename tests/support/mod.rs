@@ -211,7 +211,7 @@ pub const VERSIONS_SEED: Seed = Seed {
 
 /// Copies a fixture's compiled dependencies (built once into `target/fixture-seed/<fixture>`,
 /// under cargo's own lock) into `target`, leaving out the fixture's own artifacts.
-fn seed_target(target: &Path, seed: Seed) {
+pub fn seed_target(target: &Path, seed: Seed) {
     let built = repo_root().join("target/fixture-seed").join(seed.fixture);
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args([

@@ -1,0 +1,240 @@
+//! The GitHub Action's shell steps (`action/*.sh`), run here as the runner would run them: the
+//! inputs as `INPUT_*` variables, `GITHUB_OUTPUT`/`GITHUB_PATH` files, and a `cargo` on PATH
+//! (a recording stand-in, or the real one with the built tool).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::{git_in, output, repo_root, run_envelope, timing};
+
+/// A `cargo` that writes its arguments, one per line, to `$CALLS` and succeeds.
+fn recording_cargo(bin: &Path) {
+    std::fs::create_dir_all(bin).unwrap();
+    let script = bin.join("cargo");
+    std::fs::write(
+        &script,
+        "#!/usr/bin/env bash\nprintf '%s\\n' \"$@\" >> \"$CALLS\"\nprintf -- '--\\n' >> \"$CALLS\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn step(script: &str, bin: &Path, work: &Path) -> Command {
+    let mut command = Command::new("bash");
+    command
+        .arg(repo_root().join("action").join(script))
+        .current_dir(work)
+        .env("GITHUB_ACTION_PATH", repo_root())
+        .env("GITHUB_OUTPUT", work.join("github_output"))
+        .env("GITHUB_PATH", work.join("github_path"))
+        .env("CALLS", work.join("calls"))
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        );
+    for var in [
+        "INPUT_COMMAND",
+        "INPUT_ARGS",
+        "INPUT_MANIFEST_PATH",
+        "INPUT_AGAINST",
+        "INPUT_SHARD",
+        "INPUT_UPLOAD",
+        "GITHUB_EVENT_NAME",
+    ] {
+        command.env_remove(var);
+    }
+    command
+}
+
+fn read(path: PathBuf) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+#[test]
+fn inputs_reach_the_tool_as_arguments_and_are_never_evaluated_by_a_shell() {
+    let work = tempfile::tempdir().unwrap();
+    let bin = work.path().join("bin");
+    recording_cargo(&bin);
+    let (code, _, stderr) = output(
+        step("run.sh", &bin, work.path())
+            .env("INPUT_COMMAND", "baseline save")
+            .env("INPUT_ARGS", "--quick $(touch pwned) ;echo `id`")
+            .env("INPUT_MANIFEST_PATH", "my crate/Cargo.toml")
+            .env("INPUT_SHARD", "1/2"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let calls: Vec<String> = read(work.path().join("calls"))
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "perfgate",
+            "baseline",
+            "save",
+            "--manifest-path",
+            "my crate/Cargo.toml",
+            "--shard",
+            "1/2",
+            "--quick",
+            "$(touch",
+            "pwned)",
+            ";echo",
+            "`id`",
+            "--"
+        ]
+    );
+    assert!(!work.path().join("pwned").exists());
+
+    // With no inputs: the gate itself.
+    std::fs::remove_file(work.path().join("calls")).unwrap();
+    let (code, _, _) = output(&mut step("run.sh", &bin, work.path()));
+    assert_eq!(code, 0);
+    assert_eq!(read(work.path().join("calls")), "perfgate\ncheck\n--\n");
+}
+
+#[test]
+fn compare_json_is_uploaded_in_a_pull_request_run_and_only_when_it_exists() {
+    let work = tempfile::tempdir().unwrap();
+    let bin = work.path().join("bin");
+    let compare = work.path().join("compare.json");
+    std::fs::write(&compare, "{}").unwrap();
+    let missing = work.path().join("missing.json");
+    let cases: [(&str, &str, &Path, &str); 5] = [
+        ("auto", "pull_request", &compare, "upload=true"),
+        ("auto", "push", &compare, "upload=false"),
+        ("true", "push", &compare, "upload=true"),
+        ("false", "pull_request", &compare, "upload=false"),
+        ("auto", "pull_request", &missing, "upload=false"),
+    ];
+    for (upload, event, file, expected) in cases {
+        let _ = std::fs::remove_file(work.path().join("github_output"));
+        let (code, _, stderr) = output(
+            step("run.sh", &bin, work.path())
+                .arg("should-upload")
+                .env("INPUT_UPLOAD", upload)
+                .env("GITHUB_EVENT_NAME", event)
+                .env("COMPARE_JSON", file),
+        );
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(
+            read(work.path().join("github_output")).trim(),
+            expected,
+            "upload={upload} event={event} file={}",
+            file.display()
+        );
+    }
+    let (code, stdout, _) = output(
+        step("run.sh", &bin, work.path())
+            .arg("should-upload")
+            .env("INPUT_UPLOAD", "sometimes"),
+    );
+    assert_eq!(code, 1);
+    assert!(stdout.contains("must be auto, true or false"), "{stdout}");
+}
+
+#[test]
+fn the_install_step_keys_the_cache_by_content_and_skips_a_cached_binary() {
+    let work = tempfile::tempdir().unwrap();
+    let bin = work.path().join("bin");
+    recording_cargo(&bin);
+    let key = |_: ()| {
+        let _ = std::fs::remove_file(work.path().join("github_output"));
+        let (code, _, stderr) = output(step("install.sh", &bin, work.path()).arg("key"));
+        assert_eq!(code, 0, "{stderr}");
+        read(work.path().join("github_output"))
+    };
+    let first = key(());
+    assert!(
+        first.starts_with("key=") && first.trim().len() == 24,
+        "{first}"
+    );
+    assert_eq!(key(()), first, "the same sources give the same key");
+
+    let root = work.path().join("cached");
+    std::fs::create_dir_all(root.join("bin")).unwrap();
+    std::fs::write(root.join("bin/cargo-perfgate"), "").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        root.join("bin/cargo-perfgate"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = output(
+        step("install.sh", &bin, work.path())
+            .arg("install")
+            .env("PERFGATE_INSTALL_ROOT", &root),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("cached"), "{stdout}");
+    assert!(
+        !work.path().join("calls").exists(),
+        "cargo install ran anyway"
+    );
+    assert_eq!(
+        read(work.path().join("github_path")).trim(),
+        root.join("bin").display().to_string()
+    );
+
+    // Not cached: cargo install from the action's checkout into the root.
+    let fresh = work.path().join("fresh");
+    let (code, _, stderr) = output(
+        step("install.sh", &bin, work.path())
+            .arg("install")
+            .env("PERFGATE_INSTALL_ROOT", &fresh),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        read(work.path().join("calls")),
+        format!(
+            "install\n--path\n{}\n--locked\n--root\n{}\n--\n",
+            repo_root().display(),
+            fresh.display()
+        )
+    );
+}
+
+#[test]
+fn the_run_step_gives_the_verdict_and_counts_as_step_outputs() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path();
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"scratch\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join("src/lib.rs"), "").unwrap();
+    std::fs::write(root.join(".gitignore"), "/target\n").unwrap();
+    git_in(root, &["init", "-q", "-b", "main"]);
+    let same = run_envelope(vec![timing("parse/1k", 1000.0), timing("index/1k", 500.0)]);
+    std::fs::write(root.join("baseline.json"), same.to_string()).unwrap();
+    std::fs::write(root.join("run.json"), same.to_string()).unwrap();
+    git_in(root, &["add", "-A"]);
+    git_in(root, &["commit", "-q", "-m", "scratch"]);
+
+    let tool = assert_cmd::cargo::cargo_bin("cargo-perfgate");
+    let bin = tool.parent().unwrap();
+    let (code, stdout, stderr) = output(
+        step("run.sh", bin, root)
+            .env("INPUT_COMMAND", "compare")
+            .env("INPUT_ARGS", "run.json --confirm never")
+            .env("INPUT_AGAINST", "baseline.json")
+            .env("CARGO_TARGET_DIR", root.join("target"))
+            .env("CI", "true"),
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let outputs = read(root.join("github_output"));
+    for line in ["verdict=pass", "benchmarks=2", "regressed=0", "error=0"] {
+        assert!(outputs.lines().any(|l| l == line), "{line} in {outputs}");
+    }
+    let path = outputs
+        .lines()
+        .find_map(|l| l.strip_prefix("compare-json="))
+        .expect("compare-json output");
+    assert!(Path::new(path).is_file(), "{path}");
+}
