@@ -25,6 +25,18 @@ pub const MORE_ROUNDS: usize = 8;
 /// Most rounds for one benchmark (a bimodal benchmark needs more processes to settle).
 pub const MAX_ROUNDS: usize = 48;
 
+/// Wall time one benchmark's rounds may take. A probe process lasts about 0.1 s; a benchmark
+/// that sets its own measurement time in code (criterion lets that beat the command line), or a
+/// criterion 0.3 one (whole seconds only), lasts seconds per process and would otherwise take up
+/// to `MAX_ROUNDS` × 2 of them.
+pub const MAX_SECONDS_PER_BENCHMARK: f64 = 90.0;
+
+/// Whether another round fits in `MAX_SECONDS_PER_BENCHMARK`, a round costing as much as the
+/// slowest so far. The rounds made are judged as usual: fewer rounds, a wider interval.
+pub fn another_round_fits(elapsed: f64, slowest_round: f64) -> bool {
+    elapsed + slowest_round <= MAX_SECONDS_PER_BENCHMARK
+}
+
 /// One benchmark to re-measure.
 pub struct Flagged<'a> {
     pub id: &'a str,
@@ -145,7 +157,8 @@ fn relocate(target: &BenchTarget, from: &Path, to: &Path) -> BenchTarget {
 }
 
 /// One benchmark's rounds, each a baseline and a candidate process in random order, until the
-/// rounds settle its verdict or `MAX_ROUNDS`: each round's `[baseline, candidate]` medians.
+/// rounds settle its verdict, `MAX_ROUNDS` or `MAX_SECONDS_PER_BENCHMARK`: each round's
+/// `[baseline, candidate]` medians, and what the time bound cut short.
 /// `sides` are (executable, target) of the baseline, then the candidate.
 fn rounds(
     item: &Flagged,
@@ -153,7 +166,7 @@ fn rounds(
     out: &OutDir,
     timeout: Duration,
     rng: &mut impl rand::Rng,
-) -> Result<Vec<[f64; 2]>, String> {
+) -> Result<(Vec<[f64; 2]>, Option<String>), String> {
     let own = super::own_id(item.id, sides[1].1);
     let filter = criterion::exact_filter(own);
     let args = sides.map(|(_, target)| {
@@ -164,7 +177,18 @@ fn rounds(
         )
     });
     let mut medians_by_round = Vec::with_capacity(MAX_ROUNDS);
+    let begun = Instant::now();
+    let mut slowest_round = 0.0f64;
+    let mut bounded = None;
     for round in 0..MAX_ROUNDS {
+        let elapsed = begun.elapsed().as_secs_f64();
+        if round > 0 && !another_round_fits(elapsed, slowest_round) {
+            bounded = Some(format!(
+                "rounds stopped at {round} by the {MAX_SECONDS_PER_BENCHMARK:.0} s bound: one round took up to {slowest_round:.1} s (does the benchmark set its own measurement time in code?)"
+            ));
+            break;
+        }
+        let round_begun = Instant::now();
         let look = round >= FIRST_ROUNDS && (round - FIRST_ROUNDS).is_multiple_of(MORE_ROUNDS);
         if look && settled(&log_ratios(&medians_by_round), item.threshold, item.level) {
             break;
@@ -186,8 +210,9 @@ fn rounds(
                 .ok_or_else(|| format!("the {name} build does not have this benchmark"))?;
         }
         medians_by_round.push(medians);
+        slowest_round = slowest_round.max(round_begun.elapsed().as_secs_f64());
     }
-    Ok(medians_by_round)
+    Ok((medians_by_round, bounded))
 }
 
 /// Each round's candidate/baseline log-ratio.
@@ -241,7 +266,12 @@ pub fn confirm(
         let begun = Instant::now();
         let sides = [(base_exe, &sides[0].1), (cand_exe, &sides[1].1)];
         let medians_by_round = match rounds(item, sides, out, timeout, &mut rng) {
-            Ok(medians) => medians,
+            Ok((medians, bounded)) => {
+                if let Some(why) = bounded {
+                    eprintln!("warning: {}: {why}", item.id);
+                }
+                medians
+            }
             Err(problem) => {
                 progress.finish_one(&format!("{}: could not confirm: {problem}", item.id));
                 failed.insert(item.id.to_string(), problem);
@@ -286,7 +316,18 @@ pub fn confirm(
 
 #[cfg(test)]
 mod tests {
-    use super::settled;
+    use super::{another_round_fits, settled, MAX_ROUNDS};
+
+    #[test]
+    fn rounds_stop_when_the_next_would_pass_the_time_bound() {
+        // Probe-length rounds: the bound never binds before MAX_ROUNDS.
+        assert!(another_round_fits(0.3 * MAX_ROUNDS as f64, 0.3));
+        // 2 s processes (4.2 s rounds): at most 21 rounds fit instead of 48.
+        let fitting = (0..MAX_ROUNDS)
+            .take_while(|&r| another_round_fits(r as f64 * 4.2, 4.2))
+            .count();
+        assert_eq!(fitting, 21);
+    }
 
     /// `n` rounds at `change` with a deterministic ±`spread` wobble, as log-ratios.
     fn rounds(n: usize, change: f64, spread: f64) -> Vec<f64> {
