@@ -32,6 +32,7 @@ fn benchmark(id: &str, samples: Vec<f64>) -> Benchmark {
         unit: "ns".into(),
         direction: Direction::LowerIsBetter,
         samples,
+        throughput: None,
     }
 }
 

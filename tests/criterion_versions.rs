@@ -36,7 +36,15 @@ fn every_criterion_version_is_measured_gated_green_and_a_slowdown_is_confirmed_r
             let entry = support::entry(&compare, &id(package, benchmark));
             assert_ne!(entry["verdict"], "regressed", "{package}: {entry}");
             assert_ne!(entry["verdict"], "error", "{package}: {entry}");
+            assert_eq!(entry["unit"], "ns", "{package}: {entry}");
         }
+        // Criterion's throughput declaration is read from every version's files.
+        let checksum = support::entry(&compare, &id(package, "checksum/1k"));
+        assert_eq!(
+            checksum["throughput"]["unit"], "bytes",
+            "{package}: {checksum}"
+        );
+        assert_eq!(checksum["throughput"]["per_iteration"], 1024.0, "{package}");
     }
 
     // Checksum does twice the work in every package: each version's flag is re-measured

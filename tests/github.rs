@@ -35,6 +35,7 @@ fn compare_file(dir: &std::path::Path) -> std::path::PathBuf {
         p_value: Some(0.001),
         threshold: 0.05,
         method: Method::Confirmed,
+        throughput: None,
         confirmation: None,
         note: None,
     };

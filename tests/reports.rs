@@ -31,6 +31,7 @@ fn entry(id: &str, verdict: Verdict, change: f64) -> Entry {
         p_value: Some(0.001),
         threshold: 0.05,
         method: Method::Stored,
+        throughput: None,
         confirmation: None,
         note: None,
     }
@@ -181,6 +182,7 @@ fn run_with(ids: &[&str], shard: Option<&str>) -> Run {
                     max: 3.0,
                     mad: 1.0,
                 },
+                throughput: None,
             })
             .collect(),
         errors: vec![],

@@ -47,6 +47,7 @@ pub fn run(n: usize, slower: f64, seed: u64) -> Run {
                 direction: Direction::LowerIsBetter,
                 summary: Summary::of(&values),
                 samples: values,
+                throughput: None,
             }
         })
         .collect();

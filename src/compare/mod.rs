@@ -414,6 +414,7 @@ fn empty_entry(verdict: Verdict) -> Entry {
         p_value: None,
         threshold: 0.0,
         method: Method::Stored,
+        throughput: None,
         confirmation: None,
         note: None,
     }
@@ -428,6 +429,7 @@ fn lone_entry(b: &Benchmark, verdict: Verdict, policy: &Policy) -> Entry {
         unit: b.unit.clone(),
         direction: b.direction,
         threshold: policy.threshold_for(&b.id, &b.package),
+        throughput: b.throughput.clone(),
         ..empty_entry(verdict)
     }
 }

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use cargo_metadata::semver::Version;
-use perfgate_format::{Benchmark, Direction, Source};
+use perfgate_format::{Benchmark, Direction, Source, Throughput};
 use serde::Deserialize;
 
 use super::shard;
@@ -35,16 +35,56 @@ pub fn recognises(source: &str, used_as: &str, strong: bool) -> bool {
     }
 }
 
-/// A benchmark as criterion saved it: its id and per-iteration times in nanoseconds.
+/// A benchmark as criterion saved it: its id, per-iteration values (nanoseconds with
+/// criterion's wall-clock measurement) and what one iteration processes, if declared.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Measured {
     pub id: String,
     pub per_iteration_ns: Vec<f64>,
+    pub throughput: Option<Throughput>,
 }
 
 #[derive(Deserialize)]
 struct BenchmarkFile {
     full_id: String,
+    /// `{"Bytes": n}`, `{"BytesDecimal": n}`, `{"Bits": n}` or `{"Elements": n}` (0.3: bytes
+    /// and elements only).
+    #[serde(default)]
+    throughput: Option<serde_json::Value>,
+}
+
+/// Criterion's throughput declaration as perfgate records it; `None` for a form it does not
+/// know (the measurement itself is unaffected).
+fn throughput_of(declared: Option<&serde_json::Value>) -> Option<Throughput> {
+    let (kind, amount) = declared?.as_object()?.iter().next()?;
+    let unit = match kind.as_str() {
+        "Bytes" | "BytesDecimal" => "bytes",
+        "Bits" => "bits",
+        "Elements" => "elements",
+        _ => return None,
+    };
+    let per_iteration = amount.as_f64().filter(|n| n.is_finite() && *n > 0.0)?;
+    Some(Throughput {
+        unit: unit.to_string(),
+        per_iteration,
+    })
+}
+
+/// The unit criterion printed its estimates in (`time:   [1.2 µs 1.3 µs 1.4 µs]`): `ns` when
+/// every estimate in the log is a time, else the first other unit printed (a custom
+/// measurement's, whose values are not nanoseconds).
+pub fn printed_unit(log: &str) -> String {
+    const TIMES: [&str; 6] = ["ps", "ns", "µs", "us", "ms", "s"];
+    log.lines()
+        .filter_map(|line| line.split_once("time:").map(|(_, rest)| rest))
+        .filter_map(|rest| rest.trim().strip_prefix('[')?.split_once(']'))
+        .map(|(inside, _)| inside.split_whitespace().collect::<Vec<_>>())
+        // Three estimates, each a number and a unit (a `change:` line has percentages only).
+        .filter(|tokens| tokens.len() == 6)
+        .flat_map(|tokens| [tokens[1], tokens[3], tokens[5]])
+        .find(|unit| !TIMES.contains(unit))
+        .map(str::to_string)
+        .unwrap_or_else(|| "ns".to_string())
 }
 
 #[derive(Deserialize)]
@@ -222,6 +262,7 @@ pub fn run(
         .env("CRITERION_HOME", home);
     super::run_logged(command, timeout, log)?;
     let measured = collect(home).map_err(|e| e.to_string())?;
+    let unit = printed_unit(&std::fs::read_to_string(log).unwrap_or_default());
     Ok(measured
         .into_iter()
         .map(|m| Benchmark {
@@ -230,9 +271,10 @@ pub fn run(
             source: Source::Criterion,
             package: target.package.clone(),
             target: target.name.clone(),
-            unit: "ns".to_string(),
+            unit: unit.clone(),
             direction: Direction::LowerIsBetter,
             samples: m.per_iteration_ns,
+            throughput: m.throughput,
         })
         .collect())
 }
@@ -291,6 +333,7 @@ fn read_benchmark(dir: &Path) -> Result<Measured> {
     Ok(Measured {
         id: benchmark.full_id,
         per_iteration_ns,
+        throughput: throughput_of(benchmark.throughput.as_ref()),
     })
 }
 
@@ -309,6 +352,36 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_printed_unit_is_ns_for_times_and_the_measurement_s_own_otherwise() {
+        let wall = "checksum/1k             time:   [823.37 ns 824.03 ns 824.97 ns]\n                        thrpt:  [1.1560 GiB/s 1.1573 GiB/s 1.1583 GiB/s]\nfold/64  time:   [1.2 µs 1.3 µs 1.4 µs]\n                        change: [-1.2% +0.3% +1.5%] (p = 0.61 > 0.05)\n";
+        assert_eq!(printed_unit(wall), "ns");
+        let long_id = "a/very/long/benchmark/id/that/wraps\n                        time:   [2.0000 ms 2.1000 ms 2.2000 ms]\n";
+        assert_eq!(printed_unit(long_id), "ns");
+        let cycles =
+            "hash/1k                 time:   [1523.1 cycles 1530.2 cycles 1540.9 cycles]\n";
+        assert_eq!(printed_unit(cycles), "cycles");
+        assert_eq!(printed_unit(""), "ns");
+        assert_eq!(printed_unit("time: [garbage"), "ns");
+    }
+
+    #[test]
+    fn throughput_is_read_in_every_form_criterion_writes() {
+        let read = |text: &str| throughput_of(Some(&serde_json::from_str(text).unwrap()));
+        let bytes = read(r#"{"Bytes": 1024}"#).unwrap();
+        assert_eq!(
+            (bytes.unit.as_str(), bytes.per_iteration),
+            ("bytes", 1024.0)
+        );
+        assert_eq!(read(r#"{"BytesDecimal": 1000}"#).unwrap().unit, "bytes");
+        assert_eq!(read(r#"{"Bits": 8}"#).unwrap().unit, "bits");
+        assert_eq!(read(r#"{"Elements": 3}"#).unwrap().unit, "elements");
+        assert_eq!(read(r#"{"Elements": -3}"#), None);
+        assert_eq!(read(r#"{"Fathoms": 3}"#), None);
+        assert_eq!(read("null"), None);
+        assert_eq!(read("7"), None);
+    }
 
     #[test]
     fn reads_captured_criterion_output_as_per_iteration_times() {

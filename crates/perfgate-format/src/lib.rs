@@ -147,6 +147,18 @@ pub struct Benchmark {
     /// One value per sample: for criterion, time per iteration of each sample.
     pub samples: Vec<f64>,
     pub summary: Summary,
+    /// What one iteration processes, when the benchmark declares it (criterion's
+    /// `Throughput`): a rate is `per_iteration / time`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<Throughput>,
+}
+
+/// What one iteration of a benchmark processes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throughput {
+    /// `bytes`, `bits` or `elements`.
+    pub unit: String,
+    pub per_iteration: f64,
 }
 
 /// A bench target that could not be measured (build failure, panic, timeout).
@@ -330,6 +342,9 @@ pub struct Entry {
     /// Relative threshold the effect had to exceed.
     pub threshold: f64,
     pub method: Method,
+    /// What one iteration processes (from the current run), when the benchmark declares it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<Throughput>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmation: Option<Confirmation>,
     /// Why, in one sentence, for non-pass verdicts.

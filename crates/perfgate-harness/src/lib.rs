@@ -130,6 +130,7 @@ impl Suite {
             direction,
             summary: Summary::of(&samples),
             samples,
+            throughput: None,
         });
     }
 
