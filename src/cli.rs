@@ -123,6 +123,10 @@ pub struct AgainstArgs {
     /// Re-measure flagged benchmarks on this machine before calling them regressed.
     #[arg(long, value_enum)]
     pub confirm: Option<ConfirmMode>,
+    /// Most wall time the confirm stage may spend (e.g. `10m`); the largest flags go first and
+    /// what it leaves is `unconfirmed` [default: gate.confirm_budget, else 20m].
+    #[arg(long, value_name = "DURATION")]
+    pub confirm_budget: Option<String>,
     /// Fetch the base branch (or the --against rev) from `origin` when the clone lacks it;
     /// unshallows a shallow clone so the merge-base can be found.
     #[arg(long)]

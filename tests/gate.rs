@@ -54,6 +54,24 @@ fn unchanged_code_passes_and_a_30_percent_slowdown_regresses_only_that_benchmark
     );
     assert_eq!(entry["method"], "confirmed");
 
+    // A confirm budget spent before the flag is reached leaves it unconfirmed: exit 1, said so.
+    let (code, stdout, stderr) = output(demo.perfgate().args([
+        "check",
+        "--quick",
+        "--format",
+        "json",
+        "--confirm-budget",
+        "0s",
+    ]));
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let compare = json(&stdout);
+    let entry = support::entry(&compare, "checksum/1k");
+    assert_eq!(entry["verdict"], "unconfirmed", "{entry}");
+    assert!(
+        entry["note"].as_str().unwrap().contains("confirm budget"),
+        "{entry}"
+    );
+
     // The artifacts are where SPEC says.
     for file in ["run.json", "compare.json", "report.md"] {
         assert!(

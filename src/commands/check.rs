@@ -148,8 +148,15 @@ fn judge(
     };
     let items = to_items(&flagged, &first, &located.policy);
     let confirming = Instant::now();
-    let (confirmations, failures) =
-        confirm::confirm(workspace, &built, candidate, &items, out, settings.timeout);
+    let (confirmations, failures) = confirm::confirm(
+        workspace,
+        &built,
+        candidate,
+        &items,
+        out,
+        settings.timeout,
+        settings.confirm_budget,
+    );
     let confirm_seconds = confirming.elapsed().as_secs_f64();
     inputs.confirm_failures = &failures;
     inputs.confirmations = &confirmations;
@@ -163,13 +170,23 @@ fn judge(
 }
 
 /// What the confirm stage needs of each flagged benchmark: its target, the threshold its first
-/// comparison judged it against, and its share of alpha.
+/// comparison judged it against, and its share of alpha. Largest and most certain flags first,
+/// so a confirm budget that runs out leaves the smallest ones.
 fn to_items<'a>(
     flagged: &[(&'a str, &'a BenchTarget)],
     first: &Comparison,
     policy: &Policy,
 ) -> Vec<confirm::Flagged<'a>> {
-    flagged
+    let entry = |id: &str| first.entries.iter().find(|e| e.id == id);
+    let mut ordered = flagged.to_vec();
+    ordered.sort_by(|a, b| {
+        let size = |id: &str| entry(id).and_then(|e| e.change).map_or(0.0, f64::abs);
+        let p = |id: &str| entry(id).and_then(|e| e.p_value).unwrap_or(1.0);
+        size(b.0)
+            .total_cmp(&size(a.0))
+            .then(p(a.0).total_cmp(&p(b.0)))
+    });
+    ordered
         .iter()
         .map(|&(id, target)| confirm::Flagged {
             id,

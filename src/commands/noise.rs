@@ -53,6 +53,7 @@ pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
         &items,
         &out,
         settings.timeout,
+        settings.confirm_budget,
     );
     let floors: Vec<NoiseFloor> = items
         .iter()

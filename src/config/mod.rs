@@ -19,6 +19,8 @@ pub const DEFAULT_THRESHOLD: f64 = 0.05;
 pub const DEFAULT_ALPHA: f64 = 0.05;
 /// Default per-target time limit.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+/// Default wall time the confirm stage may spend in one run.
+pub const DEFAULT_CONFIRM_BUDGET: Duration = Duration::from_secs(20 * 60);
 /// Name of the config file at the workspace root.
 pub const CONFIG_FILE: &str = "perfgate.toml";
 
@@ -132,6 +134,7 @@ pub struct Against {
     pub against: Option<String>,
     pub profile: Option<String>,
     pub confirm: Option<Confirm>,
+    pub confirm_budget: Option<Duration>,
     pub fetch: bool,
 }
 
@@ -145,6 +148,14 @@ impl Against {
                 cli::ConfirmMode::Always => Confirm::Always,
                 cli::ConfirmMode::Never => Confirm::Never,
             }),
+            confirm_budget: args
+                .confirm_budget
+                .as_deref()
+                .map(|t| {
+                    parse_duration(t)
+                        .map_err(|e| Error::Usage(format!("--confirm-budget {t}: {e}")))
+                })
+                .transpose()?,
             fetch: args.fetch,
         })
     }
@@ -155,6 +166,7 @@ impl Against {
 pub struct Overrides {
     pub timeout: Option<Duration>,
     pub confirm: Option<Confirm>,
+    pub confirm_budget: Option<Duration>,
     pub profile: Option<String>,
     /// Whether the gate runs for a pull request (from the environment, not a flag).
     pub pull_request: bool,
@@ -166,6 +178,7 @@ impl Overrides {
         Overrides {
             timeout: selection.and_then(|s| s.timeout),
             confirm: against.and_then(|a| a.confirm),
+            confirm_budget: against.and_then(|a| a.confirm_budget),
             profile: against.and_then(|a| a.profile.clone()),
             pull_request: false,
         }
@@ -193,6 +206,7 @@ impl Overrides {
 pub struct Settings {
     pub timeout: Duration,
     pub confirm: Confirm,
+    pub confirm_budget: Duration,
     pub profile: String,
 }
 
@@ -209,6 +223,7 @@ impl Settings {
         Settings {
             timeout: overrides.timeout.unwrap_or(policy.timeout),
             confirm,
+            confirm_budget: overrides.confirm_budget.unwrap_or(policy.confirm_budget),
             profile: overrides
                 .profile
                 .clone()
@@ -232,7 +247,7 @@ mod tests {
     #[test]
     fn a_flag_beats_the_config_key_which_beats_the_default() {
         let keyed = Policy::from_toml(
-            "[gate]\ntimeout = \"90s\"\nconfirm = \"never\"\nprofile = \"ci\"\n",
+            "[gate]\ntimeout = \"90s\"\nconfirm = \"never\"\nprofile = \"ci\"\nconfirm_budget = \"3m\"\n",
             "perfgate.toml",
         )
         .unwrap();
@@ -240,13 +255,16 @@ mod tests {
         assert_eq!(none.timeout, DEFAULT_TIMEOUT);
         assert_eq!(none.confirm, Confirm::Auto);
         assert_eq!(none.profile, "default");
+        assert_eq!(none.confirm_budget, DEFAULT_CONFIRM_BUDGET);
         let keys = Settings::resolve(&Overrides::default(), &keyed);
         assert_eq!(keys.timeout, Duration::from_secs(90));
         assert_eq!(keys.confirm, Confirm::Never);
         assert_eq!(keys.profile, "ci");
+        assert_eq!(keys.confirm_budget, Duration::from_secs(180));
         let flags = Overrides {
             timeout: Some(Duration::from_secs(5)),
             confirm: Some(Confirm::Always),
+            confirm_budget: Some(Duration::from_secs(30)),
             profile: Some("local".to_string()),
             pull_request: false,
         };
@@ -254,6 +272,7 @@ mod tests {
         assert_eq!(flagged.timeout, Duration::from_secs(5));
         assert_eq!(flagged.confirm, Confirm::Always);
         assert_eq!(flagged.profile, "local");
+        assert_eq!(flagged.confirm_budget, Duration::from_secs(30));
         let pr = Overrides::default().in_pull_request(true);
         assert_eq!(
             Settings::resolve(&pr, &Policy::default()).confirm,

@@ -8,7 +8,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Confirm, CONFIG_FILE, DEFAULT_ALPHA, DEFAULT_THRESHOLD, DEFAULT_TIMEOUT};
+use super::{
+    Confirm, CONFIG_FILE, DEFAULT_ALPHA, DEFAULT_CONFIRM_BUDGET, DEFAULT_THRESHOLD, DEFAULT_TIMEOUT,
+};
 use crate::error::{Error, Result};
 
 /// The words of `gate.confirm`, in the order of `Confirm`'s variants.
@@ -76,6 +78,8 @@ pub struct Policy {
     pub unconfirmed: Unconfirmed,
     pub profile: String,
     pub timeout: Duration,
+    /// Most wall time the confirm stage may spend.
+    pub confirm_budget: Duration,
     /// Per-benchmark thresholds, first match wins.
     pub thresholds: Vec<(glob::Pattern, f64)>,
     /// Per-package thresholds from `[components.*]`.
@@ -124,6 +128,13 @@ impl Policy {
                 other.timeout.as_secs()
             ));
         }
+        if self.confirm_budget != other.confirm_budget {
+            changed.push(format!(
+                "confirm_budget {}s → {}s",
+                self.confirm_budget.as_secs(),
+                other.confirm_budget.as_secs()
+            ));
+        }
         let thresholds = |p: &Policy| {
             p.thresholds
                 .iter()
@@ -166,6 +177,7 @@ impl Default for Policy {
             unconfirmed: Unconfirmed::Fail,
             profile: "default".to_string(),
             timeout: DEFAULT_TIMEOUT,
+            confirm_budget: DEFAULT_CONFIRM_BUDGET,
             thresholds: Vec::new(),
             package_thresholds: Vec::new(),
             budgets: Vec::new(),
@@ -196,6 +208,7 @@ struct RawGate {
     unconfirmed: Option<Spanned<String>>,
     profile: Option<Spanned<String>>,
     timeout: Option<Spanned<String>>,
+    confirm_budget: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -277,6 +290,10 @@ impl Policy {
         if let Some(t) = &raw.gate.timeout {
             policy.timeout =
                 parse_duration(t.get_ref()).map_err(|m| at(t.span(), "gate.timeout", m))?;
+        }
+        if let Some(t) = &raw.gate.confirm_budget {
+            policy.confirm_budget =
+                parse_duration(t.get_ref()).map_err(|m| at(t.span(), "gate.confirm_budget", m))?;
         }
         policy.read_tables(&raw, &at)?;
         Ok(policy)

@@ -31,10 +31,10 @@ pub const MAX_ROUNDS: usize = 48;
 /// to `MAX_ROUNDS` × 2 of them.
 pub const MAX_SECONDS_PER_BENCHMARK: f64 = 90.0;
 
-/// Whether another round fits in `MAX_SECONDS_PER_BENCHMARK`, a round costing as much as the
-/// slowest so far. The rounds made are judged as usual: fewer rounds, a wider interval.
-pub fn another_round_fits(elapsed: f64, slowest_round: f64) -> bool {
-    elapsed + slowest_round <= MAX_SECONDS_PER_BENCHMARK
+/// Whether another round fits in `bound` seconds, a round costing as much as the slowest so
+/// far. The rounds made are judged as usual: fewer rounds, a wider interval.
+pub fn another_round_fits(elapsed: f64, slowest_round: f64, bound: f64) -> bool {
+    elapsed + slowest_round <= bound
 }
 
 /// One benchmark to re-measure.
@@ -156,63 +156,122 @@ fn relocate(target: &BenchTarget, from: &Path, to: &Path) -> BenchTarget {
     }
 }
 
-/// One benchmark's rounds, each a baseline and a candidate process in random order, until the
-/// rounds settle its verdict, `MAX_ROUNDS` or `MAX_SECONDS_PER_BENCHMARK`: each round's
-/// `[baseline, candidate]` medians, and what the time bound cut short.
-/// `sides` are (executable, target) of the baseline, then the candidate.
-fn rounds(
-    item: &Flagged,
+/// What the rounds of one batch gave: each benchmark's `[baseline, candidate]` medians by
+/// round, the seconds until its verdict settled (its share of the batch's processes), why the
+/// time bound cut it short, and the benchmarks that could not be measured, with the reason.
+#[derive(Default)]
+struct BatchRounds {
+    medians: BTreeMap<String, Vec<[f64; 2]>>,
+    seconds: BTreeMap<String, f64>,
+    bounded: BTreeMap<String, String>,
+    failed: BTreeMap<String, String>,
+}
+
+/// The rounds of a batch: the flagged benchmarks of one bench target, measured together by one
+/// baseline and one candidate process per round, in random order, each process filtered to the
+/// benchmarks still open. A benchmark leaves the batch when its rounds settle its verdict (looks
+/// at `FIRST_ROUNDS`, then every `MORE_ROUNDS`), at `MAX_ROUNDS`, or when the batch's time bound
+/// (`MAX_SECONDS_PER_BENCHMARK` per benchmark) is spent. `sides` are (executable, target) of
+/// the baseline, then the candidate.
+fn batch_rounds(
+    items: &[&Flagged],
     sides: [(&PathBuf, &BenchTarget); 2],
+    budget_left: f64,
     out: &OutDir,
     timeout: Duration,
     rng: &mut impl rand::Rng,
-) -> Result<(Vec<[f64; 2]>, Option<String>), String> {
-    let own = super::own_id(item.id, sides[1].1);
-    let filter = criterion::exact_filter(own);
-    let args = sides.map(|(_, target)| {
-        criterion::arguments(
-            target.harness_version.as_ref(),
-            Some(&filter),
-            criterion::Measurement::Probe,
-        )
-    });
-    let mut medians_by_round = Vec::with_capacity(MAX_ROUNDS);
+) -> BatchRounds {
+    let mut result = BatchRounds::default();
+    let own = |item: &Flagged| super::own_id(item.id, sides[1].1).to_string();
+    let mut open: Vec<&Flagged> = items.to_vec();
+    let bound = (MAX_SECONDS_PER_BENCHMARK * items.len() as f64).min(budget_left);
+    let label = format!("{}::{}", sides[1].1.package, sides[1].1.name);
     let begun = Instant::now();
     let mut slowest_round = 0.0f64;
-    let mut bounded = None;
-    for round in 0..MAX_ROUNDS {
+    for round in 0..=MAX_ROUNDS {
+        let look = round >= FIRST_ROUNDS && (round - FIRST_ROUNDS).is_multiple_of(MORE_ROUNDS);
         let elapsed = begun.elapsed().as_secs_f64();
-        if round > 0 && !another_round_fits(elapsed, slowest_round) {
-            bounded = Some(format!(
-                "rounds stopped at {round} by the {MAX_SECONDS_PER_BENCHMARK:.0} s bound: one round took up to {slowest_round:.1} s (does the benchmark set its own measurement time in code?)"
-            ));
+        let out_of_time = round > 0 && !another_round_fits(elapsed, slowest_round, bound);
+        open.retain(|item| {
+            let ratios = log_ratios(result.medians.get(item.id).map_or(&[][..], |m| m));
+            let done = round == MAX_ROUNDS
+                || out_of_time
+                || (look && settled(&ratios, item.threshold, item.level));
+            if done {
+                result.seconds.insert(item.id.to_string(), elapsed / items.len() as f64);
+                if out_of_time && !(look && settled(&ratios, item.threshold, item.level)) {
+                    result.bounded.insert(
+                        item.id.to_string(),
+                        format!(
+                            "rounds stopped at {round} by the time bound ({:.0} s for {} benchmark(s), within the confirm budget): one round took up to {slowest_round:.1} s",
+                            bound,
+                            items.len()
+                        ),
+                    );
+                }
+            }
+            !done
+        });
+        if open.is_empty() {
             break;
         }
         let round_begun = Instant::now();
-        let look = round >= FIRST_ROUNDS && (round - FIRST_ROUNDS).is_multiple_of(MORE_ROUNDS);
-        if look && settled(&log_ratios(&medians_by_round), item.threshold, item.level) {
-            break;
-        }
+        let ids: Vec<String> = open.iter().map(|item| regex::escape(&own(item))).collect();
+        let filter = format!("^(?:{})$", ids.join("|"));
         let mut order = [0usize, 1];
         order.shuffle(rng);
-        let mut medians = [f64::NAN; 2];
+        let mut medians: BTreeMap<String, [f64; 2]> = BTreeMap::new();
         for side in order {
             let name = if side == 0 { "baseline" } else { "candidate" };
             let (exe, target) = sides[side];
-            let home = out.confirm_home(item.id, round, name);
-            let log = out.log(&format!("confirm-{}-{round}-{name}", item.id));
-            let found = criterion::run(target, exe, &home, &args[side], timeout, &log)
-                .map_err(|message| format!("{name} side: {message}"))?;
-            medians[side] = found
-                .iter()
-                .find(|b| b.id == own)
-                .map(|b| b.summary.median)
-                .ok_or_else(|| format!("the {name} build does not have this benchmark"))?;
+            let args = criterion::arguments(
+                target.harness_version.as_ref(),
+                Some(&filter),
+                criterion::Measurement::Probe,
+            );
+            let home = out.confirm_home(&label, round, name);
+            let log = out.log(&format!("confirm-{label}-{round}-{name}"));
+            let found = match criterion::run(target, exe, &home, &args, timeout, &log) {
+                Ok(found) => found,
+                Err(message) => {
+                    for item in open.drain(..) {
+                        result
+                            .failed
+                            .insert(item.id.to_string(), format!("{name} side: {message}"));
+                    }
+                    return result;
+                }
+            };
+            open.retain(|item| {
+                let wanted = own(item);
+                match found.iter().find(|b| b.id == wanted) {
+                    Some(b) => {
+                        medians.entry(item.id.to_string()).or_insert([f64::NAN; 2])[side] =
+                            b.summary.median;
+                        true
+                    }
+                    None => {
+                        result.failed.insert(
+                            item.id.to_string(),
+                            format!("the {name} build does not have this benchmark"),
+                        );
+                        false
+                    }
+                }
+            });
         }
-        medians_by_round.push(medians);
+        for item in &open {
+            if let Some(pair) = medians.get(item.id) {
+                result
+                    .medians
+                    .entry(item.id.to_string())
+                    .or_default()
+                    .push(*pair);
+            }
+        }
         slowest_round = slowest_round.max(round_begun.elapsed().as_secs_f64());
     }
-    Ok((medians_by_round, bounded))
+    result
 }
 
 /// Each round's candidate/baseline log-ratio.
@@ -223,8 +282,9 @@ fn log_ratios(medians_by_round: &[[f64; 2]]) -> Vec<f64> {
         .collect()
 }
 
-/// Re-measures each flagged benchmark in alternating rounds. A benchmark whose side fails to
-/// run is left out (and so stays unconfirmed), with the reason in the returned map.
+/// Re-measures the flagged benchmarks in alternating rounds, one batch per bench target. A
+/// benchmark whose side fails to run is left out (and so stays unconfirmed), with the reason in
+/// the returned map.
 pub fn confirm(
     workspace: &Workspace,
     baseline: &BaselineBuild,
@@ -232,99 +292,132 @@ pub fn confirm(
     flagged: &[Flagged],
     out: &OutDir,
     timeout: Duration,
+    budget: Duration,
 ) -> (BTreeMap<String, Confirmation>, BTreeMap<String, String>) {
+    let begun = Instant::now();
     let mut confirmed = BTreeMap::new();
     let mut failed = BTreeMap::new();
     let progress = Progress::new(flagged.len());
     let mut rng = rand::thread_rng();
+    let mut batches: Vec<((String, String), Vec<&Flagged>)> = Vec::new();
     for item in flagged {
+        let key = (item.target.package.clone(), item.target.name.clone());
+        match batches.iter_mut().find(|(k, _)| k == &key) {
+            Some((_, items)) => items.push(item),
+            None => batches.push((key, vec![item])),
+        }
+    }
+    for (key, items) in batches {
+        let left = budget.as_secs_f64() - begun.elapsed().as_secs_f64();
+        if left <= 0.0 {
+            for item in items {
+                failed.insert(
+                    item.id.to_string(),
+                    format!(
+                        "the confirm budget ({}) was spent on larger flags before this one; raise --confirm-budget or gate.confirm_budget",
+                        humantime::format_duration(budget)
+                    ),
+                );
+            }
+            continue;
+        }
         progress.start(&format!(
-            "confirming {} against {}",
-            item.id,
+            "confirming {} benchmark(s) of {}/{} against {}",
+            items.len(),
+            key.0,
+            key.1,
             baseline.short()
         ));
-        let key = (item.target.package.clone(), item.target.name.clone());
-        let sides = [
-            (
-                baseline.executables.get(&key),
-                baseline
-                    .targets
-                    .iter()
-                    .find(|t| t.package == key.0 && t.name == key.1)
-                    .cloned()
-                    .unwrap_or_else(|| relocate(item.target, &workspace.root, &baseline.root)),
-            ),
-            (candidate.get(&key), item.target.clone()),
-        ];
-        let (Some(base_exe), Some(cand_exe)) = (sides[0].0, sides[1].0) else {
-            failed.insert(
-                item.id.to_string(),
-                "no executable for one side".to_string(),
-            );
+        let target = items[0].target;
+        let baseline_target = baseline
+            .targets
+            .iter()
+            .find(|t| t.package == key.0 && t.name == key.1)
+            .cloned()
+            .unwrap_or_else(|| relocate(target, &workspace.root, &baseline.root));
+        let (Some(base_exe), Some(cand_exe)) =
+            (baseline.executables.get(&key), candidate.get(&key))
+        else {
+            for item in items {
+                failed.insert(
+                    item.id.to_string(),
+                    "no executable for one side".to_string(),
+                );
+            }
             continue;
         };
-        let begun = Instant::now();
-        let sides = [(base_exe, &sides[0].1), (cand_exe, &sides[1].1)];
-        let medians_by_round = match rounds(item, sides, out, timeout, &mut rng) {
-            Ok((medians, bounded)) => {
-                if let Some(why) = bounded {
-                    eprintln!("warning: {}: {why}", item.id);
-                }
-                medians
-            }
-            Err(problem) => {
+        let sides = [(base_exe, &baseline_target), (cand_exe, target)];
+        let batch = batch_rounds(&items, sides, left, out, timeout, &mut rng);
+        for item in items {
+            if let Some(problem) = batch.failed.get(item.id) {
                 progress.finish_one(&format!("{}: could not confirm: {problem}", item.id));
-                failed.insert(item.id.to_string(), problem);
+                failed.insert(item.id.to_string(), problem.clone());
                 continue;
             }
-        };
-        let log_ratios = log_ratios(&medians_by_round);
-        let side_median = |side: usize| {
-            stats::median(&medians_by_round.iter().map(|m| m[side]).collect::<Vec<_>>())
-        };
-        let read = stats::paired_rounds_at(&log_ratios, item.level);
-        let confirmation = Confirmation {
-            baseline_commit: baseline.commit.clone(),
-            rounds: log_ratios.len(),
-            counted: read.counted,
-            change: read.change,
-            change_low: read.low,
-            change_high: read.high,
-            confidence: 1.0 - item.level,
-            halves: Some(read.halves),
-            medians: Some([side_median(0), side_median(1)]),
-            stored_medians: None,
-            p_value: read.p_value,
-            seconds: begun.elapsed().as_secs_f64(),
-            ratios: log_ratios.iter().map(|r| r.exp()).collect(),
-        };
-        progress.finish_one(&format!(
-            "{}: {:+.1}% [{:+.1}%, {:+.1}%] over {} of {} rounds in {:.1}s",
-            item.id,
-            read.change * 100.0,
-            read.low * 100.0,
-            read.high * 100.0,
-            read.counted,
-            confirmation.rounds,
-            confirmation.seconds
-        ));
-        confirmed.insert(item.id.to_string(), confirmation);
+            if let Some(why) = batch.bounded.get(item.id) {
+                eprintln!("warning: {}: {why}", item.id);
+            }
+            let medians_by_round = batch.medians.get(item.id).cloned().unwrap_or_default();
+            let seconds = batch.seconds.get(item.id).copied().unwrap_or(0.0);
+            let confirmation = confirmation_of(item, &medians_by_round, &baseline.commit, seconds);
+            progress.finish_one(&format!(
+                "{}: {:+.1}% [{:+.1}%, {:+.1}%] over {} of {} rounds, {:.1}s",
+                item.id,
+                confirmation.change * 100.0,
+                confirmation.change_low * 100.0,
+                confirmation.change_high * 100.0,
+                confirmation.counted,
+                confirmation.rounds,
+                confirmation.seconds
+            ));
+            confirmed.insert(item.id.to_string(), confirmation);
+        }
     }
     progress.done();
     (confirmed, failed)
 }
 
+/// The confirmation one benchmark's rounds make.
+fn confirmation_of(
+    item: &Flagged,
+    medians_by_round: &[[f64; 2]],
+    baseline_commit: &str,
+    seconds: f64,
+) -> Confirmation {
+    let log_ratios = log_ratios(medians_by_round);
+    let side_median =
+        |side: usize| stats::median(&medians_by_round.iter().map(|m| m[side]).collect::<Vec<_>>());
+    let read = stats::paired_rounds_at(&log_ratios, item.level);
+    Confirmation {
+        baseline_commit: baseline_commit.to_string(),
+        rounds: log_ratios.len(),
+        counted: read.counted,
+        change: read.change,
+        change_low: read.low,
+        change_high: read.high,
+        confidence: 1.0 - item.level,
+        halves: Some(read.halves),
+        medians: Some([side_median(0), side_median(1)]),
+        stored_medians: None,
+        p_value: read.p_value,
+        // The benchmark's share of its batch's wall time until its verdict settled.
+        seconds,
+        ratios: log_ratios.iter().map(|r| r.exp()).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{another_round_fits, settled, MAX_ROUNDS};
+    use super::{another_round_fits, settled, MAX_ROUNDS, MAX_SECONDS_PER_BENCHMARK};
 
     #[test]
     fn rounds_stop_when_the_next_would_pass_the_time_bound() {
         // Probe-length rounds: the bound never binds before MAX_ROUNDS.
-        assert!(another_round_fits(0.3 * MAX_ROUNDS as f64, 0.3));
+        let bound = MAX_SECONDS_PER_BENCHMARK;
+        assert!(another_round_fits(0.3 * MAX_ROUNDS as f64, 0.3, bound));
         // 2 s processes (4.2 s rounds): at most 21 rounds fit instead of 48.
         let fitting = (0..MAX_ROUNDS)
-            .take_while(|&r| another_round_fits(r as f64 * 4.2, 4.2))
+            .take_while(|&r| another_round_fits(r as f64 * 4.2, 4.2, bound))
             .count();
         assert_eq!(fitting, 21);
     }
