@@ -5,7 +5,8 @@
 #    baseline committed, nothing changed: wall seconds of each, RUNS times, and the median ratio.
 # 2. The confirm stage's cost per benchmark when 20 benchmarks of one target are re-measured
 #    together: `cargo perfgate noise` (an A/A run of every benchmark against its own build) on a
-#    generated target with 20 benchmarks, for the tool at PERFGATE (default: this checkout's
+#    generated target with 20 benchmarks (`--quick`: the first, stored measurement is short; the
+#    rounds are the same probes as ever), for the tool at PERFGATE (default: this checkout's
 #    release build) and, when BEFORE is set, for another build (e.g. one that confirms one
 #    benchmark per process pair).
 #
@@ -84,7 +85,7 @@ RS
 (cd "$batch" && git_quiet init -q -b main && git_quiet add -A && git_quiet commit -qm batch && cargo bench --no-run --quiet 2>/dev/null)
 for tool in "$perfgate" ${BEFORE:+"$BEFORE"}; do
     log="$work/noise.log"
-    wall=$(cd "$batch" && seconds sh -c "'$tool' perfgate noise >'$log' 2>&1")
+    wall=$(cd "$batch" && seconds sh -c "'$tool' perfgate noise --quick >'$log' 2>&1")
     rounds=$(grep -c "rounds" "$log" || true)
     printf '%s: noise over 20 benchmarks in %.1f s = %.2f s per benchmark (%s result lines)\n' \
         "$tool" "$wall" "$(echo "scale=3; $wall / 20" | bc)" "$rounds"

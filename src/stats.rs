@@ -233,6 +233,14 @@ pub fn median_interval_at(values: &[f64], miss: f64) -> (f64, f64) {
     (sorted[k - 1], sorted[n - k])
 }
 
+/// The fewest values whose median interval reaches a confidence of `1 - miss`: below that,
+/// even the widest order-statistic interval (min, max) misses more often than `miss`.
+pub fn min_values_for_interval(miss: f64) -> usize {
+    (1..=64)
+        .find(|&n| binomial_half_cdf(0, n) <= miss / 2.0)
+        .unwrap_or(64)
+}
+
 /// P(X <= k) for X ~ Binomial(n, 1/2).
 fn binomial_half_cdf(k: usize, n: usize) -> f64 {
     use statrs::distribution::{Binomial, DiscreteCDF};
@@ -404,6 +412,16 @@ fn two_sided_normal_p(z: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interval_needs_enough_values_for_its_confidence() {
+        // (min, max) of n values covers the median with probability 1 - 2^(1-n).
+        assert_eq!(min_values_for_interval(0.05), 6);
+        assert_eq!(min_values_for_interval(0.05 / 3.0), 7);
+        assert_eq!(min_values_for_interval(0.05 / 100.0), 12);
+        let (low, high) = median_interval_at(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0], 0.05 / 3.0);
+        assert_eq!((low, high), (1.0, 7.0));
+    }
 
     #[test]
     fn median_of_even_and_odd() {

@@ -199,7 +199,20 @@ fn batch_rounds(
                 || (look && settled(&ratios, item.threshold, item.level));
             if done {
                 result.seconds.insert(item.id.to_string(), elapsed / items.len() as f64);
-                if out_of_time && !(look && settled(&ratios, item.threshold, item.level)) {
+                let needed = stats::min_values_for_interval(item.level);
+                if out_of_time && ratios.len() < needed {
+                    // Too few rounds for an interval at the verdict's confidence: not a verdict.
+                    result.failed.insert(
+                        item.id.to_string(),
+                        format!(
+                            "only {} round(s) fit in the time bound ({:.0} s for {} benchmark(s)): {needed} are needed for an interval at {:.1}%; one round took up to {slowest_round:.1} s (does the benchmark set its own measurement time in code?) — raise --confirm-budget or shorten the benchmark's own measurement time",
+                            ratios.len(),
+                            bound,
+                            items.len(),
+                            (1.0 - item.level) * 100.0
+                        ),
+                    );
+                } else if out_of_time && !(look && settled(&ratios, item.threshold, item.level)) {
                     result.bounded.insert(
                         item.id.to_string(),
                         format!(
