@@ -32,7 +32,8 @@ pub const MAX_ROUNDS: usize = 48;
 pub const MAX_SECONDS_PER_BENCHMARK: f64 = 90.0;
 
 /// Whether another round fits in `bound` seconds, a round costing as much as the slowest so
-/// far. The rounds made are judged as usual: fewer rounds, a wider interval.
+/// far. The rounds made are judged as usual (fewer rounds, a wider interval) when there are
+/// enough for an interval at the verdict's confidence; otherwise the flag stays unconfirmed.
 pub fn another_round_fits(elapsed: f64, slowest_round: f64, bound: f64) -> bool {
     elapsed + slowest_round <= bound
 }
