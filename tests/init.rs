@@ -297,3 +297,31 @@ fn a_new_workspace_goes_from_init_to_a_confirmed_regression() {
     assert_eq!(entry["verdict"], "regressed", "{entry}");
     assert_eq!(entry["method"], "confirmed", "{entry}");
 }
+
+#[test]
+fn init_extends_an_inline_bench_array_too() {
+    let dir = tempfile::tempdir().unwrap();
+    scratch_workspace(dir.path());
+    // Top-level keys come before the first table header.
+    let manifest = "bench = [{ name = \"speed\", harness = false }]\n\n[package]\nname = \"scratch\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dev-dependencies]\ncriterion = { version = \"0.5\", default-features = false, features = [\"cargo_bench_support\"] }\n";
+    std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+    let (code, _, stderr) = init(dir.path(), &["--harness-path", &harness_path()]);
+    assert_eq!(code, 0, "{stderr}");
+    let written = std::fs::read_to_string(dir.path().join("Cargo.toml")).unwrap();
+    assert!(
+        written.starts_with(
+            r#"bench = [{ name = "speed", harness = false }, { name = "perfgate_stability", harness = false }]"#
+        ),
+        "{written}"
+    );
+    assert!(!written.contains("[[bench]]"), "{written}");
+    let metadata = cargo(
+        dir.path(),
+        &["metadata", "--no-deps", "--format-version", "1"],
+    );
+    assert!(
+        metadata.status.success(),
+        "{}",
+        String::from_utf8_lossy(&metadata.stderr)
+    );
+}

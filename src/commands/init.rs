@@ -116,9 +116,24 @@ fn add_stability_suite(
         detail: format!("{e}"),
     })?;
     let source = harness_source(args.harness_path.as_deref())?;
+    let bench_added = match add_bench_entry(&mut doc) {
+        Ok(added) => added,
+        Err(problem) => {
+            // Without its entry cargo would build the suite as a libtest bench and fail.
+            if !suite_existed {
+                let _ = std::fs::remove_file(&suite_path);
+                changed.retain(|p| p != &suite_path);
+            }
+            eprintln!(
+                "warning: the example stability suite was not added: {problem} ({}); add `[[bench]] name = \"{SUITE}\" harness = false` by hand",
+                manifest.display()
+            );
+            return Ok(());
+        }
+    };
     let added = [
         add_harness_dependency(&mut doc, source).then_some("the perfgate-harness dev-dependency"),
-        add_bench_entry(&mut doc).then_some("the `perfgate_stability` [[bench]] entry"),
+        bench_added.then_some("the `perfgate_stability` [[bench]] entry"),
     ];
     let added: Vec<&str> = added.into_iter().flatten().collect();
     if added.is_empty() {
@@ -259,32 +274,49 @@ fn add_harness_dependency(doc: &mut DocumentMut, source: HarnessSource) -> bool 
 }
 
 /// Adds `[[bench]] name = "perfgate_stability" harness = false` unless a bench target of that
-/// name is declared. Returns whether it added.
-fn add_bench_entry(doc: &mut DocumentMut) -> bool {
-    let declared = doc
-        .get("bench")
-        .and_then(Item::as_array_of_tables)
-        .is_some_and(|benches| {
-            benches
+/// name is declared (as `[[bench]]` tables or an inline array). Returns whether it added; an
+/// error when `bench` has a shape it cannot extend.
+fn add_bench_entry(doc: &mut DocumentMut) -> std::result::Result<bool, String> {
+    let named = |name: Option<&str>| name == Some(SUITE);
+    match doc.get_mut("bench") {
+        None => {
+            let mut benches = ArrayOfTables::new();
+            benches.push(suite_table());
+            doc.insert("bench", Item::ArrayOfTables(benches));
+            Ok(true)
+        }
+        Some(Item::ArrayOfTables(benches)) => {
+            if benches
                 .iter()
-                .any(|b| b.get("name").and_then(Item::as_str) == Some(SUITE))
-        });
-    if declared {
-        return false;
+                .any(|b| named(b.get("name").and_then(Item::as_str)))
+            {
+                return Ok(false);
+            }
+            benches.push(suite_table());
+            Ok(true)
+        }
+        Some(Item::Value(toml_edit::Value::Array(benches))) => {
+            if benches.iter().any(|b| {
+                named(
+                    b.as_inline_table()
+                        .and_then(|t| t.get("name"))
+                        .and_then(|v| v.as_str()),
+                )
+            }) {
+                return Ok(false);
+            }
+            benches.push(suite_table().into_inline_table());
+            Ok(true)
+        }
+        Some(_) => Err("`bench` in Cargo.toml is neither [[bench]] tables nor an array".into()),
     }
+}
+
+fn suite_table() -> Table {
     let mut entry = Table::new();
     entry.insert("name", value(SUITE));
     entry.insert("harness", value(false));
-    let benches = doc
-        .entry("bench")
-        .or_insert_with(|| Item::ArrayOfTables(ArrayOfTables::new()));
-    match benches.as_array_of_tables_mut() {
-        Some(benches) => {
-            benches.push(entry);
-            true
-        }
-        None => false,
-    }
+    entry
 }
 
 /// Whether cargo can resolve the workspace's dependencies now (it fetches a git dependency).
