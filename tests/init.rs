@@ -24,7 +24,7 @@ fn scratch_workspace(dir: &Path) {
     );
     write(
         "benches/speed.rs",
-        "use criterion::{criterion_group, criterion_main, Criterion};\n\nfn benches(c: &mut Criterion) {\n    c.bench_function(\"work/2000\", |b| b.iter(|| scratch::work(std::hint::black_box(2000))));\n}\n\ncriterion_group!(speed, benches);\ncriterion_main!(speed);\n",
+        "use criterion::{criterion_group, criterion_main, Criterion};\n\nfn benches(c: &mut Criterion) {\n    c.bench_function(\"work/20000\", |b| b.iter(|| scratch::work(std::hint::black_box(20000))));\n}\n\ncriterion_group!(speed, benches);\ncriterion_main!(speed);\n",
     );
     write(".gitignore", "/target\n");
     // The demo's lock: the same criterion as the prebuilt dependency tree the tests share.
@@ -293,7 +293,7 @@ fn a_new_workspace_goes_from_init_to_a_confirmed_regression() {
     let (code, stdout, stderr) = gate(&["check", "--format", "json"]);
     assert_eq!(code, 3, "30% slower: {stdout}\n{stderr}");
     let compare = json(&stdout);
-    let entry = support::entry(&compare, "work/2000");
+    let entry = support::entry(&compare, "work/20000");
     assert_eq!(entry["verdict"], "regressed", "{entry}");
     assert_eq!(entry["method"], "confirmed", "{entry}");
 }
