@@ -188,6 +188,20 @@ pub fn judge_stored(
             )),
         );
     }
+    // The point is within the threshold but the stored samples reach beyond it: that is not a
+    // measured pass. Re-measure it (the confirm stage decides), or say it was not.
+    if most_worse > threshold && context.confirm != Confirm::Never && !context.machine_differs {
+        return (
+            Verdict::Unconfirmed,
+            Some(format!(
+                "{} against the stored baseline, but its interval reaches {}: {}; {}",
+                percent(stored.change),
+                percent(worsening(most_worse, direction)),
+                context.unavailable.unwrap_or("not re-measured"),
+                unconfirmed_outcome(context.unconfirmed)
+            )),
+        );
+    }
     if -worse > threshold && significant && most_worse < -threshold {
         return (Verdict::Improved, None);
     }
