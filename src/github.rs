@@ -61,15 +61,11 @@ fn workflow_command_text(text: &str) -> String {
 /// `json_on_stdout` stdout carries only the JSON, so the annotations go to stderr.
 pub fn actions_output(comparison: &Comparison, json_on_stdout: bool) {
     if let Some(path) = env("GITHUB_STEP_SUMMARY") {
-        let summary = Markdown::summary().render(comparison);
-        let appended = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, summary.as_bytes()));
-        if let Err(e) = appended {
-            eprintln!("warning: cannot write the job summary to {path}: {e}");
-        }
+        append(
+            &path,
+            &Markdown::summary().render(comparison),
+            "the job summary",
+        );
     }
     if !in_actions() {
         return;
@@ -128,13 +124,19 @@ pub fn step_outputs(comparison: &Comparison, compare_json: &std::path::Path) {
         // A path with a newline would end the value early: GitHub reads one line per output.
         compare_json.display().to_string().replace(['\n', '\r'], " ")
     );
+    append(&path, &lines, "the step outputs");
+}
+
+/// Appends to one of the runner's files (`GITHUB_STEP_SUMMARY`, `GITHUB_OUTPUT`); a failure
+/// is a warning: the gate's verdict does not depend on it.
+fn append(path: &str, text: &str, what: &str) {
     let appended = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&path)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, lines.as_bytes()));
+        .open(path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
     if let Err(e) = appended {
-        eprintln!("warning: cannot write the step outputs to {path}: {e}");
+        eprintln!("warning: cannot write {what} to {path}: {e}");
     }
 }
 

@@ -56,12 +56,17 @@ impl Demo {
             manifest = manifest.replace("[[bench]]\nname = \"stability\"\nharness = false\n", "");
         }
         std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+        Demo::seeded_repository(dir, DEMO_SEED, "demo")
+    }
+
+    /// `dir` with both target directories seeded and its files committed in a new repository.
+    fn seeded_repository(dir: tempfile::TempDir, seed: Seed, message: &str) -> Demo {
         let target = dir.path().join("target");
-        seed_target(&target, DEMO_SEED);
-        seed_target(&target.join("perfgate/baseline-target"), DEMO_SEED);
+        seed_target(&target.join("perfgate/baseline-target"), seed.clone());
+        seed_target(&target, seed);
         let demo = Demo { dir, target };
         demo.git(&["init", "-q", "-b", "main"]);
-        demo.commit("demo");
+        demo.commit(message);
         demo
     }
 
@@ -80,13 +85,7 @@ impl Demo {
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
             std::fs::copy(entry.path(), &to).unwrap();
         }
-        let target = dir.path().join("target");
-        seed_target(&target, VERSIONS_SEED);
-        seed_target(&target.join("perfgate/baseline-target"), VERSIONS_SEED);
-        let demo = Demo { dir, target };
-        demo.git(&["init", "-q", "-b", "main"]);
-        demo.commit("criterion versions");
-        demo
+        Demo::seeded_repository(dir, VERSIONS_SEED, "criterion versions")
     }
 
     /// Replaces `from` (which must be there) with `to` in one file.
@@ -194,6 +193,7 @@ pub fn perfgate_in(dir: &Path, target: &Path) -> Command {
 
 /// A fixture workspace whose compiled dependencies tests copy, and the names of its own
 /// packages' artifacts, which are left out (each copy builds those itself).
+#[derive(Clone)]
 pub struct Seed {
     fixture: &'static str,
     own: &'static [&'static str],
