@@ -40,7 +40,7 @@ import sys
 p = sys.argv[1]
 s = open(p).read()
 s = s.replace('[[bench]]\nname = "stability"\nharness = false\n', '')
-s = s.replace('perfgate = { path = "../../crates/perfgate" }\n', '')
+s = s.replace('perfgate-harness = { path = "../../crates/perfgate-harness" }\n', '')
 open(p, 'w').write(s)
 PY
 printf '[gate]\nthreshold = "%s"\nconfirm = "%s"\n' "$threshold" "$confirm" > "$work/perfgate.toml"

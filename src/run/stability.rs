@@ -1,4 +1,4 @@
-//! Runs a perfgate stability suite (a bench target built on the `perfgate` harness) and reads
+//! Runs a perfgate stability suite (a bench target built on the `perfgate-harness` crate) and reads
 //! the metrics it writes to `PERFGATE_OUTPUT`, in the shared format.
 
 use std::path::Path;
