@@ -43,6 +43,9 @@ pub enum Command {
     Init(InitArgs),
     /// Combine the run.json files of several shards into one comparison.
     Merge(MergeArgs),
+    /// Each benchmark per commit on the default branch, from the history `check` records in git
+    /// notes on a push (or with --drift), and the commit where each one moved.
+    History(HistoryArgs),
     /// Measure this machine's noise floor: each criterion benchmark A/A-tested against itself
     /// in confirm rounds, with the smallest threshold the gate can resolve for it here.
     Noise(RunArgs),
@@ -141,6 +144,11 @@ pub struct CheckArgs {
     pub against: AgainstArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Judge the drift since the commit that measured the committed baseline (its provenance),
+    /// against `gate.drift_threshold`, and record this run in the history (git notes)
+    /// [default: on in a push to the default branch].
+    #[arg(long, conflicts_with = "against")]
+    pub drift: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -270,6 +278,31 @@ pub struct InitArgs {
     /// checkout of cargo-perfgate: `<checkout>/crates/perfgate-harness`).
     #[arg(long, value_name = "DIR")]
     pub harness_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct HistoryArgs {
+    /// Benchmark ids to show [default: every benchmark of the newest record].
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Path to Cargo.toml of the workspace.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// At most this many commits, along HEAD's first-parent history.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// Also draw each benchmark per commit (change from the oldest shown) as an SVG chart here.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// First fetch the history from `origin` (merged with the local one).
+    #[arg(long)]
+    pub fetch: bool,
+    /// Push the local history to `origin`, merged with what is there (safe when runs race).
+    #[arg(long)]
+    pub push: bool,
+    /// `json` prints the series and change points as JSON.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 }
 
 #[derive(Debug, Args, Clone)]

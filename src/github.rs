@@ -10,7 +10,7 @@ use octocrab::Octocrab;
 use serde::Deserialize;
 use serde_json::Value;
 
-use perfgate_format::{Comparison, Verdict};
+use perfgate_format::{Acceptance, Comparison, Verdict};
 
 use crate::error::{Error, Result};
 use crate::report::markdown::{Markdown, MARKER};
@@ -24,13 +24,80 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn in_actions() -> bool {
+/// Whether this runs in GitHub Actions (`GITHUB_ACTIONS=true`).
+pub fn in_actions() -> bool {
     env("GITHUB_ACTIONS").is_some_and(|v| v == "true")
 }
 
 /// The pull request's base branch in a `pull_request` run (`GITHUB_BASE_REF`).
 pub fn pr_base_ref() -> Option<String> {
     env("GITHUB_BASE_REF").map(|b| b.trim().to_string())
+}
+
+/// The event this run is for (`GITHUB_EVENT_NAME`) and its payload (`GITHUB_EVENT_PATH`), both
+/// written by the runner: nothing in the pull request's tree can change them.
+fn event() -> Option<(String, std::result::Result<Value, String>)> {
+    let name = env("GITHUB_EVENT_NAME")?;
+    let payload = match env("GITHUB_EVENT_PATH") {
+        Some(path) => read_event(&path).map_err(|e| e.to_string()),
+        None => Err("GITHUB_EVENT_PATH is not set".to_string()),
+    };
+    Some((name, payload))
+}
+
+/// A maintainer's acceptance of this pull request's confirmed regressions: `label` on the pull
+/// request, as the event GitHub wrote records it. `Err` says why the event could not be read
+/// (then nothing is accepted).
+pub fn acceptance(label: &str) -> std::result::Result<Option<Acceptance>, String> {
+    match event() {
+        None => Ok(None),
+        Some((name, payload)) => Ok(acceptance_in(&name, &payload?, label)),
+    }
+}
+
+/// The acceptance an event carries: a `pull_request` or `pull_request_target` event whose pull
+/// request has `label` (a `labeled` event for that label also says who added it).
+pub fn acceptance_in(event_name: &str, payload: &Value, label: &str) -> Option<Acceptance> {
+    if !matches!(event_name, "pull_request" | "pull_request_target") {
+        return None;
+    }
+    let labelled = payload
+        .pointer("/pull_request/labels")?
+        .as_array()?
+        .iter()
+        .any(|l| l.get("name").and_then(Value::as_str) == Some(label));
+    if !labelled {
+        return None;
+    }
+    let just_added = payload.get("action").and_then(Value::as_str) == Some("labeled")
+        && payload.pointer("/label/name").and_then(Value::as_str) == Some(label);
+    Some(Acceptance {
+        label: label.to_string(),
+        by: just_added
+            .then(|| payload.pointer("/sender/login").and_then(Value::as_str))
+            .flatten()
+            .map(str::to_string),
+        pull_request: payload
+            .pointer("/pull_request/number")
+            .and_then(Value::as_u64),
+    })
+}
+
+/// The default branch, when this run is for a push to it (`GITHUB_EVENT_NAME=push`,
+/// `GITHUB_REF` naming the branch the payload's repository calls its default).
+pub fn default_branch_push() -> Option<String> {
+    let (name, payload) = event()?;
+    let payload = payload.ok()?;
+    default_branch_push_in(&name, env("GITHUB_REF").as_deref()?, &payload)
+}
+
+/// The branch of a push event to the repository's default branch.
+pub fn default_branch_push_in(event_name: &str, git_ref: &str, payload: &Value) -> Option<String> {
+    let branch = git_ref.strip_prefix("refs/heads/")?;
+    let default = payload
+        .pointer("/repository/default_branch")
+        .and_then(Value::as_str)?;
+    (event_name == "push" && branch == default).then(|| branch.to_string())
 }
 
 /// The tag or branch a release job runs for (`GITHUB_REF_NAME`).

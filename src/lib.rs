@@ -1,6 +1,6 @@
 //! cargo-perfgate: a performance gate for Rust workspaces. The modules are the pipeline, in
 //! the order data flows: cli → config → workspace → run → stats → baseline → compare → report
-//! → github; `artifacts` owns the files under `target/perfgate/`, and `commands` wires the
+//! → github (→ history, the per-commit record in git notes); `artifacts` owns the files under `target/perfgate/`, and `commands` wires the
 //! steps together, one file per group of subcommands.
 
 pub mod artifacts;
@@ -11,6 +11,7 @@ pub mod compare;
 pub mod config;
 pub mod error;
 pub mod github;
+pub mod history;
 pub mod outcome;
 pub mod report;
 pub mod run;

@@ -405,6 +405,70 @@ fn tie_groups(sorted: &[f64]) -> impl Iterator<Item = f64> + '_ {
     })
 }
 
+/// Where a series of per-commit medians moved once: the split that best separates the values
+/// before from those after.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChangePoint {
+    /// Index of the first value after the move.
+    pub index: usize,
+    /// Relative change of the medians, after against before.
+    pub change: f64,
+    /// 95% interval of `change` (Price–Bonett), when each side has the values for one.
+    pub low: f64,
+    pub high: f64,
+    /// Permutation p-value of the best split: how often a shuffled series (no change, same
+    /// values) splits at least as well.
+    pub p_value: f64,
+}
+
+/// Fewest values on each side of a change point.
+pub const MIN_SEGMENT: usize = 3;
+
+/// Shuffles behind a change point's p-value.
+const PERMUTATIONS: usize = 499;
+
+/// A single change point in `series` (oldest first): the split whose two sides a Mann–Whitney
+/// test separates best (smallest p), with a permutation p-value for that best split over all
+/// splits (so testing every position is accounted for). `None` below `2 * MIN_SEGMENT` values.
+/// One change point only: a series that moved twice is named by its larger move.
+pub fn change_point(series: &[f64], seed: u64) -> Option<ChangePoint> {
+    let n = series.len();
+    if n < 2 * MIN_SEGMENT || series.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let best_split = |values: &[f64]| -> (usize, f64) {
+        (MIN_SEGMENT..=n - MIN_SEGMENT)
+            .map(|k| (k, mann_whitney_p(&values[..k], &values[k..])))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((MIN_SEGMENT, 1.0))
+    };
+    let (index, observed) = best_split(series);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut shuffled = series.to_vec();
+    let mut as_good = 0usize;
+    for _ in 0..PERMUTATIONS {
+        for i in (1..n).rev() {
+            shuffled.swap(i, rng.gen_range(0..=i));
+        }
+        if best_split(&shuffled).1 <= observed {
+            as_good += 1;
+        }
+    }
+    let (before, after) = series.split_at(index);
+    let (low, high) = if before.len().min(after.len()) >= 5 {
+        median_change_interval(before, after, seed)
+    } else {
+        (f64::NAN, f64::NAN)
+    };
+    Some(ChangePoint {
+        index,
+        change: relative_change(before, after),
+        low,
+        high,
+        p_value: (as_good + 1) as f64 / (PERMUTATIONS + 1) as f64,
+    })
+}
+
 fn two_sided_normal_p(z: f64) -> f64 {
     statrs::function::erf::erfc(z / std::f64::consts::SQRT_2).min(1.0)
 }
@@ -469,6 +533,30 @@ mod tests {
         assert!((adjusted[0] - 0.03).abs() < 1e-12);
         assert!((adjusted[2] - 0.06).abs() < 1e-12);
         assert!((adjusted[1] - 0.06).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_step_in_a_noisy_series_is_found_where_it_happened() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let series: Vec<f64> = (0..20)
+            .map(|i| {
+                let noise = 1.0 + rng.gen_range(-0.03..0.03);
+                if i < 12 {
+                    100.0 * noise
+                } else {
+                    115.0 * noise
+                }
+            })
+            .collect();
+        let found = change_point(&series, 1).unwrap();
+        assert_eq!(found.index, 12, "{found:?}");
+        assert!(found.p_value < 0.01, "{found:?}");
+        assert!(found.low > 0.08 && found.high < 0.22, "{found:?}");
+        let flat: Vec<f64> = (0..20)
+            .map(|_| 100.0 * (1.0 + rng.gen_range(-0.03..0.03)))
+            .collect();
+        assert!(change_point(&flat, 1).unwrap().p_value > 0.05);
+        assert!(change_point(&series[..5], 1).is_none());
     }
 
     #[test]

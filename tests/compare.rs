@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use cargo_perfgate::compare::{self, Inputs, Stored, StoredContext};
 use cargo_perfgate::config::{Confirm, Policy};
 use perfgate_format::{
-    Baseline, Benchmark, Confirmation, Direction, Machine, Provenance, Run, Source, Summary,
-    Verdict, BASELINE_SCHEMA, RUN_SCHEMA,
+    Baseline, Benchmark, Confirmation, Direction, Machine, Overall, Provenance, Run, Source,
+    Summary, Verdict, BASELINE_SCHEMA, RUN_SCHEMA,
 };
 use proptest::prelude::*;
 
@@ -95,6 +95,8 @@ fn entry_of(base: Vec<f64>, current: Vec<f64>, confirm: Confirm) -> perfgate_for
         floors: &floors,
         in_scope: &in_scope,
         warnings: Vec::new(),
+        acceptance: None,
+        drift: None,
     });
     comparison.entries[0].clone()
 }
@@ -273,10 +275,95 @@ fn auto_re_measures_flags_and_always_re_measures_every_pair() {
         floors: &floors,
         in_scope: &in_scope,
         warnings: Vec::new(),
+        acceptance: None,
+        drift: None,
     });
     assert_eq!(compare::to_confirm(&first, Confirm::Auto), ["slow"]);
     assert_eq!(compare::to_confirm(&first, Confirm::Always).len(), 2);
     assert!(compare::to_confirm(&first, Confirm::Never).is_empty());
+}
+
+/// One 30%-slower benchmark judged on its stored samples (`--confirm=never`), with an
+/// acceptance and a drift as given.
+fn judged_with(
+    policy: &Policy,
+    acceptance: Option<&perfgate_format::Acceptance>,
+    drift: Option<&perfgate_format::Drift>,
+) -> perfgate_format::Comparison {
+    let base = vec![100.0; 20];
+    let slower: Vec<f64> = (0..20).map(|i| 130.0 + f64::from(i) * 0.1).collect();
+    let run = run(vec![benchmark("slow", slower)]);
+    let baseline = baseline(vec![benchmark("slow", base)]);
+    let (floors, confirmations) = (BTreeMap::new(), BTreeMap::new());
+    let in_scope = |_: &Benchmark| true;
+    compare::compare(&Inputs {
+        run: &run,
+        baseline: Some(&baseline),
+        baseline_ref: None,
+        policy,
+        confirm: Confirm::Never,
+        confirmations: &confirmations,
+        confirm_unavailable: None,
+        confirm_failures: &BTreeMap::new(),
+        floors: &floors,
+        in_scope: &in_scope,
+        warnings: Vec::new(),
+        acceptance,
+        drift,
+    })
+}
+
+#[test]
+fn an_accepted_regression_is_reported_with_who_accepted_it_and_does_not_fail() {
+    let policy = Policy::default();
+    assert_eq!(judged_with(&policy, None, None).verdict, Overall::Fail);
+    let acceptance = perfgate_format::Acceptance {
+        label: "perfgate:accept".to_string(),
+        by: Some("alice".to_string()),
+        pull_request: Some(12),
+    };
+    let accepted = judged_with(&policy, Some(&acceptance), None);
+    assert_eq!(accepted.verdict, Overall::Pass);
+    assert_eq!(accepted.counts.accepted, 1);
+    let entry = &accepted.entries[0];
+    assert_eq!(entry.verdict, Verdict::Accepted);
+    let note = entry.note.as_deref().unwrap();
+    assert!(note.contains("@alice") && note.contains("#12"), "{note}");
+    assert!(
+        accepted
+            .warnings
+            .iter()
+            .any(|w| w.contains("baseline refresh")),
+        "{:?}",
+        accepted.warnings
+    );
+    // A budget is an absolute limit: a label does not lift it.
+    let budgeted =
+        Policy::from_toml("[budgets]\n\"slow\" = \"< 120ns\"\n", "perfgate.toml").unwrap();
+    let broken = judged_with(&budgeted, Some(&acceptance), None);
+    assert_eq!(broken.entries[0].verdict, Verdict::BudgetFail);
+    assert_eq!(broken.verdict, Overall::Fail);
+}
+
+#[test]
+fn drift_is_judged_against_the_cumulative_threshold_when_it_is_wider() {
+    let policy = Policy::default();
+    let drift = |threshold: f64| perfgate_format::Drift {
+        since: "0123456789abcdef0123456789abcdef01234567".to_string(),
+        commits: 14,
+        threshold,
+    };
+    let within = judged_with(&policy, None, Some(&drift(0.5)));
+    assert_eq!(within.entries[0].threshold, 0.5);
+    assert_eq!(within.entries[0].verdict, Verdict::Pass);
+    let beyond = judged_with(&policy, None, Some(&drift(0.2)));
+    assert_eq!(beyond.entries[0].verdict, Verdict::Regressed);
+    let note = beyond.entries[0].note.as_deref().unwrap();
+    assert!(
+        note.contains("over 14 commit(s) since baseline 0123456789"),
+        "{note}"
+    );
+    assert_eq!(beyond.drift, Some(drift(0.2)));
 }
 
 fn samples() -> impl Strategy<Value = Vec<f64>> {

@@ -55,6 +55,8 @@ fn compare_file(dir: &std::path::Path) -> std::path::PathBuf {
         warnings: vec![],
         entries: vec![entry],
         cost: None,
+        acceptance: None,
+        drift: None,
     };
     let path = dir.join("compare.json");
     std::fs::write(&path, serde_json::to_string(&comparison).unwrap()).unwrap();

@@ -77,6 +77,8 @@ fn comparison(entries: Vec<Entry>) -> Comparison {
         warnings: vec![],
         entries,
         cost: None,
+        acceptance: None,
+        drift: None,
     }
 }
 

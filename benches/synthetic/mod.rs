@@ -94,6 +94,8 @@ pub fn compare(run: &Run, baseline: &Baseline, policy: &Policy) -> Comparison {
         floors: &BTreeMap::new(),
         in_scope: &everything,
         warnings: Vec::new(),
+        acceptance: None,
+        drift: None,
     })
 }
 

@@ -301,6 +301,8 @@ pub struct Located {
     pub policy: Policy,
     /// What the report must say: files the change edits that the gate reads from the base side.
     pub warnings: Vec<String>,
+    /// Set for a drift run: `commit` is then the baseline's provenance, not the rev it was read at.
+    pub drift: Option<perfgate_format::Drift>,
 }
 
 /// What an edited baseline would change: ` (N benchmarks moved, largest: id a → b)`, or
@@ -409,6 +411,7 @@ fn locate_file(root: &Path, path: &Path, policy: Policy) -> Result<Located> {
         commit,
         policy,
         warnings,
+        drift: None,
     })
 }
 
@@ -471,5 +474,6 @@ fn locate_at(
         commit: Some(commit),
         policy,
         warnings,
+        drift: None,
     })
 }

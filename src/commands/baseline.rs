@@ -127,12 +127,7 @@ fn refuse_dirty(root: &Path, args: &cli::BaselineSaveArgs) -> Result<()> {
 /// baseline, newest first, with the change from the version before.
 pub fn log(args: &cli::BaselineLogArgs) -> Result<Outcome> {
     if let Some(plot) = &args.plot {
-        if plot.extension().is_none_or(|e| e != "svg") {
-            return Err(Error::Usage(format!(
-                "--plot {}: the chart is written as SVG; name a file ending in .svg",
-                plot.display()
-            )));
-        }
+        super::require_svg(plot)?;
     }
     let (root, _) = Workspace::root_of(args.manifest_path.as_deref())?;
     let overrides = Overrides::default().profile(args.profile.as_deref())?;

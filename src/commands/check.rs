@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use perfgate_format::{Benchmark, Comparison, Confirmation, Cost, Overall, Run, Source};
+use perfgate_format::{Benchmark, Comparison, Confirmation, Cost, Drift, Overall, Run, Source};
 
 use super::publish::{baseline_ref, publish};
 use crate::artifacts::{self, write_json, OutDir};
@@ -11,8 +11,9 @@ use crate::baseline::{self, git, Located, Reference};
 use crate::cli;
 use crate::compare::{self, Inputs};
 use crate::config::{Against, Output, Overrides, Policy, Selection, Settings};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::github;
+use crate::history;
 use crate::outcome::Outcome;
 use crate::run::{confirm, criterion, shard, Executables};
 use crate::workspace::{BenchTarget, Workspace};
@@ -23,16 +24,31 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
     let output = Output::from_args(&args.output);
     let against = Against::from_args(&args.against)?;
     let workspace = Workspace::discover(&selection)?;
-    let reference = Reference::choose(
-        against.against.as_deref(),
-        github::pr_base_ref(),
-        against.fetch,
-    );
+    let drifting =
+        args.drift || (against.against.is_none() && github::default_branch_push().is_some());
+    let reference = if drifting {
+        Reference::Head
+    } else {
+        Reference::choose(
+            against.against.as_deref(),
+            github::pr_base_ref(),
+            against.fetch,
+        )
+    };
     // Read the baseline first: a corrupt one should stop us before minutes of measuring.
-    let located = baseline::locate(&workspace.root, &reference, against.profile.as_deref())?;
+    let mut located = baseline::locate(&workspace.root, &reference, against.profile.as_deref())?;
+    if drifting {
+        located.drift = Some(drift_since_baseline(
+            &workspace.root,
+            &mut located,
+            against.fetch,
+        )?);
+    }
+    // In a pull request, and for drift, `auto` re-measures every benchmark: a stored baseline
+    // measured in a slow phase of its machine would otherwise hide a slowdown.
     let settings = Settings::resolve(
         &Overrides::of(Some(&selection), Some(&against))
-            .in_pull_request(github::pr_base_ref().is_some()),
+            .in_pull_request(github::pr_base_ref().is_some() || located.drift.is_some()),
         &located.policy,
     );
     let out = OutDir::resolve(output.out_dir.as_deref(), &workspace.target_dir);
@@ -57,7 +73,95 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
         run.confirmations = judged.confirmations;
         write_json(&out.run_json(), &run)?;
     }
+    if located.drift.is_some() {
+        record_history(&workspace.root, &run, &mut judged.comparison.warnings);
+    }
     publish(&judged.comparison, &output, &out)
+}
+
+/// The drift a run on the default branch measures: against the commit that measured the
+/// committed baseline (its provenance), which becomes the confirm stage's baseline side.
+fn drift_since_baseline(
+    root: &std::path::Path,
+    located: &mut Located,
+    fetch: bool,
+) -> Result<Drift> {
+    let refresh = "refresh it with `cargo perfgate baseline save` on a clean checkout of the default branch, and commit it";
+    let Some(baseline) = &located.baseline else {
+        return Err(Error::MissingBaseline {
+            location: located.location.clone(),
+            hint: format!("drift is measured since the committed baseline's commit; {refresh}"),
+        });
+    };
+    let since = match (&baseline.provenance.commit, baseline.provenance.dirty) {
+        (Some(commit), false) => commit.clone(),
+        (Some(commit), true) => {
+            return Err(Error::Other(format!(
+                "{}: measured on uncommitted changes to {commit}, so no commit holds the code it measured and drift cannot be re-measured against it; {refresh}",
+                located.location
+            )))
+        }
+        (None, _) => {
+            return Err(Error::Other(format!(
+                "{}: records no commit, so drift cannot be re-measured against the code it measured; {refresh}",
+                located.location
+            )))
+        }
+    };
+    let repo = git::Repo::open(root)?;
+    let commit = match repo.resolve(&since) {
+        Ok(commit) => commit,
+        Err(_) if fetch => {
+            git::fetch(root, git::Fetch::Rev(&since))?;
+            git::Repo::open(root)?.resolve(&since)?
+        }
+        Err(e) => {
+            return Err(Error::Git {
+                context: format!(
+                    "the baseline's commit {} is not in this clone",
+                    &since[..since.len().min(10)]
+                ),
+                message: format!(
+                    "{e}; fetch the history (actions/checkout `fetch-depth: 0`, or `--fetch`)"
+                ),
+            })
+        }
+    };
+    let head = repo.resolve("HEAD")?;
+    let (commits, _) = repo
+        .repo
+        .graph_ahead_behind(head, commit)
+        .map_err(|e| Error::git("counting the commits since the baseline's", e))?;
+    located.commit = Some(commit);
+    Ok(Drift {
+        since: commit.to_string(),
+        commits,
+        threshold: located.policy.drift_threshold,
+    })
+}
+
+/// Adds this run to the per-commit history (git notes), and in GitHub Actions shares it with
+/// `origin`. A history that cannot be written is reported, never the gate's failure.
+fn record_history(root: &std::path::Path, run: &Run, warnings: &mut Vec<String>) {
+    let Some(record) = history::Record::of(run) else {
+        warnings
+            .push("not recorded in the history: the run measured uncommitted changes".to_string());
+        return;
+    };
+    if let Err(e) = history::record(root, &record) {
+        warnings.push(format!("not recorded in the history: {e}"));
+        return;
+    }
+    eprintln!(
+        "perfgate: recorded this run in {} for {}",
+        history::NOTES_REF,
+        &record.commit[..record.commit.len().min(10)]
+    );
+    if github::in_actions() {
+        if let Err(e) = history::push(root) {
+            warnings.push(format!("the history was recorded here but not pushed: {e}"));
+        }
+    }
 }
 
 /// A comparison, the re-measurements behind it, and what the confirm stage cost.
@@ -96,6 +200,7 @@ fn judge(
     if located.baseline.is_none() {
         warnings.push(format!("no baseline file at {}", located.location));
     }
+    let acceptance = super::acceptance(&located.policy, &mut warnings);
     let floors = artifacts::noise_floors(out, &run.machine, &mut warnings)?;
     let mut inputs = Inputs {
         run,
@@ -109,6 +214,8 @@ fn judge(
         floors: &floors,
         in_scope: &in_scope,
         warnings,
+        acceptance: acceptance.as_ref(),
+        drift: located.drift.as_ref(),
     };
     let first = compare::compare(&inputs);
     let ids = compare::to_confirm(&first, settings.confirm);

@@ -4,6 +4,7 @@
 
 mod baseline;
 mod check;
+mod history;
 mod init;
 mod noise;
 mod publish;
@@ -37,6 +38,7 @@ pub fn run(cli: cli::Cargo) -> Outcome {
         Some(Command::Init(args)) => init::init(&args),
         Some(Command::Merge(args)) => saved::merge(&args),
         Some(Command::Noise(args)) => noise::noise(&args),
+        Some(Command::History(args)) => history::history(&args),
     };
     if let Err(error) = &result {
         eprintln!("error: {error}");
@@ -57,6 +59,35 @@ fn measure_work_tree(
     let (run, executables) = measure::measure(workspace, selection, out, timeout, state)?;
     write_json(&out.run_json(), &run)?;
     Ok((run, executables, lock))
+}
+
+/// Refuses a `--plot` path that is not an `.svg` file (the chart is written as SVG).
+fn require_svg(plot: &std::path::Path) -> Result<()> {
+    if plot.extension().is_none_or(|e| e != "svg") {
+        return Err(crate::error::Error::Usage(format!(
+            "--plot {}: the chart is written as SVG; name a file ending in .svg",
+            plot.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The maintainer's acceptance the event carries, under the base side's label
+/// (`gate.accept_label`); an event that cannot be read accepts nothing, and the report says so.
+fn acceptance(
+    policy: &crate::config::Policy,
+    warnings: &mut Vec<String>,
+) -> Option<perfgate_format::Acceptance> {
+    match crate::github::acceptance(&policy.accept_label) {
+        Ok(acceptance) => acceptance,
+        Err(why) => {
+            warnings.push(format!(
+                "the GitHub event could not be read ({why}): a `{}` label, if set, is not applied",
+                policy.accept_label
+            ));
+            None
+        }
+    }
 }
 
 /// What `run` and `noise` work with: the selection, its workspace, the work tree's policy and

@@ -77,6 +77,7 @@ fn judge_saved(
         warnings.push(format!("no baseline file at {}", located.location));
     }
     let floors = artifacts::noise_floors(out, &run.machine, &mut warnings)?;
+    let acceptance = super::acceptance(&located.policy, &mut warnings);
     let comparison = compare::compare(&Inputs {
         run,
         baseline: located.baseline.as_ref(),
@@ -91,6 +92,8 @@ fn judge_saved(
         floors: &floors,
         in_scope: &in_scope,
         warnings,
+        acceptance: acceptance.as_ref(),
+        drift: None,
     });
     publish(&comparison, output, out)
 }

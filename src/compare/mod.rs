@@ -12,8 +12,8 @@ pub use judges::{judge_confirmed, judge_stored, overall, Stored, StoredContext};
 use std::collections::{BTreeMap, BTreeSet};
 
 use perfgate_format::{
-    Baseline, BaselineRef, Benchmark, Comparison, Confirmation, Counts, Direction, Entry, Method,
-    Run, Verdict, COMPARE_SCHEMA,
+    Acceptance, Baseline, BaselineRef, Benchmark, Comparison, Confirmation, Counts, Direction,
+    Drift, Entry, Method, Run, Verdict, COMPARE_SCHEMA,
 };
 
 use crate::artifacts::{MAX_WIDENING, TOOL_VERSION};
@@ -40,6 +40,10 @@ pub struct Inputs<'a> {
     /// Whether a baseline entry was meant to be measured by this run (filters, shards).
     pub in_scope: &'a dyn Fn(&Benchmark) -> bool,
     pub warnings: Vec<String>,
+    /// A maintainer's acceptance of this change's regressions (the pull request's label).
+    pub acceptance: Option<&'a Acceptance>,
+    /// Set for a drift run: the default branch against the baseline's commit.
+    pub drift: Option<&'a Drift>,
 }
 
 /// The benchmarks the confirm stage re-measures after the stored comparison: under `auto`,
@@ -71,7 +75,7 @@ pub fn to_confirm(first: &Comparison, mode: Confirm) -> Vec<String> {
 /// The threshold a benchmark is judged against: the policy's, or this machine's noise floor
 /// when that is wider (then with the note that says so).
 fn threshold_of(inputs: &Inputs, current: &Benchmark) -> (f64, Option<String>) {
-    let configured = inputs.policy.threshold_for(&current.id, &current.package);
+    let configured = configured_threshold(inputs, current);
     match inputs.floors.get(&current.id) {
         Some(&floor) if floor > configured => {
             let bound = configured * MAX_WIDENING;
@@ -92,6 +96,16 @@ fn threshold_of(inputs: &Inputs, current: &Benchmark) -> (f64, Option<String>) {
             )
         }
         _ => (configured, None),
+    }
+}
+
+/// The policy's threshold for a benchmark; in a drift run, the cumulative drift threshold when
+/// that is wider (drift is measured over many changes, each allowed its own threshold).
+fn configured_threshold(inputs: &Inputs, b: &Benchmark) -> f64 {
+    let per_change = inputs.policy.threshold_for(&b.id, &b.package);
+    match inputs.drift {
+        Some(drift) => per_change.max(drift.threshold),
+        None => per_change,
     }
 }
 
@@ -187,13 +201,57 @@ fn judge_pair(
         ),
     };
     if let Some(widened) = widened {
-        entry.note = Some(match entry.note.take() {
-            Some(note) => format!("{widened}; {note}"),
-            None => widened,
-        });
+        append_note(&mut entry, widened);
+    }
+    if let (Verdict::Regressed, Some(acceptance)) = (entry.verdict, inputs.acceptance) {
+        entry.verdict = Verdict::Accepted;
+        append_note(
+            &mut entry,
+            format!("regressed, accepted with {}", accepted_by(acceptance)),
+        );
+    }
+    if let (Some(drift), Some(change)) = (inputs.drift, entry.change) {
+        append_note(
+            &mut entry,
+            format!(
+                "{:+.1}% over {} commit(s) since baseline {}",
+                change * 100.0,
+                drift.commits,
+                short_commit(&drift.since)
+            ),
+        );
     }
     apply_budgets(&mut entry, current, inputs.policy);
     entry
+}
+
+/// Adds a sentence before an entry's note.
+fn append_note(entry: &mut Entry, sentence: String) {
+    entry.note = Some(match entry.note.take() {
+        Some(note) => format!("{sentence}; {note}"),
+        None => sentence,
+    });
+}
+
+/// `the label `perfgate:accept` added by @alice on #12`, with what the event says.
+pub fn accepted_by(acceptance: &Acceptance) -> String {
+    format!(
+        "the label `{}`{}{}",
+        acceptance.label,
+        acceptance
+            .by
+            .as_deref()
+            .map(|by| format!(" added by @{by}"))
+            .unwrap_or_default(),
+        acceptance
+            .pull_request
+            .map(|n| format!(" on #{n}"))
+            .unwrap_or_default()
+    )
+}
+
+fn short_commit(commit: &str) -> &str {
+    &commit[..commit.len().min(10)]
 }
 
 fn machine_differs(inputs: &Inputs) -> bool {
@@ -255,6 +313,8 @@ pub fn compare(inputs: &Inputs) -> Comparison {
         warnings,
         entries,
         cost: None,
+        acceptance: inputs.acceptance.cloned(),
+        drift: inputs.drift.cloned(),
     }
 }
 
@@ -305,6 +365,28 @@ fn warnings_of(inputs: &Inputs, counts: &Counts, nothing_measured: bool) -> Vec<
                 budget.text
             ));
         }
+    }
+    if let Some(acceptance) = inputs.acceptance {
+        warnings.push(if counts.accepted > 0 {
+            format!(
+                "{} confirmed regression(s) accepted with {}: reported, not failed; the next baseline refresh (`cargo perfgate baseline save` on the default branch) takes them in",
+                counts.accepted,
+                accepted_by(acceptance)
+            )
+        } else {
+            format!(
+                "{} is set, and there is no confirmed regression to accept",
+                accepted_by(acceptance)
+            )
+        });
+    }
+    if let Some(drift) = inputs.drift {
+        warnings.push(format!(
+            "drift since baseline {}: {} commit(s) on the first-parent line, judged against the cumulative threshold of {:.1}% (`gate.drift_threshold`) or a benchmark's own when wider",
+            short_commit(&drift.since),
+            drift.commits,
+            drift.threshold * 100.0
+        ));
     }
     if machine_differs(inputs) {
         warnings.push(
@@ -446,6 +528,7 @@ fn count(entries: &[Entry]) -> Counts {
             Verdict::BudgetFail => &mut counts.budget_fail,
             Verdict::Unconfirmed => &mut counts.unconfirmed,
             Verdict::Inconclusive => &mut counts.inconclusive,
+            Verdict::Accepted => &mut counts.accepted,
             Verdict::Improved => &mut counts.improved,
             Verdict::New => &mut counts.new,
             Verdict::Missing => &mut counts.missing,
@@ -465,9 +548,10 @@ fn method_text(inputs: &Inputs) -> String {
         Confirm::Never => "Nothing was re-measured (--confirm=never): a stored change whose interval lies beyond the threshold and that is significant (Mann-Whitney U, Holm-adjusted) is `regressed`.".to_string(),
     };
     format!(
-        "Stored change: the ratio of medians against the baseline's samples, with a 95% distribution-free interval (Price-Bonett), over {} comparisons; threshold {:.1}% unless a glob or component sets another. {confirm} Policy: {}.",
+        "Stored change: the ratio of medians against the baseline's samples, with a 95% distribution-free interval (Price-Bonett), over {} comparisons; threshold {:.1}% unless a glob or component sets another. {confirm} A maintainer accepts a regression with the pull request label `{}` (read from the event GitHub writes, never from the change's files). Policy: {}.",
         inputs.run.benchmarks.len(),
         policy.threshold * 100.0,
+        policy.accept_label,
         policy.origin
     )
 }

@@ -21,6 +21,10 @@ pub const DEFAULT_ALPHA: f64 = 0.05;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 /// Default wall time the confirm stage may spend in one run.
 pub const DEFAULT_CONFIRM_BUDGET: Duration = Duration::from_secs(20 * 60);
+/// Default label with which a maintainer accepts a pull request's confirmed regressions.
+pub const DEFAULT_ACCEPT_LABEL: &str = "perfgate:accept";
+/// Default cumulative drift allowed on the default branch since the baseline's commit.
+pub const DEFAULT_DRIFT_THRESHOLD: f64 = 0.10;
 /// Name of the config file at the workspace root.
 pub const CONFIG_FILE: &str = "perfgate.toml";
 

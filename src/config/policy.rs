@@ -9,7 +9,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    Confirm, CONFIG_FILE, DEFAULT_ALPHA, DEFAULT_CONFIRM_BUDGET, DEFAULT_THRESHOLD, DEFAULT_TIMEOUT,
+    Confirm, CONFIG_FILE, DEFAULT_ACCEPT_LABEL, DEFAULT_ALPHA, DEFAULT_CONFIRM_BUDGET,
+    DEFAULT_DRIFT_THRESHOLD, DEFAULT_THRESHOLD, DEFAULT_TIMEOUT,
 };
 use crate::error::{Error, Result};
 
@@ -80,6 +81,11 @@ pub struct Policy {
     pub timeout: Duration,
     /// Most wall time the confirm stage may spend.
     pub confirm_budget: Duration,
+    /// The pull-request label with which a maintainer accepts its confirmed regressions.
+    pub accept_label: String,
+    /// The cumulative change a benchmark may drift on the default branch since the baseline's
+    /// commit (a drift run judges against the larger of this and its per-change threshold).
+    pub drift_threshold: f64,
     /// Per-benchmark thresholds, first match wins.
     pub thresholds: Vec<(glob::Pattern, f64)>,
     /// Per-package thresholds from `[components.*]`.
@@ -135,6 +141,19 @@ impl Policy {
                 other.confirm_budget.as_secs()
             ));
         }
+        if self.accept_label != other.accept_label {
+            changed.push(format!(
+                "accept_label {} → {}",
+                self.accept_label, other.accept_label
+            ));
+        }
+        if self.drift_threshold != other.drift_threshold {
+            changed.push(format!(
+                "drift_threshold {} → {}",
+                percent(self.drift_threshold),
+                percent(other.drift_threshold)
+            ));
+        }
         let thresholds = |p: &Policy| {
             p.thresholds
                 .iter()
@@ -178,6 +197,8 @@ impl Default for Policy {
             profile: "default".to_string(),
             timeout: DEFAULT_TIMEOUT,
             confirm_budget: DEFAULT_CONFIRM_BUDGET,
+            accept_label: DEFAULT_ACCEPT_LABEL.to_string(),
+            drift_threshold: DEFAULT_DRIFT_THRESHOLD,
             thresholds: Vec::new(),
             package_thresholds: Vec::new(),
             budgets: Vec::new(),
@@ -209,6 +230,8 @@ struct RawGate {
     profile: Option<Spanned<String>>,
     timeout: Option<Spanned<String>>,
     confirm_budget: Option<Spanned<String>>,
+    accept_label: Option<Spanned<String>>,
+    drift_threshold: Option<Spanned<RawNumber>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -294,6 +317,21 @@ impl Policy {
         if let Some(t) = &raw.gate.confirm_budget {
             policy.confirm_budget =
                 parse_duration(t.get_ref()).map_err(|m| at(t.span(), "gate.confirm_budget", m))?;
+        }
+        if let Some(label) = &raw.gate.accept_label {
+            let name = label.get_ref().trim();
+            // GitHub's limit on a label's name.
+            if name.is_empty() || name.chars().count() > 50 {
+                return Err(at(
+                    label.span(),
+                    "gate.accept_label",
+                    format!("`{name}` is not a label name (1 to 50 characters)"),
+                ));
+            }
+            policy.accept_label = name.to_string();
+        }
+        if let Some(t) = &raw.gate.drift_threshold {
+            policy.drift_threshold = relative(t, "gate.drift_threshold")?;
         }
         policy.read_tables(&raw, &at)?;
         Ok(policy)

@@ -41,7 +41,7 @@ fn median(version: &Version, id: &str) -> Option<(f64, String)> {
 
 /// `YYYY-MM-DD` of a commit time; dates humantime cannot write (before 1970, after 9999) are
 /// said as such instead.
-fn day_of(time: i64) -> String {
+pub fn day_of(time: i64) -> String {
     const LAST_WRITABLE: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
     if !(0..=LAST_WRITABLE).contains(&time) {
         return "out of range".to_string();
@@ -83,9 +83,16 @@ pub fn table(versions: &[Version], ids: &[String], limit: usize) -> String {
 }
 
 /// One version on the chart: its label and each benchmark's median (`None` where absent).
-struct Point {
-    label: String,
-    medians: Vec<Option<f64>>,
+/// One x position of a chart: its label and each series' value there.
+pub struct Point {
+    pub label: String,
+    pub medians: Vec<Option<f64>>,
+}
+
+/// What a chart says on its caption and x axis.
+pub struct Labels<'a> {
+    pub caption: &'a str,
+    pub x: &'a str,
 }
 
 /// Writes the chart of `versions` (newest first, as `baseline log` lists them) to `path`.
@@ -98,11 +105,19 @@ pub fn write_svg(path: &Path, ids: &[String], versions: &[Version]) -> Result<()
             medians: ids.iter().map(|id| median(v, id).map(|(m, _)| m)).collect(),
         })
         .collect();
-    draw(path, ids, &points)
+    draw(
+        path,
+        ids,
+        &points,
+        &Labels {
+            caption: "benchmark medians across baseline versions",
+            x: "baseline commit (oldest → newest)",
+        },
+    )
 }
 
-/// Draws the chart; `versions` run oldest to newest.
-fn draw(path: &Path, ids: &[String], versions: &[Point]) -> Result<()> {
+/// Draws each series as its change from its first value; `versions` run oldest to newest.
+pub fn draw(path: &Path, ids: &[String], versions: &[Point], labels: &Labels) -> Result<()> {
     let failed = |what: String| Error::Other(format!("drawing {}: {what}", path.display()));
     // Each benchmark relative to its first known median, in percent.
     let series: Vec<Vec<(usize, f64)>> = (0..ids.len())
@@ -128,10 +143,7 @@ fn draw(path: &Path, ids: &[String], versions: &[Point]) -> Result<()> {
     root.fill(&WHITE).map_err(|e| failed(e.to_string()))?;
     let last = versions.len().saturating_sub(1).max(1);
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "benchmark medians across baseline versions",
-            ("sans-serif", 18),
-        )
+        .caption(labels.caption, ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -146,8 +158,8 @@ fn draw(path: &Path, ids: &[String], versions: &[Point]) -> Result<()> {
                 .map(|v| v.label.clone())
                 .unwrap_or_default()
         })
-        .x_desc("baseline commit (oldest → newest)")
-        .y_desc("change from the first version (%)")
+        .x_desc(labels.x)
+        .y_desc("change from the first value (%)")
         .draw()
         .map_err(|e| failed(e.to_string()))?;
     for (k, (id, points)) in ids.iter().zip(&series).enumerate() {

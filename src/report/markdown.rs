@@ -77,6 +77,7 @@ impl Render for Markdown {
                     | Verdict::Error
                     | Verdict::Unconfirmed
                     | Verdict::Inconclusive
+                    | Verdict::Accepted
                     | Verdict::Missing
             )
         });
@@ -96,7 +97,7 @@ impl Render for Markdown {
             tail.push_str(&format!("\n{}\n", escape_text(&cost)));
         }
         tail.push_str(&format!(
-            "\n<details><summary>How this was decided</summary>\n\n{}\n\nTo accept an intended change, refresh the baseline on the base branch: `cargo perfgate baseline save` and commit `baselines/`.\n</details>\n",
+            "\n<details><summary>How this was decided</summary>\n\n{}\n\nTo accept an intended slowdown, a maintainer labels the pull request (`gate.accept_label` in the base branch's perfgate.toml, `perfgate:accept` by default); the gate re-runs on the label and reports the regression as `accepted`. After merging, refresh the baseline on the default branch (`cargo perfgate baseline save`, commit `baselines/`).\n</details>\n",
             escape_text(&clip(&comparison.method, 4 * MAX_TEXT))
         ));
 

@@ -125,6 +125,7 @@ pub fn headline(comparison: &Comparison) -> String {
         (c.error, "error"),
         (c.unconfirmed, "unconfirmed"),
         (c.inconclusive, "inconclusive"),
+        (c.accepted, "accepted"),
         (c.missing, "missing"),
         (c.new, "new"),
         (c.improved, "improved"),
@@ -134,8 +135,19 @@ pub fn headline(comparison: &Comparison) -> String {
             parts.push(format!("{n} {word}"));
         }
     }
+    let drift = comparison
+        .drift
+        .as_ref()
+        .map(|d| {
+            format!(
+                " — drift since baseline {} over {} commit(s)",
+                short_commit(Some(&d.since)),
+                d.commits
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "perfgate: {} — {} benchmarks: {}",
+        "perfgate: {}{drift} — {} benchmarks: {}",
         comparison.verdict.as_str().to_uppercase(),
         c.total,
         if parts.is_empty() {

@@ -219,6 +219,9 @@ pub enum Verdict {
     BudgetFail,
     Unconfirmed,
     Inconclusive,
+    /// A confirmed regression a maintainer accepted through a trusted signal (the pull
+    /// request's label, read from the event GitHub wrote): reported, not failed.
+    Accepted,
     Missing,
     New,
     Improved,
@@ -234,6 +237,7 @@ impl Verdict {
             Verdict::BudgetFail => "budget-fail",
             Verdict::Unconfirmed => "unconfirmed",
             Verdict::Inconclusive => "inconclusive",
+            Verdict::Accepted => "accepted",
             Verdict::Missing => "missing",
             Verdict::New => "new",
             Verdict::Improved => "improved",
@@ -373,6 +377,9 @@ pub struct Counts {
     pub budget_fail: usize,
     pub unconfirmed: usize,
     pub inconclusive: usize,
+    /// Confirmed regressions accepted by a maintainer's label (files without it had none).
+    #[serde(default)]
+    pub accepted: usize,
     pub improved: usize,
     pub new: usize,
     pub missing: usize,
@@ -398,6 +405,39 @@ pub struct Comparison {
     /// What the gate run cost, when it measured (`check`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<Cost>,
+    /// The maintainer's acceptance of this pull request's regressions, when the event carried
+    /// it (entries it turned into `accepted` say so in their notes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acceptance: Option<Acceptance>,
+    /// The drift of the default branch since the baseline's commit, when the run measured it
+    /// (a push to the default branch, or `check --drift`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<Drift>,
+}
+
+/// A maintainer's acceptance of a pull request's confirmed regressions: the label GitHub
+/// recorded on the pull request (only people with triage rights can set one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acceptance {
+    /// The label, as the base side's perfgate.toml names it (`gate.accept_label`).
+    pub label: String,
+    /// Who added it, when the event says (a `labeled` event's sender).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_request: Option<u64>,
+}
+
+/// What a drift run compared: the default branch's commit against the commit that measured the
+/// committed baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Drift {
+    /// The commit the baseline was measured at (its provenance).
+    pub since: String,
+    /// Commits on the first-parent line from `since` to the measured commit.
+    pub commits: usize,
+    /// The cumulative threshold (`gate.drift_threshold`).
+    pub threshold: f64,
 }
 
 /// Where a gate run's time went, in seconds.
