@@ -300,6 +300,9 @@ pub struct HistoryArgs {
     /// Push the local history to `origin`, merged with what is there (safe when runs race).
     #[arg(long)]
     pub push: bool,
+    /// Add this run.json (of a clean commit: a merged run of shards, say) to the history first.
+    #[arg(long, value_name = "RUN")]
+    pub record: Option<PathBuf>,
     /// `json` prints the series and change points as JSON.
     #[arg(long, value_enum)]
     pub format: Option<Format>,

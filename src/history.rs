@@ -132,6 +132,13 @@ pub fn record(root: &Path, record: &Record) -> Result<()> {
     let repo = git::Repo::open(root)?.repo;
     let context = || format!("recording the history of {}", record.commit);
     let commit = Oid::from_str(&record.commit).map_err(|e| Error::git(context(), e))?;
+    repo.find_commit(commit).map_err(|e| Error::Git {
+        context: context(),
+        message: format!(
+            "{}; the run's commit is not in this repository",
+            e.message()
+        ),
+    })?;
     let line =
         serde_json::to_string(record).map_err(|e| Error::Other(format!("{}: {e}", context())))?;
     let text = union(

@@ -427,30 +427,40 @@ pub const MIN_SEGMENT: usize = 3;
 /// Shuffles behind a change point's p-value.
 const PERMUTATIONS: usize = 499;
 
-/// A single change point in `series` (oldest first): the split whose two sides a Mann–Whitney
-/// test separates best (smallest p), with a permutation p-value for that best split over all
-/// splits (so testing every position is accounted for). `None` below `2 * MIN_SEGMENT` values.
-/// One change point only: a series that moved twice is named by its larger move.
+/// A single change point in `series` (oldest first): the split that most reduces the summed
+/// absolute deviation of the log values from their segment's median (a least-absolute-
+/// deviations fit of one step, robust to single outliers), with a permutation p-value: how
+/// often a shuffle of the same values (no change) is fitted at least as much better by its own
+/// best split, so trying every position is accounted for. `None` below `2 * MIN_SEGMENT`
+/// values or for values that are not positive and finite. One change point only: a series that
+/// moved twice is named by its larger move.
 pub fn change_point(series: &[f64], seed: u64) -> Option<ChangePoint> {
     let n = series.len();
-    if n < 2 * MIN_SEGMENT || series.iter().any(|v| !v.is_finite()) {
+    if n < 2 * MIN_SEGMENT || series.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
         return None;
     }
-    let best_split = |values: &[f64]| -> (usize, f64) {
-        (MIN_SEGMENT..=n - MIN_SEGMENT)
-            .map(|k| (k, mann_whitney_p(&values[..k], &values[k..])))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
-            .unwrap_or((MIN_SEGMENT, 1.0))
+    let logs: Vec<f64> = series.iter().map(|v| v.ln()).collect();
+    let cost = |values: &[f64]| {
+        let m = median(values);
+        values.iter().map(|v| (v - m).abs()).sum::<f64>()
     };
-    let (index, observed) = best_split(series);
+    // (split, how much the split lowers the cost of one segment)
+    let best_split = |values: &[f64]| -> (usize, f64) {
+        let whole = cost(values);
+        (MIN_SEGMENT..=n - MIN_SEGMENT)
+            .map(|k| (k, whole - cost(&values[..k]) - cost(&values[k..])))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((MIN_SEGMENT, 0.0))
+    };
+    let (index, observed) = best_split(&logs);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut shuffled = series.to_vec();
+    let mut shuffled = logs.clone();
     let mut as_good = 0usize;
     for _ in 0..PERMUTATIONS {
         for i in (1..n).rev() {
             shuffled.swap(i, rng.gen_range(0..=i));
         }
-        if best_split(&shuffled).1 <= observed {
+        if best_split(&shuffled).1 >= observed {
             as_good += 1;
         }
     }

@@ -38,6 +38,7 @@ fn compare_file(dir: &std::path::Path) -> std::path::PathBuf {
         throughput: None,
         confirmation: None,
         note: None,
+        trend: Vec::new(),
     };
     let comparison = Comparison {
         schema: COMPARE_SCHEMA.into(),

@@ -6,7 +6,7 @@ mod support;
 
 use std::path::Path;
 
-use cargo_perfgate::{artifacts, baseline, config::Policy, github, run};
+use cargo_perfgate::{artifacts, baseline, config::Policy, github, history, run};
 use proptest::prelude::*;
 use support::{run_envelope, timing};
 
@@ -117,6 +117,37 @@ proptest! {
             let _ = github::pull_request_of(&value);
         }
     }
+
+    #[test]
+    fn acceptance_and_push_events(text in prop_oneof![
+        mutated(r#"{"action":"labeled","label":{"name":"perfgate:accept"},"sender":{"login":"a"},"pull_request":{"number":7,"labels":[{"name":"perfgate:accept"}]},"ref":"refs/heads/main","repository":{"default_branch":"main"}}"#.to_string()),
+        ".*",
+    ], event in prop_oneof![Just("pull_request"), Just("push"), ".*"]) {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
+            if let Some(accepted) = github::acceptance_in(&event, &value, "perfgate:accept") {
+                prop_assert_eq!(accepted.label, "perfgate:accept");
+                prop_assert!(event == "pull_request");
+            }
+            let _ = github::default_branch_push_in(&event, "refs/heads/main", &value);
+        }
+    }
+
+    #[test]
+    fn history_notes(text in prop_oneof![
+        mutated(format!("{}\n{}\n", history_line(), history_line())),
+        ".*",
+    ]) {
+        let (records, skipped) = history::parse_note(&text);
+        prop_assert!(records.len() + skipped <= text.lines().count());
+        prop_assert!(records.iter().all(|r| r.benchmarks.iter().all(|p| p.median.is_finite())));
+    }
+}
+
+/// One valid history record, as a note line.
+fn history_line() -> String {
+    let run: perfgate_format::Run =
+        serde_json::from_value(run_envelope(vec![timing("a/b", 1000.0)])).unwrap();
+    serde_json::to_string(&history::Record::of(&run).unwrap()).unwrap()
 }
 
 proptest! {

@@ -34,6 +34,7 @@ fn entry(id: &str, verdict: Verdict, change: f64) -> Entry {
         throughput: None,
         confirmation: None,
         note: None,
+        trend: Vec::new(),
     }
 }
 

@@ -76,7 +76,47 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
     if located.drift.is_some() {
         record_history(&workspace.root, &run, &mut judged.comparison.warnings);
     }
+    add_trends(&workspace.root, &mut judged.comparison);
     publish(&judged.comparison, &output, &out)
+}
+
+/// Commits of history a flagged entry's trend shows.
+const TREND_COMMITS: usize = 30;
+
+/// Each flagged entry's medians on the default branch, from the history (in GitHub Actions,
+/// fetched from origin first). Informational: the trend never changes a verdict.
+fn add_trends(root: &std::path::Path, comparison: &mut Comparison) {
+    use perfgate_format::Verdict;
+    let flagged = |v: Verdict| {
+        matches!(
+            v,
+            Verdict::Regressed
+                | Verdict::Accepted
+                | Verdict::Inconclusive
+                | Verdict::Unconfirmed
+                | Verdict::Improved
+                | Verdict::BudgetFail
+        )
+    };
+    if !comparison.entries.iter().any(|e| flagged(e.verdict)) {
+        return;
+    }
+    if github::in_actions() {
+        if let Err(e) = history::fetch(root) {
+            comparison
+                .warnings
+                .push(format!("no trends: the history could not be fetched ({e})"));
+        }
+    }
+    let Ok((commits, _)) = history::read(root, TREND_COMMITS) else {
+        return;
+    };
+    for entry in comparison.entries.iter_mut().filter(|e| flagged(e.verdict)) {
+        entry.trend = commits
+            .iter()
+            .filter_map(|c| history::value_at(c, &entry.id))
+            .collect();
+    }
 }
 
 /// The drift a run on the default branch measures: against the commit that measured the

@@ -56,12 +56,32 @@ pub fn history(args: &cli::HistoryArgs) -> Result<Outcome> {
         super::require_svg(plot)?;
     }
     let (root, _) = Workspace::root_of(args.manifest_path.as_deref())?;
+    if let Some(path) = &args.record {
+        let run = crate::artifacts::read_run(path)?;
+        let record = history::Record::of(&run).ok_or_else(|| {
+            Error::Usage(format!(
+                "--record {}: the run measured uncommitted changes (or outside git), so it is no commit's history; record a run of a clean checkout",
+                path.display()
+            ))
+        })?;
+        history::record(&root, &record)?;
+        eprintln!(
+            "perfgate: recorded {} in {} for {}",
+            path.display(),
+            history::NOTES_REF,
+            &record.commit[..record.commit.len().min(10)]
+        );
+    }
     if args.fetch && !args.push {
         history::fetch(&root)?;
     }
     if args.push {
         history::push(&root)?;
         eprintln!("perfgate: pushed {} to origin", history::NOTES_REF);
+    }
+    let only_writes = args.ids.is_empty() && args.plot.is_none() && args.format.is_none();
+    if only_writes && (args.record.is_some() || args.push) {
+        return Ok(Outcome::Done);
     }
     let (commits, skipped) = history::read(&root, args.limit)?;
     if skipped > 0 {
@@ -72,9 +92,6 @@ pub fn history(args: &cli::HistoryArgs) -> Result<Outcome> {
     }
     let recorded: Vec<&Commit> = commits.iter().filter(|c| !c.records.is_empty()).collect();
     if recorded.is_empty() {
-        if args.push {
-            return Ok(Outcome::Done);
-        }
         return Err(Error::Other(format!(
             "no history on HEAD's last {} first-parent commit(s): `cargo perfgate check` records it on a push to the default branch (or with --drift); `--fetch` gets origin's ({})",
             commits.len(),

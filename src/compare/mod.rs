@@ -499,6 +499,7 @@ fn empty_entry(verdict: Verdict) -> Entry {
         throughput: None,
         confirmation: None,
         note: None,
+        trend: Vec::new(),
     }
 }
 

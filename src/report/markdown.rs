@@ -111,6 +111,7 @@ impl Render for Markdown {
                     "\n…and {urgent_left} more not shown (size limit); see compare.json.\n"
                 ));
             }
+            body.push_str(&trends(&urgent, budget.saturating_sub(body.len()) / 4));
         }
         if !rest.is_empty() {
             let (rest_rows, rest_left) =
@@ -131,6 +132,30 @@ impl Render for Markdown {
         }
         format!("{head}{body}{tail}")
     }
+}
+
+/// The flagged benchmarks' medians per commit on the default branch, as sparklines, within
+/// `room` bytes.
+fn trends(entries: &[&Entry], room: usize) -> String {
+    let mut lines = String::new();
+    for e in entries.iter().filter(|e| e.trend.len() >= 2) {
+        let line = format!(
+            "- `{}` {} ({} commits: {} → {})\n",
+            escape_code(&e.id),
+            super::sparkline(&e.trend),
+            e.trend.len(),
+            super::format_value(e.trend.first().copied(), &e.unit),
+            super::format_value(e.trend.last().copied(), &e.unit)
+        );
+        if lines.len() + line.len() > room {
+            break;
+        }
+        lines.push_str(&line);
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!("\nOn the default branch, per recorded commit (`cargo perfgate history`):\n\n{lines}")
 }
 
 fn icon(verdict: Overall) -> &'static str {

@@ -115,6 +115,27 @@ pub fn cost_line(comparison: &Comparison) -> Option<String> {
     ))
 }
 
+/// Values as a line of eight-level blocks, lowest to highest: `▁▂▅█`.
+pub fn sparkline(values: &[f64]) -> String {
+    const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let finite = values.iter().copied().filter(|v| v.is_finite());
+    let (low, high) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+        (l.min(v), h.max(v))
+    });
+    values
+        .iter()
+        .map(|v| {
+            if !v.is_finite() {
+                ' '
+            } else if high > low {
+                BLOCKS[(((v - low) / (high - low)) * 7.0).round() as usize]
+            } else {
+                BLOCKS[0]
+            }
+        })
+        .collect()
+}
+
 /// The one-line headline: overall verdict and counts.
 pub fn headline(comparison: &Comparison) -> String {
     let c = &comparison.counts;

@@ -131,7 +131,15 @@ impl BaselineBuild {
             .target_dir
             .join("perfgate")
             .join("baseline-target");
+        // Cargo names a path package's artifacts alike wherever its sources live, and judges
+        // them fresh by time: an export of another commit, older than the last build, would
+        // be taken for built. Each commit's first build here marks its sources as new.
+        let marker = target_dir.join(".perfgate-built-commit");
+        if std::fs::read_to_string(&marker).ok().as_deref() != Some(commit.as_str()) {
+            mark_new(&exported)?;
+        }
         let executables = super::build(&manifest, &relocated, selection, Some(&target_dir))?;
+        crate::artifacts::write_atomic(&marker, &commit)?;
         Ok(BaselineBuild {
             commit,
             executables,
@@ -143,6 +151,26 @@ impl BaselineBuild {
     fn short(&self) -> &str {
         &self.commit[..self.commit.len().min(10)]
     }
+}
+
+/// Sets every file of an export to modified now, so cargo rebuilds what it compiles from them.
+fn mark_new(exported: &Path) -> Result<()> {
+    let now = std::time::SystemTime::now();
+    for entry in walkdir::WalkDir::new(exported)
+        .into_iter()
+        .filter_map(std::result::Result::ok)
+        .filter(|e| e.file_type().is_file())
+    {
+        std::fs::File::options()
+            .write(true)
+            .open(entry.path())
+            .and_then(|f| f.set_modified(now))
+            .map_err(|source| Error::Write {
+                path: entry.path().to_path_buf(),
+                source,
+            })?;
+    }
+    Ok(())
 }
 
 fn relocate(target: &BenchTarget, from: &Path, to: &Path) -> BenchTarget {

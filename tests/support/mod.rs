@@ -182,7 +182,10 @@ pub fn perfgate_in(dir: &Path, target: &Path) -> Command {
         "GITHUB_BASE_REF",
         "GITHUB_STEP_SUMMARY",
         "GITHUB_ACTIONS",
+        "GITHUB_EVENT_NAME",
         "GITHUB_EVENT_PATH",
+        "GITHUB_REF",
+        "GITHUB_OUTPUT",
         "GITHUB_TOKEN",
         "GITHUB_REPOSITORY",
     ] {

@@ -354,6 +354,10 @@ pub struct Entry {
     /// Why, in one sentence, for non-pass verdicts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// This benchmark's recorded medians on the default branch (oldest first), from the history
+    /// in git notes, for a flagged entry when the history was available.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trend: Vec<f64>,
 }
 
 /// Where the baseline of a comparison was read from.
