@@ -105,6 +105,22 @@ fn init_adds_the_suite_keeping_the_manifest_as_written_and_a_second_run_changes_
     ] {
         assert!(dir.path().join(file).is_file(), "{file} not written");
     }
+    // The gate re-runs when a maintainer labels the pull request, and a push to the default
+    // branch checks drift with the right to push the history.
+    let gate = std::fs::read_to_string(dir.path().join(".github/workflows/perfgate.yml")).unwrap();
+    for needed in [
+        "types: [opened, synchronize, reopened, labeled, unlabeled]",
+        "github.event.label.name == 'perfgate:accept'",
+        "push:",
+        "github.ref_name == github.event.repository.default_branch",
+        "contents: write",
+        "fetch-depth: 0",
+    ] {
+        assert!(
+            gate.contains(needed),
+            "no `{needed}` in perfgate.yml:\n{gate}"
+        );
+    }
     // cargo reads the result: both bench targets are there.
     let metadata = cargo(
         dir.path(),

@@ -122,7 +122,7 @@ proptest! {
     fn acceptance_and_push_events(text in prop_oneof![
         mutated(r#"{"action":"labeled","label":{"name":"perfgate:accept"},"sender":{"login":"a"},"pull_request":{"number":7,"labels":[{"name":"perfgate:accept"}]},"ref":"refs/heads/main","repository":{"default_branch":"main"}}"#.to_string()),
         ".*",
-    ], event in prop_oneof![Just("pull_request"), Just("push"), ".*"]) {
+    ], event in prop_oneof![Just("pull_request".to_string()), Just("push".to_string()), ".*"]) {
         if let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) {
             if let Some(accepted) = github::acceptance_in(&event, &value, "perfgate:accept") {
                 prop_assert_eq!(accepted.label, "perfgate:accept");
