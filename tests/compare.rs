@@ -33,6 +33,7 @@ fn benchmark(id: &str, samples: Vec<f64>) -> Benchmark {
         direction: Direction::LowerIsBetter,
         samples,
         throughput: None,
+        kind: None,
     }
 }
 
@@ -107,6 +108,7 @@ fn stored(change: f64, p: f64) -> Stored {
         low: change - 0.01,
         high: change + 0.01,
         p,
+        points: false,
     }
 }
 
@@ -137,6 +139,8 @@ fn confirmation(change: f64, low: f64, high: f64, halves: [f64; 2]) -> Confirmat
         p_value: 0.001,
         seconds: 2.0,
         ratios: Vec::new(),
+        points: false,
+        quick: false,
     }
 }
 
@@ -364,6 +368,107 @@ fn drift_is_judged_against_the_cumulative_threshold_when_it_is_wider() {
         "{note}"
     );
     assert_eq!(beyond.drift, Some(drift(0.2)));
+}
+
+/// A fraction metric (`unit: ratio`) from `base` to `current` (20 samples each), judged on the
+/// stored samples alone.
+fn fraction_entry(base: f64, current: f64) -> perfgate_format::Entry {
+    let fraction = |id: &str, v: f64| Benchmark {
+        unit: "ratio".to_string(),
+        source: Source::Stability,
+        ..benchmark(id, (0..20).map(|i| v + 0.0001 * f64::from(i)).collect())
+    };
+    let policy = Policy::default();
+    let run = run(vec![fraction("s/x/error_rate", current)]);
+    let baseline = baseline(vec![fraction("s/x/error_rate", base)]);
+    let (floors, confirmations) = (BTreeMap::new(), BTreeMap::new());
+    let in_scope = |_: &Benchmark| true;
+    compare::compare(&Inputs {
+        run: &run,
+        baseline: Some(&baseline),
+        baseline_ref: None,
+        policy: &policy,
+        confirm: Confirm::Never,
+        confirmations: &confirmations,
+        confirm_unavailable: None,
+        confirm_failures: &BTreeMap::new(),
+        floors: &floors,
+        in_scope: &in_scope,
+        warnings: Vec::new(),
+        acceptance: None,
+        drift: None,
+    })
+    .entries[0]
+        .clone()
+}
+
+#[test]
+fn fractions_are_compared_in_points_not_relatively() {
+    // 0 → 2%: +2 points, within a 5-point threshold (relatively it would be infinitely worse).
+    let small = fraction_entry(0.0, 0.02);
+    assert_eq!(small.kind, Some(perfgate_format::Kind::Fraction));
+    assert_eq!(small.verdict, Verdict::Pass, "{small:?}");
+    assert!((small.difference.unwrap() - 0.02).abs() < 1e-9, "{small:?}");
+    assert_eq!(
+        cargo_perfgate::report::format_change(&small),
+        "+2.0 pp [+1.9 pp, +2.1 pp]"
+    );
+    // A drift of -1.8% → +17.9%: +19.7 points, beyond the threshold (not +1096.8%).
+    let drift = fraction_entry(-0.018, 0.179);
+    assert_eq!(drift.verdict, Verdict::Regressed, "{drift:?}");
+    assert!(
+        cargo_perfgate::report::format_change(&drift).starts_with("+19.7 pp ["),
+        "{drift:?}"
+    );
+}
+
+#[test]
+fn every_budget_is_shown_and_a_warn_level_or_a_noisy_margin_warns_without_failing() {
+    // The 30%-slower benchmark's current median is ~131 ns, its samples 130..132.
+    let judged = |budgets: &str| {
+        let policy =
+            Policy::from_toml(&format!("[budgets]\n{budgets}\n"), "perfgate.toml").unwrap();
+        let comparison = judged_with(&policy, None, None);
+        comparison.entries[0].clone()
+    };
+    // Accepting the regression aside, a comfortable budget is shown as kept.
+    let kept = judged("\"slow\" = \"< 200ns\"");
+    assert_eq!(kept.budgets.len(), 1);
+    assert_eq!(kept.budgets[0].status, "pass");
+    assert!((kept.budgets[0].margin - (200.0 - kept.budgets[0].actual) / 200.0).abs() < 1e-9);
+    // Past the warn level: `warn` for a metric that otherwise passes.
+    let policy = Policy::from_toml(
+        "[gate]\nthreshold = \"50%\"\n[budgets]\n\"slow\" = { fail = \"< 200ns\", warn = \"< 120ns\" }\n",
+        "perfgate.toml",
+    )
+    .unwrap();
+    let warned = judged_with(&policy, None, None);
+    let entry = &warned.entries[0];
+    assert_eq!(entry.verdict, Verdict::Warn, "{entry:?}");
+    assert_eq!(entry.budgets[0].status, "warn");
+    assert_eq!(warned.verdict, Overall::Pass);
+    assert_eq!(warned.counts.warn, 1);
+    // Within the budget by less than the median's own interval: warn, not a coin-flip pass.
+    let policy = Policy::from_toml(
+        "[gate]\nthreshold = \"50%\"\n[budgets]\n\"slow\" = \"< 131.2ns\"\n",
+        "perfgate.toml",
+    )
+    .unwrap();
+    let close = judged_with(&policy, None, None);
+    let check = &close.entries[0].budgets[0];
+    assert_eq!(check.status, "warn", "{check:?}");
+    assert!(
+        check
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("less than its noise"),
+        "{check:?}"
+    );
+    // Over it: budget-fail, whatever the comparison said.
+    let over = judged("\"slow\" = \"< 100ns\"");
+    assert_eq!(over.verdict, Verdict::BudgetFail);
+    assert_eq!(over.budgets[0].status, "fail");
 }
 
 fn samples() -> impl Strategy<Value = Vec<f64>> {

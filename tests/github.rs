@@ -36,9 +36,14 @@ fn compare_file(dir: &std::path::Path) -> std::path::PathBuf {
         threshold: 0.05,
         method: Method::Confirmed,
         throughput: None,
+        kind: None,
+        difference: None,
+        difference_low: None,
+        difference_high: None,
         confirmation: None,
         note: None,
         trend: Vec::new(),
+        budgets: Vec::new(),
     };
     let comparison = Comparison {
         schema: COMPARE_SCHEMA.into(),

@@ -32,9 +32,14 @@ fn entry(id: &str, verdict: Verdict, change: f64) -> Entry {
         threshold: 0.05,
         method: Method::Stored,
         throughput: None,
+        kind: None,
+        difference: None,
+        difference_low: None,
+        difference_high: None,
         confirmation: None,
         note: None,
         trend: Vec::new(),
+        budgets: Vec::new(),
     }
 }
 
@@ -186,6 +191,7 @@ fn run_with(ids: &[&str], shard: Option<&str>) -> Run {
                     mad: 1.0,
                 },
                 throughput: None,
+                kind: None,
             })
             .collect(),
         errors: vec![],
@@ -240,8 +246,14 @@ fn each_row_says_how_its_change_was_measured() {
         p_value: 0.5,
         seconds: 3.0,
         ratios: Vec::new(),
+        points: false,
+        quick: false,
     });
     assert_eq!(how(&stored), "re-measured, 24 rounds");
+    if let Some(c) = stored.confirmation.as_mut() {
+        c.quick = true;
+    }
+    assert_eq!(how(&stored), "re-measured, 24 quick-suite rounds");
 }
 
 #[test]

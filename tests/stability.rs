@@ -73,3 +73,55 @@ fn a_leaking_store_fails_its_heap_budget_and_the_healthy_one_keeps_it() {
         "budget-fail"
     );
 }
+
+#[test]
+fn a_baseline_from_another_machine_is_re_measured_here_not_left_inconclusive() {
+    let demo = Demo::with_stability();
+    let (code, _, stderr) = output(demo.perfgate().args(["baseline", "save", "--quick"]));
+    assert_eq!(code, 0, "{stderr}");
+    let mut baseline = json(&demo.read("baselines/default.json"));
+    baseline["provenance"]["machine"]["cpu_model"] = "Another CPU".into();
+    demo.write("baselines/default.json", &baseline.to_string());
+    demo.commit("baseline from another machine");
+
+    let (code, stdout, stderr) = output(demo.perfgate().args([
+        "check",
+        "--quick",
+        "--format",
+        "json",
+        "--bench",
+        "stability",
+    ]));
+    assert_eq!(code, 0, "nothing changed: {stdout}\n{stderr}");
+    let compare = json(&stdout);
+    let entries = compare["entries"].as_array().unwrap();
+    let confirmed: Vec<&serde_json::Value> = entries
+        .iter()
+        .filter(|e| e["method"] == "confirmed")
+        .collect();
+    assert!(
+        !confirmed.is_empty(),
+        "flagged metrics are re-measured: {compare}"
+    );
+    for e in entries {
+        let note = e["note"].as_str().unwrap_or("");
+        assert!(
+            !note.contains("another machine"),
+            "left to the other machine: {e}"
+        );
+        assert_ne!(e["verdict"], "regressed", "{e}");
+    }
+    for e in &confirmed {
+        let confirmation = &e["confirmation"];
+        assert_eq!(confirmation["quick"], true, "{e}");
+        // The row's numbers are the re-measured medians of the two sides.
+        assert_eq!(e["baseline"], confirmation["medians"][0], "{e}");
+        assert_eq!(e["current"], confirmation["medians"][1], "{e}");
+        if e["kind"] == "fraction" {
+            assert_eq!(confirmation["points"], true, "{e}");
+            assert!(e["difference"].is_number(), "{e}");
+        }
+    }
+    let table = std::fs::read_to_string(demo.target.join("perfgate/report.md")).unwrap();
+    assert!(table.contains("quick-suite rounds"), "{table}");
+}

@@ -48,6 +48,7 @@ pub fn run(n: usize, slower: f64, seed: u64) -> Run {
                 summary: Summary::of(&values),
                 samples: values,
                 throughput: None,
+                kind: None,
             }
         })
         .collect();

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use perfgate_format::{Benchmark, Comparison, Confirmation, Cost, Drift, Overall, Run, Source};
+use perfgate_format::{Benchmark, Comparison, Confirmation, Cost, Drift, Overall, Run};
 
 use super::publish::{baseline_ref, publish};
 use crate::artifacts::{self, write_json, OutDir};
@@ -344,6 +344,9 @@ fn to_items<'a>(
                 .find(|e| e.id == id)
                 .map_or(policy.threshold, |e| e.threshold),
             level: confirm::level(policy.alpha, flagged.len()),
+            points: entry(id)
+                .and_then(|e| e.kind)
+                .is_some_and(perfgate_format::Kind::in_points),
         })
         .collect()
 }
@@ -361,8 +364,8 @@ fn baseline_side(
     confirm::BaselineBuild::build(workspace, commit.to_string(), exported, targets, selection)
 }
 
-/// The ids the confirm stage can re-run alone, with their targets: criterion benchmarks only
-/// (a stability suite is one process).
+/// The ids the confirm stage can re-measure, with their targets: criterion benchmarks (run
+/// alone by an exact filter) and stability metrics (their suite runs whole, in quick mode).
 fn re_measurable<'a>(
     ids: &'a [String],
     run: &Run,
@@ -370,10 +373,7 @@ fn re_measurable<'a>(
 ) -> Vec<(&'a str, &'a BenchTarget)> {
     ids.iter()
         .filter_map(|id| {
-            let b = run
-                .benchmarks
-                .iter()
-                .find(|b| &b.id == id && b.source == Source::Criterion)?;
+            let b = run.benchmarks.iter().find(|b| &b.id == id)?;
             let t = workspace
                 .targets
                 .iter()

@@ -39,6 +39,7 @@ pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
     let items: Vec<confirm::Flagged> = listed
         .iter()
         .map(|(id, target)| confirm::Flagged {
+            points: false,
             id,
             target,
             threshold: policy.threshold_for(id, &target.package),

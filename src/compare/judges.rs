@@ -2,10 +2,10 @@
 //! note. `compare` decides which judge sees which benchmark.
 
 use perfgate_format::{
-    Benchmark, Confirmation, Counts, Direction, Entry, Overall, Source, Verdict,
+    Benchmark, BudgetCheck, Confirmation, Counts, Direction, Entry, Overall, Source, Verdict,
 };
 
-use crate::config::{Confirm, Policy, Unconfirmed};
+use crate::config::{Budget, BudgetOp, Confirm, Policy, Unconfirmed};
 use crate::stats;
 
 /// What an `unconfirmed` note ends with, by the base side's policy.
@@ -24,6 +24,9 @@ pub struct Stored {
     pub high: f64,
     /// Holm-adjusted over the run's comparisons.
     pub p: f64,
+    /// Whether `change`, `low` and `high` are differences in points (a fraction) rather than
+    /// relative changes.
+    pub points: bool,
 }
 
 /// What a stored-only judgement needs to know besides the numbers.
@@ -82,13 +85,14 @@ pub fn judge_confirmed(
         Direction::HigherIsBetter => (stats::Side::Below, stats::Side::Above),
     };
     let flagged = worsening(stored.change, direction).abs() > threshold;
+    let show = |v: f64| percent(v, stored.points);
     let stored_note = |outcome: &str| {
         format!(
-            "the stored baseline showed {:+.1}%; re-measured on this machine: {:+.1}% [{:+.1}%, {:+.1}%] (p={:.3}), {outcome}",
-            stored.change * 100.0,
-            confirmation.change * 100.0,
-            confirmation.change_low * 100.0,
-            confirmation.change_high * 100.0,
+            "the stored baseline showed {}; re-measured on this machine: {} [{}, {}] (p={:.3}), {outcome}",
+            show(stored.change),
+            show(confirmation.change),
+            show(confirmation.change_low),
+            show(confirmation.change_high),
             p
         )
     };
@@ -107,12 +111,12 @@ pub fn judge_confirmed(
         (
             Verdict::Inconclusive,
             Some(stored_note(&format!(
-                "too noisy to judge after {} rounds ({} counted; halves {:+.1}% and {:+.1}%): the interval does not clear the {:.1}% threshold; raise this benchmark's threshold or gate it on a quieter runner (`cargo perfgate noise` measures what this machine resolves)",
+                "too noisy to judge after {} rounds ({} counted; halves {} and {}): the interval does not clear the {} threshold; raise this benchmark's threshold or gate it on a quieter runner (`cargo perfgate noise` measures what this machine resolves)",
                 confirmation.rounds,
                 confirmation.counted,
-                read.halves[0] * 100.0,
-                read.halves[1] * 100.0,
-                threshold * 100.0
+                show(read.halves[0]),
+                show(read.halves[1]),
+                show(threshold).trim_start_matches('+')
             ))),
         )
     } else {
@@ -125,10 +129,12 @@ pub fn judge_confirmed(
     }
 }
 
-/// A change as the notes say it: `+3.1%`, or "up from 0" where a baseline of 0 makes it
-/// infinite.
-fn percent(change: f64) -> String {
-    if change.is_infinite() {
+/// A change as the notes say it: `+3.1%`, `+2.0 pp` for a difference in points, or "up from
+/// 0" where a baseline of 0 makes a relative change infinite.
+pub fn percent(change: f64, points: bool) -> String {
+    if points {
+        format!("{:+.1} pp", change * 100.0)
+    } else if change.is_infinite() {
         format!("{} from 0", if change > 0.0 { "up" } else { "down" })
     } else {
         format!("{:+.1}%", change * 100.0)
@@ -168,21 +174,11 @@ pub fn judge_stored(
                 )
             };
         }
-        if context.source == Source::Stability {
-            return (
-                Verdict::Unconfirmed,
-                Some(format!(
-                    "{} against the stored baseline: a single-run stability figure, not re-measured (stability suites are not re-measured yet): {}",
-                    percent(stored.change),
-                    unconfirmed_outcome(context.unconfirmed)
-                )),
-            );
-        }
         return (
             Verdict::Unconfirmed,
             Some(format!(
                 "{} against the stored baseline, not re-measured: {}; {}",
-                percent(stored.change),
+                percent(stored.change, stored.points),
                 context.unavailable.unwrap_or("confirmation was not run"),
                 unconfirmed_outcome(context.unconfirmed)
             )),
@@ -195,8 +191,8 @@ pub fn judge_stored(
             Verdict::Unconfirmed,
             Some(format!(
                 "{} against the stored baseline, but its interval reaches {}: {}; {}",
-                percent(stored.change),
-                percent(worsening(most_worse, direction)),
+                percent(stored.change, stored.points),
+                percent(worsening(most_worse, direction), stored.points),
                 context.unavailable.unwrap_or("not re-measured"),
                 unconfirmed_outcome(context.unconfirmed)
             )),
@@ -210,7 +206,7 @@ pub fn judge_stored(
             Verdict::Pass,
             Some(format!(
                 "{} against the stored baseline, not re-measured: not claimed as an improvement",
-                percent(stored.change)
+                percent(stored.change, stored.points)
             )),
         );
     }
@@ -264,13 +260,90 @@ pub(super) fn apply_budgets(entry: &mut Entry, current: &Benchmark, policy: &Pol
         ));
         return;
     }
-    let broken: Vec<&str> = fitting
-        .into_iter()
-        .filter(|b| !b.holds(current.summary.median))
-        .map(|b| b.text.as_str())
+    let value = current.summary.median;
+    // The current median's own 95% interval, where its samples give one.
+    let interval = (current.samples.len() >= super::MIN_SAMPLES_FOR_INTERVAL)
+        .then(|| stats::median_interval(&current.samples))
+        .filter(|(low, high)| low.is_finite() && high.is_finite());
+    entry.budgets = fitting
+        .iter()
+        .map(|b| check_budget(b, value, interval, &current.unit))
         .collect();
+    let with = |status: &str| {
+        entry
+            .budgets
+            .iter()
+            .filter(|c| c.status == status)
+            .map(|c| c.note.clone().unwrap_or_else(|| c.target.clone()))
+            .collect::<Vec<_>>()
+    };
+    let (broken, warned) = (with("fail"), with("warn"));
     if !broken.is_empty() {
         entry.verdict = Verdict::BudgetFail;
         entry.note = Some(format!("over budget: {}", broken.join(", ")));
+    } else if !warned.is_empty()
+        && matches!(
+            entry.verdict,
+            Verdict::Pass | Verdict::Improved | Verdict::New
+        )
+    {
+        entry.verdict = Verdict::Warn;
+        entry.note = Some(format!("warn: {}", warned.join("; ")));
+    }
+}
+
+/// One budget against a value: `fail` over the limit; `warn` past the warn level, or within the
+/// limit by less than the value's own interval (its slower end breaks the limit); else `pass`.
+fn check_budget(
+    budget: &Budget,
+    value: f64,
+    interval: Option<(f64, f64)>,
+    unit: &str,
+) -> BudgetCheck {
+    let show = |v: f64| crate::report::format_value(Some(v), unit);
+    let worse_end = interval.map(|(low, high)| match budget.op {
+        BudgetOp::Below => high,
+        BudgetOp::Above => low,
+    });
+    let (status, note) = if !budget.holds(value) {
+        (
+            "fail",
+            Some(format!("{} (actual {})", budget.text, show(value))),
+        )
+    } else if let Some(level) = budget
+        .warn
+        .as_ref()
+        .filter(|w| !budget.keeps(w.limit, value))
+    {
+        (
+            "warn",
+            Some(format!(
+                "past the warn level {} (actual {}, budget {})",
+                level.text,
+                show(value),
+                budget.text
+            )),
+        )
+    } else if let Some(end) = worse_end.filter(|end| !budget.holds(*end)) {
+        (
+            "warn",
+            Some(format!(
+                "within {} by less than its noise (actual {}, 95% interval reaching {})",
+                budget.text,
+                show(value),
+                show(end)
+            )),
+        )
+    } else {
+        ("pass", None)
+    };
+    BudgetCheck {
+        target: budget.text.clone(),
+        warn_at: budget.warn.as_ref().map(|w| w.text.clone()),
+        limit: budget.limit,
+        actual: value,
+        margin: budget.margin(value),
+        status: status.to_string(),
+        note,
     }
 }

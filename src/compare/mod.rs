@@ -120,6 +120,20 @@ fn stage_one(paired: &[(&Benchmark, &Benchmark)]) -> Vec<Stored> {
         .iter()
         .map(|(b, c)| {
             let enough = b.samples.len().min(c.samples.len()) >= MIN_SAMPLES_FOR_INTERVAL;
+            if c.kind().in_points() {
+                // A fraction's change is the difference of its medians, in points.
+                let (low, high) = if enough {
+                    stats::median_difference_interval(&b.samples, &c.samples)
+                } else {
+                    (f64::NAN, f64::NAN)
+                };
+                return (
+                    stats::median(&c.samples) - stats::median(&b.samples),
+                    low,
+                    high,
+                    stats::mann_whitney_p(&b.samples, &c.samples),
+                );
+            }
             let (low, high) = if enough {
                 stats::median_change_interval(&b.samples, &c.samples, seed_of(&c.id))
             } else {
@@ -136,11 +150,13 @@ fn stage_one(paired: &[(&Benchmark, &Benchmark)]) -> Vec<Stored> {
     let adjusted = stats::holm_adjust(&raw.iter().map(|r| r.3).collect::<Vec<_>>());
     raw.iter()
         .zip(adjusted)
-        .map(|(&(change, low, high, _), p)| Stored {
+        .zip(paired)
+        .map(|((&(change, low, high, _), p), (_, c))| Stored {
             change,
             low,
             high,
             p,
+            points: c.kind().in_points(),
         })
         .collect()
 }
@@ -158,18 +174,35 @@ fn judge_pair(
     entry.threshold = threshold;
     entry.baseline = Some(baseline.summary.median);
     entry.current = Some(current.summary.median);
-    // JSON has no infinity: a change from a baseline of 0 is left empty.
-    entry.change = stored.change.is_finite().then_some(stored.change);
-    entry.change_low = stored.low.is_finite().then_some(stored.low);
-    entry.change_high = stored.high.is_finite().then_some(stored.high);
+    let finite = |v: f64| v.is_finite().then_some(v);
+    if stored.points {
+        entry.difference = finite(stored.change);
+        entry.difference_low = finite(stored.low);
+        entry.difference_high = finite(stored.high);
+        entry.change = finite(stats::relative_change(&baseline.samples, &current.samples));
+    } else {
+        // JSON has no infinity: a change from a baseline of 0 is left empty.
+        entry.change = finite(stored.change);
+        entry.change_low = finite(stored.low);
+        entry.change_high = finite(stored.high);
+    }
     entry.p_value = Some(stored.p);
     (entry.verdict, entry.note) = match inputs.confirmations.get(&current.id) {
         Some(confirmation) => {
             let p = confirmed_p.get(current.id.as_str()).copied().unwrap_or(1.0);
             entry.method = Method::Confirmed;
-            entry.change = Some(confirmation.change);
-            entry.change_low = Some(confirmation.change_low);
-            entry.change_high = Some(confirmation.change_high);
+            if stored.points {
+                entry.difference = Some(confirmation.change);
+                entry.difference_low = Some(confirmation.change_low);
+                entry.difference_high = Some(confirmation.change_high);
+                entry.change = confirmation
+                    .medians
+                    .and_then(|[base, cand]| finite(cand / base - 1.0));
+            } else {
+                entry.change = Some(confirmation.change);
+                entry.change_low = Some(confirmation.change_low);
+                entry.change_high = Some(confirmation.change_high);
+            }
             entry.p_value = Some(p);
             // The row's three numbers agree: the re-measured medians beside the re-measured
             // change; the stored ones stay in the JSON.
@@ -210,12 +243,17 @@ fn judge_pair(
             format!("regressed, accepted with {}", accepted_by(acceptance)),
         );
     }
-    if let (Some(drift), Some(change)) = (inputs.drift, entry.change) {
+    let decided = if stored.points {
+        entry.difference
+    } else {
+        entry.change
+    };
+    if let (Some(drift), Some(change)) = (inputs.drift, decided) {
         append_note(
             &mut entry,
             format!(
-                "{:+.1}% over {} commit(s) since baseline {}",
-                change * 100.0,
+                "{} over {} commit(s) since baseline {}",
+                judges::percent(change, stored.points),
                 drift.commits,
                 short_commit(&drift.since)
             ),
@@ -497,9 +535,14 @@ fn empty_entry(verdict: Verdict) -> Entry {
         threshold: 0.0,
         method: Method::Stored,
         throughput: None,
+        kind: None,
+        difference: None,
+        difference_low: None,
+        difference_high: None,
         confirmation: None,
         note: None,
         trend: Vec::new(),
+        budgets: Vec::new(),
     }
 }
 
@@ -511,6 +554,7 @@ fn lone_entry(b: &Benchmark, verdict: Verdict, policy: &Policy) -> Entry {
         target: b.target.clone(),
         unit: b.unit.clone(),
         direction: b.direction,
+        kind: Some(b.kind()),
         threshold: policy.threshold_for(&b.id, &b.package),
         throughput: b.throughput.clone(),
         ..empty_entry(verdict)
@@ -530,6 +574,7 @@ fn count(entries: &[Entry]) -> Counts {
             Verdict::Unconfirmed => &mut counts.unconfirmed,
             Verdict::Inconclusive => &mut counts.inconclusive,
             Verdict::Accepted => &mut counts.accepted,
+            Verdict::Warn => &mut counts.warn,
             Verdict::Improved => &mut counts.improved,
             Verdict::New => &mut counts.new,
             Verdict::Missing => &mut counts.missing,

@@ -39,6 +39,16 @@ pub struct Budget {
     pub text: String,
     /// The unit it was written in (`us`, `%`, `/s`, `B`, … or empty).
     pub unit: String,
+    /// The warn level: a limit on the same side, in the same unit, that a value may break
+    /// without failing (`warn`, not `budget-fail`).
+    pub warn: Option<Level>,
+}
+
+/// A budget's warn level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    pub limit: f64,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,10 +73,25 @@ impl Budget {
 
     /// Whether `value` keeps the budget.
     pub fn holds(&self, value: f64) -> bool {
+        self.keeps(self.limit, value)
+    }
+
+    /// Whether `value` keeps `limit` on this budget's side.
+    pub fn keeps(&self, limit: f64, value: f64) -> bool {
         match self.op {
-            BudgetOp::Below => value < self.limit,
-            BudgetOp::Above => value > self.limit,
+            BudgetOp::Below => value < limit,
+            BudgetOp::Above => value > limit,
         }
+    }
+
+    /// How far `value` is inside the limit, relative to it (`0.25`: a quarter of the limit to
+    /// spare; negative: over it).
+    pub fn margin(&self, value: f64) -> f64 {
+        let room = match self.op {
+            BudgetOp::Below => self.limit - value,
+            BudgetOp::Above => value - self.limit,
+        };
+        room / self.limit.abs().max(f64::MIN_POSITIVE)
     }
 }
 
@@ -168,7 +193,10 @@ impl Policy {
         let budgets = |p: &Policy| {
             p.budgets
                 .iter()
-                .map(|b| format!("{} {}", b.pattern.as_str(), b.text))
+                .map(|b| match &b.warn {
+                    Some(w) => format!("{} {} (warn {})", b.pattern.as_str(), b.text, w.text),
+                    None => format!("{} {}", b.pattern.as_str(), b.text),
+                })
                 .collect::<Vec<_>>()
         };
         for (name, before, after) in [
@@ -217,7 +245,22 @@ struct RawPolicy {
     #[serde(default)]
     components: std::collections::BTreeMap<String, RawComponent>,
     #[serde(default)]
-    budgets: std::collections::BTreeMap<String, Spanned<String>>,
+    budgets: std::collections::BTreeMap<String, Spanned<RawBudget>>,
+}
+
+/// A budget as written: `"< 20ms"`, or `{ fail = "< 20ms", warn = "< 15ms" }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawBudget {
+    Fail(String),
+    Levels(RawLevels),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLevels {
+    fail: String,
+    warn: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -366,14 +409,40 @@ impl Policy {
             let key = format!("budgets.\"{pattern}\"");
             let glob = glob::Pattern::new(pattern)
                 .map_err(|e| at(value.span(), &key, format!("bad glob: {e}")))?;
-            let (op, limit, unit) =
-                parse_budget(value.get_ref()).map_err(|m| at(value.span(), &key, m))?;
+            let (fail, warn) = match value.get_ref() {
+                RawBudget::Fail(text) => (text, None),
+                RawBudget::Levels(levels) => (&levels.fail, levels.warn.as_ref()),
+            };
+            let (op, limit, unit) = parse_budget(fail).map_err(|m| at(value.span(), &key, m))?;
+            let warn = match warn {
+                None => None,
+                Some(text) => {
+                    let (warn_op, warn_limit, warn_unit) = parse_budget(text)
+                        .map_err(|m| at(value.span(), &format!("{key}.warn"), m))?;
+                    let inside = match op {
+                        BudgetOp::Below => warn_limit <= limit,
+                        BudgetOp::Above => warn_limit >= limit,
+                    };
+                    if warn_op != op || warn_unit != unit || !inside {
+                        return Err(at(
+                            value.span(),
+                            &format!("{key}.warn"),
+                            format!("`{}` must be on the same side and in the same unit as `{}`, and no looser", text.trim(), fail.trim()),
+                        ));
+                    }
+                    Some(Level {
+                        limit: warn_limit,
+                        text: text.trim().to_string(),
+                    })
+                }
+            };
             policy.budgets.push(Budget {
                 pattern: glob,
                 op,
                 limit,
-                text: value.get_ref().trim().to_string(),
+                text: fail.trim().to_string(),
                 unit,
+                warn,
             });
         }
         Ok(())
@@ -587,6 +656,34 @@ mod tests {
         assert_eq!(policy.threshold_for("parse/x", "core"), 0.1);
         assert_eq!(policy.threshold_for("index", "core"), 0.02);
         assert_eq!(policy.threshold_for("index", "other"), 0.04);
+    }
+
+    #[test]
+    fn a_budget_may_have_a_warn_level_on_its_own_side() {
+        let policy = Policy::from_toml(
+            "[budgets]\n\"a\" = { fail = \"< 20ms\", warn = \"< 15ms\" }\n\"b\" = \"> 100/s\"\n",
+            "perfgate.toml",
+        )
+        .unwrap();
+        let a = &policy.budgets[0];
+        assert_eq!(a.limit, 20e6);
+        assert_eq!(a.warn.as_ref().unwrap().limit, 15e6);
+        assert!(policy.budgets[1].warn.is_none());
+        for bad in [
+            "{ fail = \"< 20ms\", warn = \"> 15ms\" }",
+            "{ fail = \"< 20ms\", warn = \"< 30ms\" }",
+            "{ fail = \"< 20ms\", warn = \"< 15%\" }",
+            "{ fail = \"< 20ms\", alarm = \"< 15ms\" }",
+        ] {
+            let text = format!("[budgets]\n\"a\" = {bad}\n");
+            let err = Policy::from_toml(&text, "perfgate.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("line 2") && err.contains("budgets"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -8,11 +8,14 @@ pub struct Junit;
 
 impl Render for Junit {
     fn render(&self, comparison: &Comparison) -> String {
+        let checks = comparison.entries.iter().flat_map(|e| e.budgets.iter());
         let failures = comparison
             .entries
             .iter()
             .filter(|e| e.verdict.fails_gate())
-            .count();
+            .count()
+            + checks.clone().filter(|b| b.status == "fail").count();
+        let tests = comparison.entries.len() + checks.count();
         let errors = comparison
             .entries
             .iter()
@@ -20,7 +23,7 @@ impl Render for Junit {
             .count();
         let mut out = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"perfgate\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">\n",
-            comparison.entries.len()
+            tests
         );
         for e in &comparison.entries {
             let name = xml_escape(&e.id);
@@ -47,6 +50,19 @@ impl Render for Junit {
                 out.push_str(&format!("<system-out>{detail}</system-out>"));
             }
             out.push_str("</testcase>\n");
+            for b in &e.budgets {
+                let case = xml_escape(&format!("{} {}", e.id, b.target));
+                let detail = xml_escape(b.note.as_deref().unwrap_or(&b.target));
+                out.push_str(&format!(
+                    "  <testcase name=\"{case}\" classname=\"{class}.budgets\">"
+                ));
+                match b.status.as_str() {
+                    "fail" => out.push_str(&format!("<failure message=\"{detail}\"/>")),
+                    "warn" => out.push_str(&format!("<system-out>warn: {detail}</system-out>")),
+                    _ => {}
+                }
+                out.push_str("</testcase>\n");
+            }
         }
         out.push_str("</testsuite>\n");
         out

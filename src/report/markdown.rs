@@ -78,6 +78,7 @@ impl Render for Markdown {
                     | Verdict::Unconfirmed
                     | Verdict::Inconclusive
                     | Verdict::Accepted
+                    | Verdict::Warn
                     | Verdict::Missing
             )
         });
@@ -112,6 +113,34 @@ impl Render for Markdown {
                 ));
             }
             body.push_str(&trends(&urgent, budget.saturating_sub(body.len()) / 4));
+        }
+        let targets = super::target_rows(comparison);
+        if !targets.is_empty() {
+            let mut section = String::from(
+                "\n<details><summary>Targets vs actuals</summary>\n\n| metric | target | actual | margin | status |\n|---|---|---:|---:|---|\n",
+            );
+            let room = budget.saturating_sub(body.len()) / 3;
+            let mut left = 0;
+            for row in &targets {
+                let line = format!(
+                    "| {} | {} | {} | {} | {} |\n",
+                    escape_text(&row[0]),
+                    escape_text(&row[1]),
+                    row[2],
+                    row[3],
+                    row[4]
+                );
+                if section.len() + line.len() > room {
+                    left += 1;
+                    continue;
+                }
+                section.push_str(&line);
+            }
+            if left > 0 {
+                section.push_str(&format!("\n…and {left} more; see compare.json.\n"));
+            }
+            section.push_str("\n</details>\n");
+            body.push_str(&section);
         }
         if !rest.is_empty() {
             let (rest_rows, rest_left) =

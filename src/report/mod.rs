@@ -73,29 +73,59 @@ fn significant(v: f64) -> String {
 
 /// `+3.1% [+1.2%, +5.0%]`: the change the verdict was decided on, with its interval where one
 /// was measured (a single-run figure has none): 95% for a stored comparison, 1 - alpha over the
-/// number re-measured for a re-measured one (`confirmation.confidence`).
+/// number re-measured for a re-measured one (`confirmation.confidence`). A fraction's change is
+/// its difference in points: `+2.0 pp [+1.1 pp, +2.9 pp]`.
 pub fn format_change(entry: &Entry) -> String {
-    match (entry.change, entry.change_low, entry.change_high) {
-        (Some(c), Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => format!(
-            "{:+.1}% [{:+.1}%, {:+.1}%]",
-            c * 100.0,
-            lo * 100.0,
-            hi * 100.0
-        ),
-        (Some(c), _, _) => format!("{:+.1}%", c * 100.0),
+    let (change, low, high, suffix) = match entry.difference {
+        Some(d) => (Some(d), entry.difference_low, entry.difference_high, " pp"),
+        None => (entry.change, entry.change_low, entry.change_high, "%"),
+    };
+    let show = |v: f64| format!("{:+.1}{suffix}", v * 100.0);
+    match (change, low, high) {
+        (Some(c), Some(lo), Some(hi)) if lo.is_finite() && hi.is_finite() => {
+            format!("{} [{}, {}]", show(c), show(lo), show(hi))
+        }
+        (Some(c), _, _) => show(c),
         _ => "—".to_string(),
     }
 }
 
-/// How the row's change was measured: re-measured on this machine (with its rounds), against
-/// the stored samples, or from single-run figures (no interval).
+/// How the row's change was measured: re-measured on this machine (with its rounds; a
+/// stability suite in its quick mode), against the stored samples, or from single-run figures
+/// (no interval).
 pub fn how(entry: &Entry) -> String {
-    match (&entry.confirmation, entry.change, entry.change_low) {
+    let decided = entry.difference.or(entry.change);
+    let interval = entry.difference_low.or(entry.change_low);
+    match (&entry.confirmation, decided, interval) {
+        (Some(c), _, _) if c.quick => format!("re-measured, {} quick-suite rounds", c.rounds),
         (Some(c), _, _) => format!("re-measured, {} rounds", c.rounds),
         (None, Some(_), Some(_)) => "stored".to_string(),
         (None, Some(_), None) => "single run".to_string(),
         (None, None, _) => "—".to_string(),
     }
+}
+
+/// Targets vs actuals: one row per budget of every metric that has one, as
+/// `[metric, target (warn level), actual, margin, status]`.
+pub fn target_rows(comparison: &Comparison) -> Vec<[String; 5]> {
+    comparison
+        .entries
+        .iter()
+        .flat_map(|e| {
+            e.budgets.iter().map(move |b| {
+                [
+                    e.id.clone(),
+                    match &b.warn_at {
+                        Some(w) => format!("{} (warn {w})", b.target),
+                        None => b.target.clone(),
+                    },
+                    format_value(Some(b.actual), &e.unit),
+                    format!("{:+.0}%", b.margin * 100.0),
+                    b.status.clone(),
+                ]
+            })
+        })
+        .collect()
 }
 
 /// Where the run's time went, in one line (`None` when the comparison did not measure).
@@ -147,6 +177,7 @@ pub fn headline(comparison: &Comparison) -> String {
         (c.unconfirmed, "unconfirmed"),
         (c.inconclusive, "inconclusive"),
         (c.accepted, "accepted"),
+        (c.warn, "warn"),
         (c.missing, "missing"),
         (c.new, "new"),
         (c.improved, "improved"),

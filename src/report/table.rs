@@ -31,7 +31,20 @@ impl Render for Table {
                 Cell::new(entry.verdict.as_str()),
             ]);
         }
-        let mut out = format!("{grid}\n{}\n", headline(comparison));
+        let mut out = format!("{grid}\n");
+        let targets = super::target_rows(comparison);
+        if !targets.is_empty() {
+            let mut table = Grid::new();
+            table
+                .load_preset(UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Disabled)
+                .set_header(["metric", "target", "actual", "margin", "status"]);
+            for row in targets {
+                table.add_row(row.map(|cell| Cell::new(terminal_text(&cell))));
+            }
+            out.push_str(&format!("targets vs actuals:\n{table}\n"));
+        }
+        out.push_str(&format!("{}\n", headline(comparison)));
         for entry in comparison
             .entries
             .iter()

@@ -47,6 +47,9 @@ pub struct Flagged<'a> {
     /// The miss rate of this benchmark's interval: alpha over the number re-measured together
     /// (Bonferroni), so the run's intervals hold jointly.
     pub level: f64,
+    /// Whether the metric is compared in points (a fraction): each round's difference rather
+    /// than its ratio.
+    pub points: bool,
 }
 
 /// Whether the rounds so far settle a verdict against `±threshold`: their interval at
@@ -222,7 +225,7 @@ fn batch_rounds(
         let elapsed = begun.elapsed().as_secs_f64();
         let out_of_time = round > 0 && !another_round_fits(elapsed, slowest_round, bound);
         open.retain(|item| {
-            let ratios = log_ratios(result.medians.get(item.id).map_or(&[][..], |m| m));
+            let ratios = log_ratios(result.medians.get(item.id).map_or(&[][..], |m| m), item.points);
             let done = round == MAX_ROUNDS
                 || out_of_time
                 || (look && settled(&ratios, item.threshold, item.level));
@@ -258,22 +261,14 @@ fn batch_rounds(
             break;
         }
         let round_begun = Instant::now();
-        let ids: Vec<String> = open.iter().map(|item| regex::escape(&own(item))).collect();
-        let filter = format!("^(?:{})$", ids.join("|"));
+        let ids: Vec<String> = open.iter().map(|item| own(item)).collect();
         let mut order = [0usize, 1];
         order.shuffle(rng);
         let mut medians: BTreeMap<String, [f64; 2]> = BTreeMap::new();
         for side in order {
             let name = if side == 0 { "baseline" } else { "candidate" };
             let (exe, target) = sides[side];
-            let args = criterion::arguments(
-                target.harness_version.as_ref(),
-                Some(&filter),
-                criterion::Measurement::Probe,
-            );
-            let home = out.confirm_home(&label, round, name);
-            let log = out.log(&format!("confirm-{label}-{round}-{name}"));
-            let found = match criterion::run(target, exe, &home, &args, timeout, &log) {
+            let found = match run_side(target, exe, &ids, (&label, round, name), out, timeout) {
                 Ok(found) => found,
                 Err(message) => {
                     for item in open.drain(..) {
@@ -316,11 +311,59 @@ fn batch_rounds(
     result
 }
 
-/// Each round's candidate/baseline log-ratio.
-fn log_ratios(medians_by_round: &[[f64; 2]]) -> Vec<f64> {
+/// One side's process of a round: the flagged criterion benchmarks alone (an exact filter, probe
+/// measurements), or a stability suite in quick mode (one figure per metric per process): the
+/// one scenario flagged, or the whole suite when several are.
+fn run_side(
+    target: &BenchTarget,
+    executable: &Path,
+    ids: &[String],
+    (label, round, name): (&str, usize, &str),
+    out: &OutDir,
+    timeout: Duration,
+) -> std::result::Result<Vec<perfgate_format::Benchmark>, String> {
+    match target.harness {
+        crate::workspace::Harness::Criterion => {
+            let escaped: Vec<String> = ids.iter().map(|id| regex::escape(id)).collect();
+            let filter = format!("^(?:{})$", escaped.join("|"));
+            let args = criterion::arguments(
+                target.harness_version.as_ref(),
+                Some(&filter),
+                criterion::Measurement::Probe,
+            );
+            let home = out.confirm_home(label, round, name);
+            let log = out.log(&format!("confirm-{label}-{round}-{name}"));
+            criterion::run(target, executable, &home, &args, timeout, &log)
+        }
+        crate::workspace::Harness::Stability => {
+            let mut scenarios: Vec<&str> = ids
+                .iter()
+                .map(|id| {
+                    id.rsplit_once('/')
+                        .map_or(id.as_str(), |(scenario, _)| scenario)
+                })
+                .collect();
+            scenarios.sort_unstable();
+            scenarios.dedup();
+            let filter = (scenarios.len() == 1).then(|| scenarios[0]);
+            super::stability::run(target, executable, filter, true, timeout, out)
+        }
+    }
+}
+
+/// Each round's candidate/baseline log-ratio; in points, `ln(1 + d)` of the round's difference
+/// `d`: a monotone map, so the median, the order-statistic interval and the halves that
+/// `stats::paired_rounds_at` reads back through `exp(·) - 1` are the differences' own.
+fn log_ratios(medians_by_round: &[[f64; 2]], points: bool) -> Vec<f64> {
     medians_by_round
         .iter()
-        .map(|[base, cand]| (cand / base).ln())
+        .map(|[base, cand]| {
+            if points {
+                (cand - base).ln_1p()
+            } else {
+                (cand / base).ln()
+            }
+        })
         .collect()
 }
 
@@ -426,7 +469,7 @@ fn confirmation_of(
     baseline_commit: &str,
     seconds: f64,
 ) -> Confirmation {
-    let log_ratios = log_ratios(medians_by_round);
+    let log_ratios = log_ratios(medians_by_round, item.points);
     let side_median =
         |side: usize| stats::median(&medians_by_round.iter().map(|m| m[side]).collect::<Vec<_>>());
     let read = stats::paired_rounds_at(&log_ratios, item.level);
@@ -444,7 +487,12 @@ fn confirmation_of(
         p_value: read.p_value,
         // The benchmark's share of its batch's wall time until its verdict settled.
         seconds,
-        ratios: log_ratios.iter().map(|r| r.exp()).collect(),
+        ratios: log_ratios
+            .iter()
+            .map(|r| if item.points { r.exp_m1() } else { r.exp() })
+            .collect(),
+        points: item.points,
+        quick: item.target.harness == crate::workspace::Harness::Stability,
     }
 }
 

@@ -275,6 +275,7 @@ pub fn run(
             direction: Direction::LowerIsBetter,
             samples: m.per_iteration_ns,
             throughput: m.throughput,
+            kind: None,
         })
         .collect())
 }

@@ -151,6 +151,57 @@ pub struct Benchmark {
     /// `Throughput`): a rate is `per_iteration / time`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throughput: Option<Throughput>,
+    /// What the metric is; files without it are read by their unit ([`Kind::of_unit`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+}
+
+impl Benchmark {
+    /// The metric's kind: as written, else as its unit says.
+    pub fn kind(&self) -> Kind {
+        self.kind.unwrap_or_else(|| Kind::of_unit(&self.unit))
+    }
+}
+
+/// What a metric measures, which decides how two values of it are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A time (`ns`).
+    Duration,
+    /// Something per second (`ops/s`).
+    Rate,
+    /// A ratio or fraction (`ratio`: an error rate, a drift, a growth): compared by the
+    /// difference in points, never relatively (0 → 2% is +2 points, not infinitely worse).
+    Fraction,
+    /// A multiple (`x`: spike p99 over normal p99).
+    Factor,
+    /// Bytes (`B`).
+    Bytes,
+    /// A count (`count`: allocations per op, panics).
+    Count,
+    /// Any other unit (a custom criterion measurement).
+    Other,
+}
+
+impl Kind {
+    /// The kind a unit implies.
+    pub fn of_unit(unit: &str) -> Kind {
+        match unit {
+            "ns" => Kind::Duration,
+            "ratio" => Kind::Fraction,
+            "x" => Kind::Factor,
+            "B" => Kind::Bytes,
+            "count" => Kind::Count,
+            u if u.ends_with("/s") => Kind::Rate,
+            _ => Kind::Other,
+        }
+    }
+
+    /// Whether changes of this kind are differences in points rather than relative changes.
+    pub fn in_points(self) -> bool {
+        self == Kind::Fraction
+    }
 }
 
 /// What one iteration of a benchmark processes.
@@ -219,6 +270,9 @@ pub enum Verdict {
     BudgetFail,
     Unconfirmed,
     Inconclusive,
+    /// Within a budget, but past its warn level (or within it by less than the measurement's
+    /// own uncertainty): reported, not failed.
+    Warn,
     /// A confirmed regression a maintainer accepted through a trusted signal (the pull
     /// request's label, read from the event GitHub wrote): reported, not failed.
     Accepted,
@@ -238,6 +292,7 @@ impl Verdict {
             Verdict::Unconfirmed => "unconfirmed",
             Verdict::Inconclusive => "inconclusive",
             Verdict::Accepted => "accepted",
+            Verdict::Warn => "warn",
             Verdict::Missing => "missing",
             Verdict::New => "new",
             Verdict::Improved => "improved",
@@ -317,9 +372,18 @@ pub struct Confirmation {
     /// The stored comparison's medians, `[baseline, current]`, that the re-measurement replaced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stored_medians: Option<[f64; 2]>,
-    /// Each round's candidate/baseline ratio of medians, in the order measured.
+    /// Each round's candidate/baseline ratio of medians, in the order measured (for a metric
+    /// compared in points, each round's difference instead).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ratios: Vec<f64>,
+    /// `true` when `change`, its interval and `halves` are differences in points (a
+    /// fraction's candidate minus baseline) rather than relative changes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub points: bool,
+    /// `true` when each round ran a stability suite whole in its quick mode (the medians are
+    /// those of the quick runs).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quick: bool,
 }
 
 /// One compared metric in `compare.json`.
@@ -343,7 +407,20 @@ pub struct Entry {
     pub change_high: Option<f64>,
     /// p-value of the decision, adjusted for the number of comparisons in the run.
     pub p_value: Option<f64>,
-    /// Relative threshold the effect had to exceed.
+    /// What the metric is (files without it: as its unit says).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    /// For a fraction (`kind: fraction`): current minus baseline in points (`0.02` is +2
+    /// points), with its interval where one was measured. The verdict of such a metric is
+    /// decided on this, and `threshold` is read in points; `change` stays relative (empty from
+    /// a baseline of 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference_low: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference_high: Option<f64>,
+    /// Threshold the effect had to exceed: relative, or in points for a fraction.
     pub threshold: f64,
     pub method: Method,
     /// What one iteration processes (from the current run), when the benchmark declares it.
@@ -358,6 +435,32 @@ pub struct Entry {
     /// in git notes, for a flagged entry when the history was available.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trend: Vec<f64>,
+    /// Every budget that applies to this metric, checked against its current value: target
+    /// vs actual.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<BudgetCheck>,
+}
+
+/// One budget checked against a metric's current value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetCheck {
+    /// The budget as written (`< 20ms`).
+    pub target: String,
+    /// Its warn level as written, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn_at: Option<String>,
+    /// The limit in the metric's unit.
+    pub limit: f64,
+    /// The value checked: the current median.
+    pub actual: f64,
+    /// How far inside the limit the value is, relative to the limit (negative: over it).
+    pub margin: f64,
+    /// `pass`, `warn` or `fail`.
+    pub status: String,
+    /// Why a `warn` is one: past the warn level, or within the budget by less than the
+    /// measurement's own 95% interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Where the baseline of a comparison was read from.
@@ -384,6 +487,9 @@ pub struct Counts {
     /// Confirmed regressions accepted by a maintainer's label (files without it had none).
     #[serde(default)]
     pub accepted: usize,
+    /// Budgets kept, but past their warn level (files without it had none).
+    #[serde(default)]
+    pub warn: usize,
     pub improved: usize,
     pub new: usize,
     pub missing: usize,

@@ -131,6 +131,7 @@ impl Suite {
             summary: Summary::of(&samples),
             samples,
             throughput: None,
+            kind: Some(perfgate_format::Kind::of_unit(unit)),
         });
     }
 

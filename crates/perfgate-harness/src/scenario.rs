@@ -204,68 +204,147 @@ fn drive<E: Display>(
     workers: usize,
     op: &(impl Fn() -> Result<(), E> + Sync),
 ) -> Outcome {
-    let total = (rate * duration.as_secs_f64()).round().max(1.0) as u64;
-    let merged = Mutex::new(histogram());
-    let merged_service = Mutex::new(histogram());
-    let timeline = Mutex::new(Vec::with_capacity(total as usize));
-    let (completed, errors, panics) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
-    let cpu = CpuSamples::default();
+    drive_phases(&[(rate, duration)], workers, op)
+        .pop()
+        .expect("one phase")
+}
+
+/// What one worker saw of one phase.
+struct PhaseLocal {
+    latency: Histogram<u64>,
+    service: Histogram<u64>,
+    completed: u64,
+    errors: u64,
+    panics: u64,
+    /// (completion offset from the phase's start, latency ns).
+    events: Vec<(Duration, u64)>,
+    last_end: Duration,
+}
+
+impl PhaseLocal {
+    fn new() -> Self {
+        PhaseLocal {
+            latency: histogram(),
+            service: histogram(),
+            completed: 0,
+            errors: 0,
+            panics: 0,
+            events: Vec::new(),
+            last_end: Duration::ZERO,
+        }
+    }
+
+    fn add(&mut self, other: PhaseLocal) {
+        let _ = self.latency.add(&other.latency);
+        let _ = self.service.add(&other.service);
+        self.completed += other.completed;
+        self.errors += other.errors;
+        self.panics += other.panics;
+        self.events.extend(other.events);
+        self.last_end = self.last_end.max(other.last_end);
+    }
+}
+
+/// One continuous open-loop schedule through `phases` of `(rate, duration)`: each phase's
+/// operations are due at its own rate from where the previous phase's time ended, whether or
+/// not the previous ones have finished, so a backlog carries over (a spike's queue shows in the
+/// phase after it). Each operation counts in the phase it was due in; the timeline of a phase
+/// is measured from that phase's start. Allocation snapshots are of the whole schedule.
+fn drive_phases<E: Display>(
+    phases: &[(f64, Duration)],
+    workers: usize,
+    op: &(impl Fn() -> Result<(), E> + Sync),
+) -> Vec<Outcome> {
+    let counts: Vec<u64> = phases
+        .iter()
+        .map(|(rate, d)| (rate * d.as_secs_f64()).round().max(1.0) as u64)
+        .collect();
+    let firsts: Vec<u64> = counts
+        .iter()
+        .scan(0u64, |sum, n| {
+            let first = *sum;
+            *sum += n;
+            Some(first)
+        })
+        .collect();
+    let offsets: Vec<Duration> = phases
+        .iter()
+        .scan(Duration::ZERO, |sum, (_, d)| {
+            let offset = *sum;
+            *sum += *d;
+            Some(offset)
+        })
+        .collect();
+    let total: u64 = counts.iter().sum();
+    let phase_of = |i: u64| firsts.iter().rposition(|first| *first <= i).unwrap_or(0);
+    let merged: Mutex<Vec<PhaseLocal>> =
+        Mutex::new(phases.iter().map(|_| PhaseLocal::new()).collect());
+    let cpus: Vec<CpuSamples> = phases.iter().map(|_| CpuSamples::default()).collect();
     let alloc_before = AllocSnapshot::now();
     let start = Instant::now() + Duration::from_millis(1);
-    let interval = 1.0 / rate;
     std::thread::scope(|scope| {
         for worker in 0..workers as u64 {
-            let (merged, merged_service, timeline) = (&merged, &merged_service, &timeline);
-            let (completed, errors, panics, cpu) = (&completed, &errors, &panics, &cpu);
+            let (merged, cpus, phase_of) = (&merged, &cpus, &phase_of);
+            let (firsts, offsets) = (&firsts, &offsets);
             scope.spawn(move || {
                 untracked(|| {
-                    let mut local = histogram();
-                    let mut local_service = histogram();
-                    let mut events = Vec::with_capacity((total / workers as u64 + 1) as usize);
+                    let mut locals: Vec<PhaseLocal> =
+                        phases.iter().map(|_| PhaseLocal::new()).collect();
                     let mut i = worker;
                     while i < total {
-                        let due = start + Duration::from_secs_f64(i as f64 * interval);
+                        let k = phase_of(i);
+                        let phase_start = start + offsets[k];
+                        let due = phase_start
+                            + Duration::from_secs_f64((i - firsts[k]) as f64 / phases[k].0);
                         wait_until(due);
                         let begun = Instant::now();
-                        let result = cpu.around(i / workers as u64, || call(op));
+                        let result = cpus[k].around(i / workers as u64, || call(op));
                         let end = Instant::now();
+                        let local = &mut locals[k];
                         let latency = (end - due).as_nanos().max(1) as u64;
-                        let _ = local.record(latency.min(local.high()));
+                        let _ = local.latency.record(latency.min(local.latency.high()));
                         let service = (end - begun).as_nanos().max(1) as u64;
-                        let _ = local_service.record(service.min(local_service.high()));
-                        events.push((end - start, latency));
+                        let _ = local.service.record(service.min(local.service.high()));
+                        let since_phase = end.saturating_duration_since(phase_start);
+                        local.events.push((since_phase, latency));
+                        local.last_end = local.last_end.max(since_phase);
                         match result {
-                            Ok(()) => completed.fetch_add(1, Relaxed),
-                            Err(false) => errors.fetch_add(1, Relaxed),
-                            Err(true) => panics.fetch_add(1, Relaxed),
-                        };
+                            Ok(()) => local.completed += 1,
+                            Err(false) => local.errors += 1,
+                            Err(true) => local.panics += 1,
+                        }
                         i += workers as u64;
                     }
-                    let _ = merged.lock().expect("histogram lock").add(&local);
-                    let _ = merged_service
-                        .lock()
-                        .expect("histogram lock")
-                        .add(&local_service);
-                    timeline.lock().expect("timeline lock").extend(events);
+                    let mut all = merged.lock().expect("phase lock");
+                    for (into, local) in all.iter_mut().zip(locals) {
+                        into.add(local);
+                    }
                 })
             });
         }
     });
-    let elapsed = start.elapsed();
-    let mut timeline = timeline.into_inner().expect("timeline");
-    timeline.sort_unstable();
-    Outcome {
-        latency: merged.into_inner().expect("histogram"),
-        service: merged_service.into_inner().expect("histogram"),
-        completed: completed.into_inner(),
-        errors: errors.into_inner(),
-        panics: panics.into_inner(),
-        elapsed,
-        cpu: cpu.per_op(),
-        alloc_before,
-        alloc_after: AllocSnapshot::now(),
-        timeline,
-    }
+    let alloc_after = AllocSnapshot::now();
+    merged
+        .into_inner()
+        .expect("phases")
+        .into_iter()
+        .zip(&cpus)
+        .map(|(mut p, cpu)| {
+            p.events.sort_unstable();
+            Outcome {
+                latency: p.latency,
+                service: p.service,
+                completed: p.completed,
+                errors: p.errors,
+                panics: p.panics,
+                elapsed: p.last_end.max(Duration::from_nanos(1)),
+                cpu: cpu.per_op(),
+                alloc_before,
+                alloc_after,
+                timeline: p.events,
+            }
+        })
+        .collect()
 }
 
 /// Silences the panic hook while `f` runs: a panicking operation is an error to count, not
@@ -370,9 +449,11 @@ impl Suite {
         })
     }
 
-    /// Normal → `factor`× → normal. Metrics per phase (`normal_`, `spike_`, `recovery_`),
-    /// `degradation` (spike p99 / normal p99) and `recovery_time`: how long after the spike the
-    /// p99 of a tenth-of-a-phase window stays within 1.5× of normal.
+    /// Normal → `factor`× → normal as one continuous open-loop schedule: the rate steps up and
+    /// back down on time, and whatever the spike left queued is still due in the recovery phase.
+    /// Metrics per phase (`normal_`, `spike_`, `recovery_`, each operation in the phase it was
+    /// due in), `degradation` (spike p99 / normal p99) and `recovery_time`: how long after the
+    /// rate steps back down the p99 of a tenth-of-a-phase window stays within 1.5× of normal.
     pub fn spike<E: Display>(
         &mut self,
         scenario: &str,
@@ -384,18 +465,17 @@ impl Suite {
                 return;
             }
             let phase = self.scaled(spike.load.duration);
-            let (normal, peak, recovery) = quietly(|| {
-                (
-                    drive(spike.load.rate, phase, spike.load.workers, &op),
-                    drive(
-                        spike.load.rate * spike.factor,
-                        phase,
-                        spike.load.workers,
-                        &op,
-                    ),
-                    drive(spike.load.rate, phase, spike.load.workers, &op),
+            let rate = spike.load.rate;
+            let mut phases = quietly(|| {
+                drive_phases(
+                    &[(rate, phase), (rate * spike.factor, phase), (rate, phase)],
+                    spike.load.workers,
+                    &op,
                 )
             });
+            let recovery = phases.pop().expect("three phases");
+            let peak = phases.pop().expect("three phases");
+            let normal = phases.pop().expect("three phases");
             self.record_latencies(scenario, "normal_", &normal);
             self.record_latencies(scenario, "spike_", &peak);
             self.record_latencies(scenario, "recovery_", &recovery);
