@@ -25,6 +25,9 @@ fn a_leaking_store_fails_its_heap_budget_and_the_healthy_one_keeps_it() {
         "json",
         "--bench",
         "stability",
+        // Budgets are this test's subject; re-measurement is the next test's.
+        "--confirm",
+        "never",
     ]));
     assert_ne!(code, 1, "{stderr}");
     let healthy = json(&stdout);
@@ -65,6 +68,8 @@ fn a_leaking_store_fails_its_heap_budget_and_the_healthy_one_keeps_it() {
         "stability",
         "--features",
         "leak",
+        "--confirm",
+        "never",
     ]));
     assert_eq!(code, 3, "a leak must fail the gate: {stderr}");
     let leaking = json(&stdout);
@@ -124,4 +129,45 @@ fn a_baseline_from_another_machine_is_re_measured_here_not_left_inconclusive() {
     }
     let table = std::fs::read_to_string(demo.target.join("perfgate/report.md")).unwrap();
     assert!(table.contains("quick-suite rounds"), "{table}");
+}
+
+#[test]
+fn a_stalling_store_shows_its_stall_in_the_spike_and_soak_rows_and_fails_its_p99_budget() {
+    let demo = Demo::with_stability();
+    let (code, _, stderr) = output(demo.perfgate().args(["baseline", "save", "--quick"]));
+    assert_eq!(code, 0, "{stderr}");
+    demo.commit("baseline");
+    // Full length (one put a second stalls for 50 ms; quick runs are too short to meet one).
+    let (code, stdout, stderr) = output(demo.perfgate().args([
+        "check",
+        "--format",
+        "json",
+        "--bench",
+        "stability",
+        "--features",
+        "stall",
+        "--confirm",
+        "never",
+    ]));
+    assert_eq!(code, 3, "{stderr}");
+    let compare = json(&stdout);
+    let p99 = support::entry(&compare, "store/put/latency_p99");
+    assert_eq!(p99["verdict"], "budget-fail", "{p99}");
+    assert_eq!(p99["budgets"][0]["target"], "< 20ms", "{p99}");
+    assert_eq!(p99["budgets"][0]["status"], "fail", "{p99}");
+    for scenario in ["put_spike", "put_soak"] {
+        let worst = ["latency_max", "recovery_latency_max", "latency_p999"]
+            .iter()
+            .filter_map(|m| {
+                let id = format!("store/{scenario}/{m}");
+                compare["entries"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|e| e["id"] == id.as_str())
+                    .and_then(|e| e["current"].as_f64())
+            })
+            .fold(0.0f64, f64::max);
+        assert!(worst >= 45e6, "{scenario}: worst latency {worst} ns");
+    }
 }

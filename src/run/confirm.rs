@@ -445,8 +445,9 @@ pub fn confirm(
             let medians_by_round = batch.medians.get(item.id).cloned().unwrap_or_default();
             let seconds = batch.seconds.get(item.id).copied().unwrap_or(0.0);
             let confirmation = confirmation_of(item, &medians_by_round, &baseline.commit, seconds);
+            let unit = if item.points { " pp" } else { "%" };
             progress.finish_one(&format!(
-                "{}: {:+.1}% [{:+.1}%, {:+.1}%] over {} of {} rounds, {:.1}s",
+                "{}: {:+.1}{unit} [{:+.1}{unit}, {:+.1}{unit}] over {} of {} rounds, {:.1}s",
                 item.id,
                 confirmation.change * 100.0,
                 confirmation.change_low * 100.0,
