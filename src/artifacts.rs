@@ -31,6 +31,8 @@ pub const COMPARE_FILE: &str = "compare.json";
 pub const REPORT_FILE: &str = "report.md";
 /// This machine's A/A noise floors (`cargo perfgate noise`).
 pub const NOISE_FILE: &str = "noise.json";
+/// The out dir's folder of degradation-curve charts.
+pub const CURVES_DIR: &str = "curves";
 
 /// The artifact directory of one command, made absolute: bench processes run in other
 /// directories (the package root, the baseline's exported tree) and must write where we read.
@@ -64,6 +66,11 @@ impl OutDir {
 
     pub fn noise_json(&self) -> PathBuf {
         self.0.join(NOISE_FILE)
+    }
+
+    /// The charts of degradation curves (`curves/<suite>_<scenario>.svg`).
+    pub fn curves(&self) -> PathBuf {
+        self.0.join(CURVES_DIR)
     }
 
     /// Where one criterion bench target writes (its `CRITERION_HOME`).

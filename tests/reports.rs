@@ -269,3 +269,54 @@ fn long_warnings_and_method_texts_cannot_push_the_comment_over_the_limit() {
     assert!(md.len() <= 65_536, "{} characters", md.len());
     assert!(md.contains("more warnings"), "says what was left out");
 }
+
+#[test]
+fn a_degradation_scenario_reads_as_two_curves_with_their_knees_and_a_chart() {
+    let level = |rate: u32, base: f64, current: f64| Entry {
+        baseline: Some(base),
+        current: Some(current),
+        ..entry(
+            &format!("store/put_levels/level_{rate}_latency_p99"),
+            Verdict::Pass,
+            current / base - 1.0,
+        )
+    };
+    let knee = Entry {
+        baseline: Some(10000.0),
+        current: Some(5000.0),
+        unit: "ops/s".into(),
+        ..entry("store/put_levels/breakpoint", Verdict::Pass, -0.5)
+    };
+    let comparison = comparison(vec![
+        level(5000, 4000.0, 9000.0),
+        level(1000, 3000.0, 3100.0),
+        level(10000, 9000.0, 40000.0),
+        knee,
+        entry("store/put/latency_p99", Verdict::Pass, 0.0),
+    ]);
+    let curves = cargo_perfgate::report::curves::curves(&comparison);
+    assert_eq!(curves.len(), 1);
+    let curve = &curves[0];
+    let rates: Vec<f64> = curve.levels.iter().map(|l| l.0).collect();
+    assert_eq!(rates, [1000.0, 5000.0, 10000.0]);
+    let line = cargo_perfgate::report::curves::describe(curve);
+    assert!(line.contains("knee moved from 10000/s to 5000/s"), "{line}");
+    assert!(
+        line.contains("5000/s 4.000 µs → 9.000 µs (+125%)"),
+        "{line}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join(cargo_perfgate::report::curves::file_name(curve));
+    cargo_perfgate::report::curves::write_svg(&path, curve).unwrap();
+    assert!(path.ends_with("store_put_levels.svg"));
+    assert!(std::fs::read_to_string(&path).unwrap().contains("<svg"));
+    let table = Table.render(&comparison);
+    assert!(
+        table.contains("degradation store/put_levels: knee moved"),
+        "{table}"
+    );
+    let markdown = Markdown::comment().render(&comparison);
+    assert!(markdown.contains("Degradation curves"), "{markdown}");
+}

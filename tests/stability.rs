@@ -129,6 +129,10 @@ fn a_baseline_from_another_machine_is_re_measured_here_not_left_inconclusive() {
     }
     let table = std::fs::read_to_string(demo.target.join("perfgate/report.md")).unwrap();
     assert!(table.contains("quick-suite rounds"), "{table}");
+    // The degradation scenario reads as two curves, drawn beside compare.json.
+    assert!(table.contains("Degradation curves"), "{table}");
+    let chart = demo.target.join("perfgate/curves/store_put_levels.svg");
+    assert!(std::fs::read_to_string(chart).unwrap().contains("<svg"));
 }
 
 #[test]

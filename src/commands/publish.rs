@@ -12,7 +12,7 @@ use crate::config::{Format, Output};
 use crate::error::Result;
 use crate::github;
 use crate::outcome::Outcome;
-use crate::report::{json::Json, junit::Junit, markdown::Markdown, table::Table, Render};
+use crate::report::{curves, json::Json, junit::Junit, markdown::Markdown, table::Table, Render};
 use crate::workspace::Workspace;
 
 /// What the comparison says of its baseline: where it was read and whether the machine differs.
@@ -30,6 +30,14 @@ pub fn baseline_ref(located: &Located, run: &Run) -> Option<BaselineRef> {
 pub fn publish(comparison: &Comparison, output: &Output, out: &OutDir) -> Result<Outcome> {
     write_json(&out.compare_json(), comparison)?;
     write_atomic(&out.report_md(), &Markdown::comment().render(comparison))?;
+    for curve in curves::curves(comparison) {
+        let path = out.curves().join(curves::file_name(&curve));
+        // A chart is a picture of numbers the table already has: a failure to draw it is
+        // said, never the gate's failure.
+        if let Err(e) = curves::write_svg(&path, &curve) {
+            eprintln!("warning: {e}");
+        }
+    }
     match output.format {
         Format::Json => print!("{}", Json.render(comparison)),
         Format::Table => print!("{}", Table.render(comparison)),

@@ -244,23 +244,41 @@ struct RawPolicy {
     thresholds: std::collections::BTreeMap<String, Spanned<RawNumber>>,
     #[serde(default)]
     components: std::collections::BTreeMap<String, RawComponent>,
+    /// `"< 20ms"`, or `{ fail = "< 20ms", warn = "< 15ms" }` (read by `budget_levels`, so
+    /// a mistake is named with its key rather than as an enum that did not match).
     #[serde(default)]
-    budgets: std::collections::BTreeMap<String, Spanned<RawBudget>>,
+    budgets: std::collections::BTreeMap<String, Spanned<toml::Value>>,
 }
 
-/// A budget as written: `"< 20ms"`, or `{ fail = "< 20ms", warn = "< 15ms" }`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum RawBudget {
-    Fail(String),
-    Levels(RawLevels),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLevels {
-    fail: String,
-    warn: Option<String>,
+/// The fail level and the optional warn level of a budget as written.
+fn budget_levels(value: &toml::Value) -> Result<(String, Option<String>), String> {
+    let text = |v: &toml::Value, key: &str| {
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("`{key}` must be a string like \"< 20ms\""))
+    };
+    match value {
+        toml::Value::String(fail) => Ok((fail.clone(), None)),
+        toml::Value::Table(levels) => {
+            if let Some(unknown) = levels
+                .keys()
+                .find(|k| !matches!(k.as_str(), "fail" | "warn"))
+            {
+                return Err(format!(
+                    "unknown key `{unknown}`: a budget table has `fail` and optionally `warn`"
+                ));
+            }
+            let fail = levels.get("fail").ok_or(
+                "a budget table needs `fail`, e.g. { fail = \"< 20ms\", warn = \"< 15ms\" }",
+            )?;
+            let warn = levels.get("warn").map(|w| text(w, "warn")).transpose()?;
+            Ok((text(fail, "fail")?, warn))
+        }
+        _ => Err(
+            "expected a string like \"< 20ms\" or a table { fail = \"< 20ms\", warn = \"< 15ms\" }"
+                .to_string(),
+        ),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -409,15 +427,13 @@ impl Policy {
             let key = format!("budgets.\"{pattern}\"");
             let glob = glob::Pattern::new(pattern)
                 .map_err(|e| at(value.span(), &key, format!("bad glob: {e}")))?;
-            let (fail, warn) = match value.get_ref() {
-                RawBudget::Fail(text) => (text, None),
-                RawBudget::Levels(levels) => (&levels.fail, levels.warn.as_ref()),
-            };
-            let (op, limit, unit) = parse_budget(fail).map_err(|m| at(value.span(), &key, m))?;
+            let (fail, warn) =
+                budget_levels(value.get_ref()).map_err(|m| at(value.span(), &key, m))?;
+            let (op, limit, unit) = parse_budget(&fail).map_err(|m| at(value.span(), &key, m))?;
             let warn = match warn {
                 None => None,
                 Some(text) => {
-                    let (warn_op, warn_limit, warn_unit) = parse_budget(text)
+                    let (warn_op, warn_limit, warn_unit) = parse_budget(&text)
                         .map_err(|m| at(value.span(), &format!("{key}.warn"), m))?;
                     let inside = match op {
                         BudgetOp::Below => warn_limit <= limit,

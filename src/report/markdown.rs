@@ -114,6 +114,19 @@ impl Render for Markdown {
             }
             body.push_str(&trends(&urgent, budget.saturating_sub(body.len()) / 4));
         }
+        let curves = super::curves::curves(comparison);
+        if !curves.is_empty() {
+            body.push_str("\n<details><summary>Degradation curves</summary>\n\n");
+            for curve in curves.iter().take(20) {
+                body.push_str(&format!(
+                    "- {} (chart: `{}/{}` in the artifacts)\n",
+                    escape_text(&clip(&super::curves::describe(curve), MAX_TEXT)),
+                    crate::artifacts::CURVES_DIR,
+                    escape_code(&super::curves::file_name(curve))
+                ));
+            }
+            body.push_str("\n</details>\n");
+        }
         let targets = super::target_rows(comparison);
         if !targets.is_empty() {
             let mut section = String::from(

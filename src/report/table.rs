@@ -44,6 +44,14 @@ impl Render for Table {
             }
             out.push_str(&format!("targets vs actuals:\n{table}\n"));
         }
+        for curve in super::curves::curves(comparison) {
+            out.push_str(&format!(
+                "degradation {} (chart: {}/{})\n",
+                terminal_text(&super::curves::describe(&curve)),
+                crate::artifacts::CURVES_DIR,
+                super::curves::file_name(&curve)
+            ));
+        }
         out.push_str(&format!("{}\n", headline(comparison)));
         for entry in comparison
             .entries
