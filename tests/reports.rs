@@ -53,6 +53,7 @@ fn comparison(entries: Vec<Entry>) -> Comparison {
             Verdict::Regressed => counts.regressed += 1,
             Verdict::Pass => counts.pass += 1,
             Verdict::Improved => counts.improved += 1,
+            Verdict::Warn => counts.warn += 1,
             _ => {}
         }
     }
@@ -91,9 +92,41 @@ fn comparison(entries: Vec<Entry>) -> Comparison {
 fn sample() -> Comparison {
     let mut regressed = entry("parse/large", Verdict::Regressed, 0.31);
     regressed.method = Method::Confirmed;
+    // A fraction compared in points, within its budget but past the warn level.
+    let mut error_rate = entry("store/put/error_rate", Verdict::Warn, 0.0);
+    error_rate.unit = "ratio".into();
+    error_rate.kind = Some(Kind::Fraction);
+    error_rate.baseline = Some(0.0);
+    error_rate.current = Some(0.006);
+    error_rate.change = None;
+    error_rate.change_low = None;
+    error_rate.change_high = None;
+    error_rate.difference = Some(0.006);
+    error_rate.note =
+        Some("warn: past the warn level < 0.5% (actual 0.60%, budget < 1%)".into());
+    error_rate.budgets = vec![BudgetCheck {
+        target: "< 1%".into(),
+        warn_at: Some("< 0.5%".into()),
+        limit: 0.01,
+        actual: 0.006,
+        margin: 0.4,
+        status: "warn".into(),
+        note: Some("past the warn level < 0.5% (actual 0.60%, budget < 1%)".into()),
+    }];
+    let mut checksum = entry("checksum/1k", Verdict::Pass, 0.004);
+    checksum.budgets = vec![BudgetCheck {
+        target: "< 2us".into(),
+        warn_at: None,
+        limit: 2000.0,
+        actual: 1004.0,
+        margin: 0.498,
+        status: "pass".into(),
+        note: None,
+    }];
     comparison(vec![
         regressed,
-        entry("checksum/1k", Verdict::Pass, 0.004),
+        error_rate,
+        checksum,
         entry("index/build", Verdict::Improved, -0.2),
     ])
 }

@@ -175,3 +175,33 @@ fn a_stalling_store_shows_its_stall_in_the_spike_and_soak_rows_and_fails_its_p99
         assert!(worst >= 50e6, "{scenario}: worst latency {worst} ns");
     }
 }
+
+#[test]
+fn a_leaking_store_fails_with_no_budget_written_and_the_note_names_the_leak() {
+    let demo = Demo::with_stability();
+    // No budgets at all: the leak check's slope decides by itself.
+    demo.write("perfgate.toml", "[gate]\nunconfirmed = \"warn\"\n");
+    let (code, _, stderr) = output(demo.perfgate().args(["baseline", "save", "--quick"]));
+    assert_eq!(code, 0, "{stderr}");
+    demo.commit("baseline, no budgets");
+    let (code, stdout, stderr) = output(demo.perfgate().args([
+        "check",
+        "--quick",
+        "--format",
+        "json",
+        "--bench",
+        "stability",
+        "--features",
+        "leak",
+        "--confirm",
+        "never",
+    ]));
+    assert_eq!(code, 3, "{stderr}");
+    let compare = json(&stdout);
+    let leak = support::entry(&compare, "store/put_leak/heap_growth_per_op_low");
+    assert_eq!(leak["verdict"], "budget-fail", "{leak}");
+    assert!(
+        leak["note"].as_str().unwrap().starts_with("leak:"),
+        "{leak}"
+    );
+}

@@ -47,6 +47,10 @@ pub fn format_value(value: Option<f64>, unit: &str) -> String {
     let Some(v) = value else {
         return "—".to_string();
     };
+    if unit == "ratio" {
+        // A fraction reads as a percentage: 0.006 is 0.60%.
+        return format!("{:.2}%", v * 100.0);
+    }
     if unit != "ns" {
         return format!("{} {unit}", significant(v));
     }
