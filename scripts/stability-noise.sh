@@ -24,6 +24,8 @@ sed -i "s#path = \"../../crates/perfgate-harness\"#path = \"$root/crates/perfgat
 cd "$work"
 export CARGO_TARGET_DIR="$work/target" CI=true
 g() { git -c user.name=noise -c user.email=noise@localhost "$@"; }
+# Cargo.lock follows the edited manifest before the first commit, so runs are of clean commits.
+cargo metadata --format-version 1 >/dev/null
 g init -q -b main && g add -A && g commit -qm demo
 "$perfgate" perfgate baseline save $mode --bench stability >/dev/null 2>&1
 if [ "${OTHER_MACHINE:-0}" = 1 ]; then
