@@ -179,13 +179,15 @@ pub fn step_outputs(comparison: &Comparison, compare_json: &std::path::Path) {
     };
     let c = &comparison.counts;
     let lines = format!(
-        "verdict={}\nbenchmarks={}\nregressed={}\nbudget-fail={}\nunconfirmed={}\ninconclusive={}\nimproved={}\nerror={}\ncompare-json={}\n",
+        "verdict={}\nbenchmarks={}\nregressed={}\nbudget-fail={}\nunconfirmed={}\ninconclusive={}\naccepted={}\nwarn={}\nimproved={}\nerror={}\ncompare-json={}\n",
         comparison.verdict.as_str(),
         c.total,
         c.regressed,
         c.budget_fail,
         c.unconfirmed,
         c.inconclusive,
+        c.accepted,
+        c.warn,
         c.improved,
         c.error,
         // A path with a newline would end the value early: GitHub reads one line per output.

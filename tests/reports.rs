@@ -102,8 +102,7 @@ fn sample() -> Comparison {
     error_rate.change_low = None;
     error_rate.change_high = None;
     error_rate.difference = Some(0.006);
-    error_rate.note =
-        Some("warn: past the warn level < 0.5% (actual 0.60%, budget < 1%)".into());
+    error_rate.note = Some("warn: past the warn level < 0.5% (actual 0.60%, budget < 1%)".into());
     error_rate.budgets = vec![BudgetCheck {
         target: "< 1%".into(),
         warn_at: Some("< 0.5%".into()),

@@ -353,15 +353,21 @@ fn run_side(
 
 /// Each round's candidate/baseline log-ratio; in points, `ln(1 + d)` of the round's difference
 /// `d`: a monotone map, so the median, the order-statistic interval and the halves that
-/// `stats::paired_rounds_at` reads back through `exp(·) - 1` are the differences' own.
+/// `stats::paired_rounds_at` reads back through `exp(·) - 1` are the differences' own. Two equal
+/// figures are no change (a count at 0 on both sides); a ratio to or from 0 has no value (NaN):
+/// such rounds are not counted, and a metric with no counted round is not judged.
 fn log_ratios(medians_by_round: &[[f64; 2]], points: bool) -> Vec<f64> {
     medians_by_round
         .iter()
-        .map(|[base, cand]| {
+        .map(|&[base, cand]| {
             if points {
                 (cand - base).ln_1p()
-            } else {
+            } else if base == cand {
+                0.0
+            } else if base > 0.0 && cand > 0.0 {
                 (cand / base).ln()
+            } else {
+                f64::NAN
             }
         })
         .collect()
@@ -445,6 +451,16 @@ pub fn confirm(
             let medians_by_round = batch.medians.get(item.id).cloned().unwrap_or_default();
             let seconds = batch.seconds.get(item.id).copied().unwrap_or(0.0);
             let confirmation = confirmation_of(item, &medians_by_round, &baseline.commit, seconds);
+            if confirmation.counted == 0 {
+                // Rounds that cannot be compared (a figure of 0 on one side) are no verdict.
+                let why = format!(
+                    "none of its {} round(s) could be compared (a figure of 0 on one side: a relative change from 0 has no size); give this metric a budget",
+                    confirmation.rounds
+                );
+                progress.finish_one(&format!("{}: could not confirm: {why}", item.id));
+                failed.insert(item.id.to_string(), why);
+                continue;
+            }
             let unit = if item.points { " pp" } else { "%" };
             progress.finish_one(&format!(
                 "{}: {:+.1}{unit} [{:+.1}{unit}, {:+.1}{unit}] over {} of {} rounds, {:.1}s",
@@ -499,7 +515,7 @@ fn confirmation_of(
 
 #[cfg(test)]
 mod tests {
-    use super::{another_round_fits, settled, MAX_ROUNDS, MAX_SECONDS_PER_BENCHMARK};
+    use super::{another_round_fits, log_ratios, settled, MAX_ROUNDS, MAX_SECONDS_PER_BENCHMARK};
 
     #[test]
     fn rounds_stop_when_the_next_would_pass_the_time_bound() {
@@ -531,5 +547,17 @@ mod tests {
         assert!(!settled(&rounds(16, 0.015, 0.03), 0.02, 0.05 / 3.0));
         // Beyond the threshold but not yet significant at the level it must reach.
         assert!(!settled(&rounds(16, 0.04, 0.06), 0.02, 0.05 / 300.0));
+    }
+
+    #[test]
+    fn equal_figures_are_no_change_and_a_ratio_from_zero_is_not_counted() {
+        let rounds = [[0.0, 0.0], [2.0, 3.0], [0.0, 5.0], [4.0, 0.0]];
+        let relative = log_ratios(&rounds, false);
+        assert_eq!(relative[0], 0.0);
+        assert!((relative[1] - 1.5f64.ln()).abs() < 1e-12);
+        assert!(relative[2].is_nan() && relative[3].is_nan());
+        // In points each round is its difference, through ln(1 + d).
+        let points = log_ratios(&[[0.01, 0.03]], true);
+        assert!((points[0].exp_m1() - 0.02).abs() < 1e-12);
     }
 }
