@@ -296,13 +296,28 @@ fn judged_with(
 ) -> perfgate_format::Comparison {
     let base = vec![100.0; 20];
     let slower: Vec<f64> = (0..20).map(|i| 130.0 + f64::from(i) * 0.1).collect();
-    let run = run(vec![benchmark("slow", slower)]);
-    let baseline = baseline(vec![benchmark("slow", base)]);
+    stored_only(
+        &run(vec![benchmark("slow", slower)]),
+        &baseline(vec![benchmark("slow", base)]),
+        policy,
+        acceptance,
+        drift,
+    )
+}
+
+/// `run` against `baseline` on the stored samples alone (`--confirm=never`).
+fn stored_only(
+    run: &Run,
+    baseline: &Baseline,
+    policy: &Policy,
+    acceptance: Option<&perfgate_format::Acceptance>,
+    drift: Option<&perfgate_format::Drift>,
+) -> perfgate_format::Comparison {
     let (floors, confirmations) = (BTreeMap::new(), BTreeMap::new());
     let in_scope = |_: &Benchmark| true;
     compare::compare(&Inputs {
-        run: &run,
-        baseline: Some(&baseline),
+        run,
+        baseline: Some(baseline),
         baseline_ref: None,
         policy,
         confirm: Confirm::Never,
@@ -378,26 +393,13 @@ fn fraction_entry(base: f64, current: f64) -> perfgate_format::Entry {
         source: Source::Stability,
         ..benchmark(id, (0..20).map(|i| v + 0.0001 * f64::from(i)).collect())
     };
-    let policy = Policy::default();
-    let run = run(vec![fraction("s/x/error_rate", current)]);
-    let baseline = baseline(vec![fraction("s/x/error_rate", base)]);
-    let (floors, confirmations) = (BTreeMap::new(), BTreeMap::new());
-    let in_scope = |_: &Benchmark| true;
-    compare::compare(&Inputs {
-        run: &run,
-        baseline: Some(&baseline),
-        baseline_ref: None,
-        policy: &policy,
-        confirm: Confirm::Never,
-        confirmations: &confirmations,
-        confirm_unavailable: None,
-        confirm_failures: &BTreeMap::new(),
-        floors: &floors,
-        in_scope: &in_scope,
-        warnings: Vec::new(),
-        acceptance: None,
-        drift: None,
-    })
+    stored_only(
+        &run(vec![fraction("s/x/error_rate", current)]),
+        &baseline(vec![fraction("s/x/error_rate", base)]),
+        &Policy::default(),
+        None,
+        None,
+    )
     .entries[0]
         .clone()
 }
