@@ -33,16 +33,9 @@ trap 'rm -rf "$work"; stop_load' EXIT
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 perfgate="$root/target/release/cargo-perfgate"
 
-cp -r "$root/fixtures/demo/." "$work/"
-rm -rf "$work/target" "$work/baselines" "$work/perfgate.toml" "$work/benches/stability.rs"
-python3 - "$work/Cargo.toml" <<'PY'
-import sys
-p = sys.argv[1]
-s = open(p).read()
-s = s.replace('[[bench]]\nname = "stability"\nharness = false\n', '')
-s = s.replace('perfgate-harness = { path = "../../crates/perfgate-harness" }\n', '')
-open(p, 'w').write(s)
-PY
+. "$root/scripts/lib/demo.sh"
+demo_copy "$work" criterion
+rm -f "$work/perfgate.toml"
 printf '[gate]\nthreshold = "%s"\nconfirm = "%s"\n' "$threshold" "$confirm" > "$work/perfgate.toml"
 cd "$work"
 export CARGO_TARGET_DIR="$work/target" CI=true

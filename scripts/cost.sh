@@ -3,18 +3,26 @@
 #
 # 1. `cargo bench` vs `cargo perfgate` on a copy of the demo's criterion benchmarks with its
 #    baseline committed, nothing changed: wall seconds of each, RUNS times, and the median ratio.
-# 2. The confirm stage's cost per benchmark when 20 benchmarks of one target are re-measured
+# 2. The same as a pull request that makes all 3 of them 30% slower (3 flags confirmed).
+# 3. The same on a clone of this repository at HEAD with its committed baseline, nothing changed.
+# 4. The confirm stage's cost per benchmark when 20 benchmarks of one target are re-measured
 #    together: `cargo perfgate noise` (an A/A run of every benchmark against its own build) on a
 #    generated target with 20 benchmarks (`--quick`: the first, stored measurement is short; the
-#    rounds are the same probes as ever), for the tool at PERFGATE (default: this checkout's
-#    release build) and, when BEFORE is set, for another build (e.g. one that confirms one
-#    benchmark per process pair).
+#    rounds are the same probes as ever).
+# 5. The baseline side's build with the candidate's build warm (the pull request of part 2, its
+#    baseline-side target directory removed first): the cost line's "baseline side built in".
+# 6. A generated target of 1,000 benchmarks (short times set in code) with 200 made 30% slower:
+#    the gate's total time and its cost line, with the default confirm budget and with
+#    BUDGET (default 2m).
 #
-#   RUNS=5 BEFORE=/path/to/old/cargo-perfgate PARTS="1 2" scripts/cost.sh
+# Parts 4 and 5 run the tool at PERFGATE (default: this checkout's release build) and, when
+# BEFORE is set, another build of it, e.g. the previous release.
+#
+#   RUNS=5 BEFORE=/path/to/old/cargo-perfgate PARTS="1 2 3 4 5 6" scripts/cost.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-5}
-parts=${PARTS:-"1 2"}
+parts=${PARTS:-"1 2 3 4 5 6"}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
@@ -23,39 +31,67 @@ seconds() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 git_quiet() { git -c user.name=cost -c user.email=cost@localhost -c commit.gpgsign=false "$@" >/dev/null; }
 
+. "$root/scripts/lib/demo.sh"
 part() { case " $parts " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
-if part 1; then
-echo "== 1. cargo bench vs cargo perfgate, demo criterion benchmarks, nothing changed ($runs runs)"
+# RUNS runs of `cargo bench` and of `cargo perfgate check` in DIR, alternately; extra
+# arguments are variables for the gate (e.g. GITHUB_BASE_REF=main).
+bench_vs_gate() {
+    local dir=$1 ratios=() i bench gate ratio
+    shift
+    printf '%-4s %12s %15s %7s\n' run "cargo bench" "cargo perfgate" ratio
+    for i in $(seq 1 "$runs"); do
+        bench=$(cd "$dir" && seconds cargo bench)
+        gate=$(cd "$dir" && seconds env "$@" "$perfgate" perfgate check)
+        ratio=$(echo "scale=3; $gate / $bench" | bc)
+        ratios+=("$ratio")
+        printf '%-4s %12.1f %15.1f %7.2f\n' "$i" "$bench" "$gate" "$ratio"
+    done
+    (cd "$dir" && env "$@" "$perfgate" perfgate check 2>&1 | grep -E '^(perfgate: (PASS|FAIL)|cost:)' || true)
+    printf 'median ratio: %s\n' "$(printf '%s\n' "${ratios[@]}" | median)"
+}
+
+# The demo's criterion benchmarks with a baseline committed on main, built.
 demo="$work/demo"
-mkdir -p "$demo"
-cp -r "$root/fixtures/demo/." "$demo/"
-rm -rf "$demo/target" "$demo/baselines" "$demo/perfgate.toml" "$demo/benches/stability.rs"
-python3 - "$demo/Cargo.toml" <<'PY'
-import sys
-p = sys.argv[1]
-s = open(p).read()
-s = s.replace('perfgate-harness = { path = "../../crates/perfgate-harness" }\n', '')
-s = s.replace('[[bench]]\nname = "stability"\nharness = false\n', '')
-open(p, "w").write(s)
-PY
-(cd "$demo" && git_quiet init -q -b main && git_quiet add -A && git_quiet commit -qm demo)
-(cd "$demo" && cargo bench --no-run --quiet 2>/dev/null)
-(cd "$demo" && "$perfgate" perfgate baseline save >/dev/null 2>&1 && git_quiet add -A && git_quiet commit -qm baseline)
-ratios=()
-printf '%-4s %12s %15s %7s\n' run "cargo bench" "cargo perfgate" ratio
-for i in $(seq 1 "$runs"); do
-    bench=$(cd "$demo" && seconds cargo bench --bench core)
-    gate=$(cd "$demo" && seconds "$perfgate" perfgate check)
-    ratio=$(echo "scale=3; $gate / $bench" | bc)
-    ratios+=("$ratio")
-    printf '%-4s %12.1f %15.1f %7.2f\n' "$i" "$bench" "$gate" "$ratio"
-done
-printf 'median ratio: %s\n' "$(printf '%s\n' "${ratios[@]}" | median)"
+demo_ready() {
+    [ -d "$demo/.git" ] && return 0
+    demo_copy "$demo" criterion
+    rm -f "$demo/perfgate.toml"
+    (cd "$demo" && git_quiet init -q -b main && git_quiet add -A && git_quiet commit -qm demo)
+    (cd "$demo" && cargo bench --no-run --quiet 2>/dev/null)
+    (cd "$demo" && "$perfgate" perfgate baseline save >/dev/null 2>&1 && git_quiet add -A && git_quiet commit -qm baseline)
+}
+
+# A pull request branch of the demo making all three benchmarks 30% slower.
+demo_slower() {
+    demo_ready
+    (cd "$demo" && git_quiet checkout -q -B slower main &&
+        sed -i -E 's/(pub const [A-Z]+_SLOWDOWN_PERCENT: u64 = )0;/\130;/' src/lib.rs &&
+        git_quiet commit -qam "30% slower" && cargo bench --no-run --quiet 2>/dev/null)
+}
+
+if part 1; then
+    echo "== 1. cargo bench vs cargo perfgate, demo criterion benchmarks, nothing changed ($runs runs)"
+    demo_ready
+    bench_vs_gate "$demo" CI=true
 fi
 
-part 2 || exit 0
-echo "== 2. confirm cost per benchmark, 20 benchmarks of one target re-measured together"
+if part 2; then
+    echo "== 2. the same, a pull request making the 3 benchmarks 30% slower ($runs runs)"
+    demo_slower
+    bench_vs_gate "$demo" CI=true GITHUB_BASE_REF=main
+    (cd "$demo" && git_quiet checkout -q main)
+fi
+
+if part 3; then
+    echo "== 3. cargo bench vs cargo perfgate, this repository at HEAD, nothing changed ($runs runs)"
+    git clone -q "$root" "$work/self"
+    (cd "$work/self" && cargo bench --no-run --quiet --locked 2>/dev/null)
+    bench_vs_gate "$work/self" CI=true
+fi
+
+if part 4; then
+echo "== 4. confirm cost per benchmark, 20 benchmarks of one target re-measured together"
 batch="$work/batch"
 mkdir -p "$batch/src" "$batch/benches"
 cp "$root/fixtures/demo/Cargo.lock" "$batch/Cargo.lock"
@@ -100,3 +136,84 @@ for tool in "$perfgate" ${BEFORE:+"$BEFORE"}; do
     printf '%s: %.1f s in all, %.1f s measuring, %.1f s confirming = %.2f s per benchmark (%s rounds over 20 benchmarks)\n' \
         "$tool" "$wall" "${measured:-0}" "$confirm" "$(echo "scale=3; $confirm / 20" | bc)" "$rounds"
 done
+fi
+
+if part 5; then
+    echo "== 5. the baseline side's build with the candidate's build warm (part 2's pull request)"
+    demo_slower
+    for tool in "$perfgate" ${BEFORE:+"$BEFORE"}; do
+        rm -rf "$demo/target/perfgate"
+        line=$(cd "$demo" && CI=true GITHUB_BASE_REF=main "$tool" perfgate check 2>&1 | grep '^cost:' || true)
+        printf '%s: %s\n' "$tool" "$(echo "$line" | grep -o 'baseline side built in [0-9.]* s' || echo "$line")"
+    done
+    (cd "$demo" && git_quiet checkout -q main)
+fi
+
+if part 6; then
+    echo "== 6. 1,000 benchmarks, 200 of them 30% slower"
+    many="$work/many"
+    mkdir -p "$many/src" "$many/benches"
+    cp "$root/fixtures/demo/Cargo.lock" "$many/Cargo.lock"
+    cat >"$many/Cargo.toml" <<'TOML'
+[package]
+name = "many"
+version = "0.1.0"
+edition = "2021"
+
+[workspace]
+
+[dev-dependencies]
+criterion = { version = "0.5", default-features = false, features = ["cargo_bench_support"] }
+
+[[bench]]
+name = "thousand"
+harness = false
+TOML
+    cat >"$many/src/lib.rs" <<'RS'
+/// Extra work in percent for the first `SLOWER` sizes.
+pub const SLOWDOWN_PERCENT: u64 = 0;
+pub const SLOWER: u64 = 200;
+pub fn sum(k: u64, n: u64) -> u64 {
+    let n = if k < SLOWER { n + n * std::hint::black_box(SLOWDOWN_PERCENT) / 100 } else { n };
+    (0..n).fold(0, |a, i| a ^ std::hint::black_box(i).rotate_left(3))
+}
+RS
+    cat >"$many/benches/thousand.rs" <<'RS'
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::time::Duration;
+fn benches(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sum");
+    // Short times set in code (criterion lets them beat the command line): 1,000 benchmarks
+    // in about a minute.
+    group.warm_up_time(Duration::from_millis(10)).measurement_time(Duration::from_millis(30)).sample_size(10);
+    for k in 0..1000u64 {
+        let n = 200 + (k % 50) * 20;
+        group.bench_function(format!("{k:04}"), |b| b.iter(|| many::sum(k, std::hint::black_box(n))));
+    }
+    group.finish();
+}
+criterion_group!(thousand, benches);
+criterion_main!(thousand);
+RS
+    (cd "$many" && cargo metadata --format-version 1 >/dev/null && git_quiet init -q -b main &&
+        git_quiet add -A && git_quiet commit -qm many && cargo bench --no-run --quiet 2>/dev/null)
+    (cd "$many" && "$perfgate" perfgate baseline save >/dev/null 2>&1 && git_quiet add -A && git_quiet commit -qm baseline)
+    (cd "$many" && git_quiet checkout -q -b slower && sed -i 's/SLOWDOWN_PERCENT: u64 = 0/SLOWDOWN_PERCENT: u64 = 30/' src/lib.rs &&
+        git_quiet commit -qam slower && cargo bench --no-run --quiet 2>/dev/null)
+    bench=$(cd "$many" && seconds cargo bench)
+    printf 'cargo bench: %.1f s\n' "$bench"
+    for budget in "" "${BUDGET:-2m}"; do
+        log="$work/many.log"
+        wall=$(cd "$many" && seconds sh -c "CI=true GITHUB_BASE_REF=main '$perfgate' perfgate check ${budget:+--confirm-budget $budget} --format json >'$work/many.json' 2>'$log'")
+        printf 'cargo perfgate check%s: %.1f s\n' "${budget:+ --confirm-budget $budget}" "$wall"
+        grep -E '^(perfgate: (PASS|FAIL)|cost:)' "$log" || tail -3 "$log"
+        python3 - "$work/many.json" <<'PY'
+import json, sys, collections
+c = json.load(open(sys.argv[1]))
+slower = collections.Counter(e["verdict"] for e in c["entries"] if int(e["id"].split("/")[1]) < 200)
+same = collections.Counter(e["verdict"] for e in c["entries"] if int(e["id"].split("/")[1]) >= 200)
+print("  the 200 slower:", dict(slower))
+print("  the 800 unchanged:", dict(same))
+PY
+    done
+fi

@@ -21,22 +21,12 @@ trap 'rm -rf "$work"' EXIT
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 perfgate="$root/target/release/cargo-perfgate"
 
-cp -r "$root/fixtures/demo/." "$work/"
-rm -rf "$work/target" "$work/baselines" "$work/benches/stability.rs"
-python3 - "$work/Cargo.toml" <<'PY'
-import sys
-p = sys.argv[1]
-s = open(p).read()
-s = s.replace('[[bench]]\nname = "stability"\nharness = false\n', '')
-s = s.replace('perfgate-harness = { path = "../../crates/perfgate-harness" }\n', '')
-open(p, 'w').write(s)
-PY
+. "$root/scripts/lib/demo.sh"
+demo_copy "$work" criterion
 printf '[gate]\nthreshold = "%s"\ndrift_threshold = "%s"\n' "$threshold" "$drift" > "$work/perfgate.toml"
 cd "$work"
 export CARGO_TARGET_DIR="$work/target" CI=true
 g() { git -c user.name=drift -c user.email=drift@localhost "$@"; }
-# Cargo.lock follows the edited manifest before the first commit, so runs are of clean commits.
-cargo metadata --format-version 1 >/dev/null
 g init -q -b main && g add -A && g commit -qm demo
 "$perfgate" perfgate baseline save --quick "$filter" >/dev/null 2>&1
 g add -A && g commit -qm baseline

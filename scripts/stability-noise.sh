@@ -18,14 +18,11 @@ trap 'rm -rf "$work"' EXIT
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 perfgate="$root/target/release/cargo-perfgate"
 
-cp -r "$root/fixtures/demo/." "$work/"
-rm -rf "$work/target" "$work/baselines"
-sed -i "s#path = \"../../crates/perfgate-harness\"#path = \"$root/crates/perfgate-harness\"#" "$work/Cargo.toml"
+. "$root/scripts/lib/demo.sh"
+demo_copy "$work" whole
 cd "$work"
 export CARGO_TARGET_DIR="$work/target" CI=true
 g() { git -c user.name=noise -c user.email=noise@localhost "$@"; }
-# Cargo.lock follows the edited manifest before the first commit, so runs are of clean commits.
-cargo metadata --format-version 1 >/dev/null
 g init -q -b main && g add -A && g commit -qm demo
 "$perfgate" perfgate baseline save $mode --bench stability >/dev/null 2>&1
 if [ "${OTHER_MACHINE:-0}" = 1 ]; then

@@ -3,6 +3,7 @@
 //! `run::stability` (the one import against the pipeline's order: each harness's knowledge has
 //! one owner).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::semver::Version;
@@ -55,6 +56,10 @@ pub struct Workspace {
     pub manifest_path: PathBuf,
     pub target_dir: PathBuf,
     pub targets: Vec<BenchTarget>,
+    /// The crate names (`-` read as `_`) of every path package in the build, workspace members
+    /// and path dependencies, with their targets' names: what cargo compiles from sources that
+    /// differ between commits, so their artifacts are never shared with another commit's build.
+    pub local_crates: BTreeSet<String>,
 }
 
 impl Workspace {
@@ -131,6 +136,7 @@ impl Workspace {
             root,
             target_dir: PathBuf::from(metadata.target_directory.as_std_path()),
             targets,
+            local_crates: local_crates(&metadata),
         })
     }
 }
@@ -155,6 +161,19 @@ impl Workspace {
             metadata.target_directory.into_std_path_buf(),
         ))
     }
+}
+
+/// The path packages of `metadata` (no registry or git source) and their targets, by crate name.
+fn local_crates(metadata: &Metadata) -> BTreeSet<String> {
+    metadata
+        .packages
+        .iter()
+        .filter(|p| p.source.is_none())
+        .flat_map(|p| {
+            std::iter::once(p.name.to_string()).chain(p.targets.iter().map(|t| t.name.clone()))
+        })
+        .map(|name| name.replace('-', "_"))
+        .collect()
 }
 
 /// The cargo to call: the one that invoked us (`CARGO`), else `cargo` on PATH.

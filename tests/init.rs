@@ -270,7 +270,6 @@ fn a_new_workspace_goes_from_init_to_a_confirmed_regression() {
     scratch_workspace(root);
     let target = root.join("target");
     support::seed_target(&target, support::DEMO_SEED);
-    support::seed_target(&target.join("perfgate/baseline-target"), support::DEMO_SEED);
     git_in(root, &["init", "-q", "-b", "main"]);
 
     let (code, _, stderr) = init(root, &["--harness-path", &harness_path()]);

@@ -3,7 +3,7 @@
 //! for each flagged benchmark. Returns the paired per-round figures; `compare` decides what
 //! they mean. No git here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -119,7 +119,9 @@ impl BaselineBuild {
             manifest_path: Some(manifest.clone()),
             ..selection.clone()
         };
+        let mut local = workspace.local_crates.clone();
         if let Ok(theirs) = Workspace::discover(&there) {
+            local.extend(theirs.local_crates.iter().cloned());
             for target in &mut relocated {
                 if let Some(found) = theirs
                     .targets
@@ -141,6 +143,7 @@ impl BaselineBuild {
         if std::fs::read_to_string(&marker).ok().as_deref() != Some(commit.as_str()) {
             mark_new(&exported)?;
         }
+        share_dependencies(&workspace.target_dir, &target_dir, &local)?;
         let executables = super::build(&manifest, &relocated, selection, Some(&target_dir))?;
         crate::artifacts::write_atomic(&marker, &commit)?;
         Ok(BaselineBuild {
@@ -174,6 +177,116 @@ fn mark_new(exported: &Path) -> Result<()> {
             })?;
     }
     Ok(())
+}
+
+/// The build profiles' directories a bench build writes: `release`, and `<triple>/release` when
+/// a target triple is configured.
+fn profile_dirs(target_dir: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![target_dir.join("release")];
+    if let Ok(entries) = std::fs::read_dir(target_dir) {
+        for entry in entries.filter_map(std::result::Result::ok) {
+            let nested = entry.path().join("release");
+            if entry.file_name() != "perfgate" && nested.join(".fingerprint").is_dir() {
+                dirs.push(nested);
+            }
+        }
+    }
+    dirs
+}
+
+/// The crate name an artifact of a profile directory belongs to: `lib` and the `-<hash>`
+/// suffix and extension taken off (`libserde_json-1a2b.rlib` → `serde_json`), `-` as `_`.
+fn artifact_crate(file_name: &str) -> String {
+    let stem = file_name.split('.').next().unwrap_or(file_name);
+    let stem = match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            name
+        }
+        _ => stem,
+    };
+    stem.replace('-', "_")
+}
+
+/// Whether an artifact may be shared between the two sides: it is not built from a path package
+/// (whose artifacts cargo names alike wherever its sources live, and judges fresh by time).
+fn shareable(file_name: &str, local: &BTreeSet<String>) -> bool {
+    let name = artifact_crate(file_name);
+    let unprefixed = name.strip_prefix("lib").unwrap_or(&name);
+    !local.contains(&name) && !local.contains(unprefixed)
+}
+
+/// Copies the candidate build's artifacts of registry and git dependencies into the baseline
+/// side's target directory, times kept, so a dependency the two sides resolve alike (same
+/// version, features and flags: the same cargo hash) is compiled once. Artifacts of path
+/// packages are never copied (see `shareable`); files the baseline side has already are kept.
+/// Copies, not links: a build script the baseline side re-runs must not write through into the
+/// candidate's files.
+fn share_dependencies(
+    candidate: &Path,
+    baseline: &Path,
+    local: &BTreeSet<String>,
+) -> Result<usize> {
+    let mut copied = 0;
+    for from_profile in profile_dirs(candidate) {
+        let Ok(relative) = from_profile.strip_prefix(candidate) else {
+            continue;
+        };
+        let to_profile = baseline.join(relative);
+        for kind in ["deps", "build", ".fingerprint"] {
+            let Ok(entries) = std::fs::read_dir(from_profile.join(kind)) else {
+                continue;
+            };
+            for entry in entries.filter_map(std::result::Result::ok) {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !shareable(&name, local) {
+                    continue;
+                }
+                copied += copy_tree(&entry.path(), &to_profile.join(kind).join(&name))?;
+            }
+        }
+    }
+    Ok(copied)
+}
+
+/// Copies `from` (a file or a directory tree) to `to` with modification times kept, leaving
+/// whatever exists at `to` already. Returns the number of files copied.
+fn copy_tree(from: &Path, to: &Path) -> Result<usize> {
+    let write_error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Write { path, source }
+    };
+    let mut copied = 0;
+    for entry in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(std::result::Result::ok)
+    {
+        let Ok(relative) = entry.path().strip_prefix(from) else {
+            continue;
+        };
+        // A file given as `from` walks as itself, with an empty relative path.
+        let target = if relative.as_os_str().is_empty() {
+            to.to_path_buf()
+        } else {
+            to.join(relative)
+        };
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).map_err(write_error(&target))?;
+        } else if entry.file_type().is_file() && !target.exists() {
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(write_error(parent))?;
+            }
+            std::fs::copy(entry.path(), &target).map_err(write_error(&target))?;
+            if let Ok(modified) = std::fs::metadata(entry.path()).and_then(|m| m.modified()) {
+                std::fs::File::options()
+                    .write(true)
+                    .open(&target)
+                    .and_then(|f| f.set_modified(modified))
+                    .map_err(write_error(&target))?;
+            }
+            copied += 1;
+        }
+    }
+    Ok(copied)
 }
 
 fn relocate(target: &BenchTarget, from: &Path, to: &Path) -> BenchTarget {
@@ -515,7 +628,69 @@ fn confirmation_of(
 
 #[cfg(test)]
 mod tests {
-    use super::{another_round_fits, log_ratios, settled, MAX_ROUNDS, MAX_SECONDS_PER_BENCHMARK};
+    use super::{
+        another_round_fits, artifact_crate, copy_tree, log_ratios, settled, shareable,
+        MAX_ROUNDS, MAX_SECONDS_PER_BENCHMARK,
+    };
+
+    #[test]
+    fn only_registry_and_git_dependencies_are_shared_between_the_sides() {
+        let local = ["demo_core", "core", "perfgate_harness"]
+            .map(String::from)
+            .into_iter()
+            .collect();
+        let hash = "0123456789abcdef";
+        assert_eq!(artifact_crate(&format!("libserde_json-{hash}.rlib")), "libserde_json");
+        assert_eq!(artifact_crate(&format!("serde-json-{hash}")), "serde_json");
+        for shared in [
+            format!("libserde_json-{hash}.rlib"),
+            format!("serde_json-{hash}.d"),
+            format!("serde-json-{hash}"),
+            format!("libcriterion-{hash}.rmeta"),
+            format!("proc-macro2-{hash}"),
+        ] {
+            assert!(shareable(&shared, &local), "{shared} is a dependency's");
+        }
+        for own in [
+            format!("libdemo_core-{hash}.rlib"),
+            format!("demo-core-{hash}"),
+            format!("demo_core-{hash}.d"),
+            format!("core-{hash}"),
+            format!("perfgate-harness-{hash}"),
+            format!("libperfgate_harness-{hash}.rmeta"),
+        ] {
+            assert!(!shareable(&own, &local), "{own} is built from a path package");
+        }
+    }
+
+    #[test]
+    fn a_shared_copy_keeps_times_and_never_overwrites_the_baseline_sides_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let from = dir.path().join("from/serde-0123456789abcdef");
+        std::fs::create_dir_all(from.join("out")).unwrap();
+        std::fs::write(from.join("out/a"), "candidate").unwrap();
+        std::fs::write(from.join("b"), "candidate").unwrap();
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(from.join("out/a"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let to = dir.path().join("to/serde-0123456789abcdef");
+        std::fs::create_dir_all(&to).unwrap();
+        std::fs::write(to.join("b"), "baseline").unwrap();
+        assert_eq!(copy_tree(&from, &to).unwrap(), 1);
+        let file = dir.path().join("from/libserde-0123456789abcdef.rlib");
+        std::fs::write(&file, "rlib").unwrap();
+        let copied_file = dir.path().join("to/libserde-0123456789abcdef.rlib");
+        assert_eq!(copy_tree(&file, &copied_file).unwrap(), 1);
+        assert_eq!(std::fs::read_to_string(&copied_file).unwrap(), "rlib");
+        assert_eq!(std::fs::read_to_string(to.join("out/a")).unwrap(), "candidate");
+        assert_eq!(std::fs::read_to_string(to.join("b")).unwrap(), "baseline");
+        let copied = std::fs::metadata(to.join("out/a")).unwrap().modified().unwrap();
+        assert_eq!(copied, old);
+    }
 
     #[test]
     fn rounds_stop_when_the_next_would_pass_the_time_bound() {

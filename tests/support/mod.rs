@@ -59,10 +59,11 @@ impl Demo {
         Demo::seeded_repository(dir, DEMO_SEED, "demo")
     }
 
-    /// `dir` with both target directories seeded and its files committed in a new repository.
+    /// `dir` with its target directory seeded and its files committed in a new repository. The
+    /// baseline side's target directory is left to the tool, which shares the candidate's
+    /// dependency artifacts with it.
     fn seeded_repository(dir: tempfile::TempDir, seed: Seed, message: &str) -> Demo {
         let target = dir.path().join("target");
-        seed_target(&target.join("perfgate/baseline-target"), seed.clone());
         seed_target(&target, seed);
         let demo = Demo { dir, target };
         demo.git(&["init", "-q", "-b", "main"]);
