@@ -174,6 +174,11 @@ fn a_stalling_store_shows_its_stall_in_the_spike_and_soak_rows_and_fails_its_p99
             .fold(0.0f64, f64::max);
         assert!(worst >= 50e6, "{scenario}: worst latency {worst} ns");
     }
+    // The spike's recovery phase meets a stall too: its latency is not back to the normal
+    // phase's typical window, so the recovery time is not 0.
+    let recovery = support::entry(&compare, "store/put_spike/recovery_time");
+    let recovery_time = recovery["current"].as_f64().unwrap();
+    assert!(recovery_time > 0.0, "{recovery}");
 }
 
 #[test]

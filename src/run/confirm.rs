@@ -629,8 +629,8 @@ fn confirmation_of(
 #[cfg(test)]
 mod tests {
     use super::{
-        another_round_fits, artifact_crate, copy_tree, log_ratios, settled, shareable,
-        MAX_ROUNDS, MAX_SECONDS_PER_BENCHMARK,
+        another_round_fits, artifact_crate, copy_tree, log_ratios, settled, shareable, MAX_ROUNDS,
+        MAX_SECONDS_PER_BENCHMARK,
     };
 
     #[test]
@@ -640,7 +640,10 @@ mod tests {
             .into_iter()
             .collect();
         let hash = "0123456789abcdef";
-        assert_eq!(artifact_crate(&format!("libserde_json-{hash}.rlib")), "libserde_json");
+        assert_eq!(
+            artifact_crate(&format!("libserde_json-{hash}.rlib")),
+            "libserde_json"
+        );
         assert_eq!(artifact_crate(&format!("serde-json-{hash}")), "serde_json");
         for shared in [
             format!("libserde_json-{hash}.rlib"),
@@ -659,7 +662,10 @@ mod tests {
             format!("perfgate-harness-{hash}"),
             format!("libperfgate_harness-{hash}.rmeta"),
         ] {
-            assert!(!shareable(&own, &local), "{own} is built from a path package");
+            assert!(
+                !shareable(&own, &local),
+                "{own} is built from a path package"
+            );
         }
     }
 
@@ -686,9 +692,15 @@ mod tests {
         let copied_file = dir.path().join("to/libserde-0123456789abcdef.rlib");
         assert_eq!(copy_tree(&file, &copied_file).unwrap(), 1);
         assert_eq!(std::fs::read_to_string(&copied_file).unwrap(), "rlib");
-        assert_eq!(std::fs::read_to_string(to.join("out/a")).unwrap(), "candidate");
+        assert_eq!(
+            std::fs::read_to_string(to.join("out/a")).unwrap(),
+            "candidate"
+        );
         assert_eq!(std::fs::read_to_string(to.join("b")).unwrap(), "baseline");
-        let copied = std::fs::metadata(to.join("out/a")).unwrap().modified().unwrap();
+        let copied = std::fs::metadata(to.join("out/a"))
+            .unwrap()
+            .modified()
+            .unwrap();
         assert_eq!(copied, old);
     }
 
