@@ -272,8 +272,13 @@ fn judge(
     if flagged.is_empty() {
         return Ok(Judged::stored_only(first));
     }
-    let mut targets: Vec<BenchTarget> = flagged.iter().map(|(_, t)| (*t).clone()).collect();
-    targets.dedup();
+    // Each target once, whatever order its benchmarks' ids interleave in.
+    let mut targets: Vec<BenchTarget> = Vec::new();
+    for (_, target) in &flagged {
+        if !targets.contains(target) {
+            targets.push((*target).clone());
+        }
+    }
     eprintln!(
         "perfgate: confirming {} benchmark(s) against {} on this machine",
         flagged.len(),
