@@ -34,6 +34,17 @@ git_quiet() { git -c user.name=cost -c user.email=cost@localhost -c commit.gpgsi
 . "$root/scripts/lib/demo.sh"
 part() { case " $parts " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
+# A package of its own workspace at DIR named NAME with one criterion 0.5 bench target BENCH
+# (the demo's lock file), for the caller to fill in src/lib.rs and benches/BENCH.rs.
+criterion_crate() {
+    mkdir -p "$1/src" "$1/benches"
+    cp "$root/fixtures/demo/Cargo.lock" "$1/Cargo.lock"
+    printf '%s\n' '[package]' "name = \"$2\"" 'version = "0.1.0"' 'edition = "2021"' '' '[workspace]' '' \
+        '[dev-dependencies]' \
+        'criterion = { version = "0.5", default-features = false, features = ["cargo_bench_support"] }' \
+        '' '[[bench]]' "name = \"$3\"" 'harness = false' >"$1/Cargo.toml"
+}
+
 # RUNS runs of `cargo bench` and of `cargo perfgate check` in DIR, alternately; extra
 # arguments are variables for the gate (e.g. GITHUB_BASE_REF=main).
 bench_vs_gate() {
@@ -93,23 +104,7 @@ fi
 if part 4; then
 echo "== 4. confirm cost per benchmark, 20 benchmarks of one target re-measured together"
 batch="$work/batch"
-mkdir -p "$batch/src" "$batch/benches"
-cp "$root/fixtures/demo/Cargo.lock" "$batch/Cargo.lock"
-cat >"$batch/Cargo.toml" <<'TOML'
-[package]
-name = "batch"
-version = "0.1.0"
-edition = "2021"
-
-[workspace]
-
-[dev-dependencies]
-criterion = { version = "0.5", default-features = false, features = ["cargo_bench_support"] }
-
-[[bench]]
-name = "twenty"
-harness = false
-TOML
+criterion_crate "$batch" batch twenty
 echo 'pub fn sum(n: u64) -> u64 { (0..n).fold(0, |a, i| a ^ std::hint::black_box(i).rotate_left(3)) }' >"$batch/src/lib.rs"
 cat >"$batch/benches/twenty.rs" <<'RS'
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -152,23 +147,7 @@ fi
 if part 6; then
     echo "== 6. 1,000 benchmarks, 200 of them 30% slower"
     many="$work/many"
-    mkdir -p "$many/src" "$many/benches"
-    cp "$root/fixtures/demo/Cargo.lock" "$many/Cargo.lock"
-    cat >"$many/Cargo.toml" <<'TOML'
-[package]
-name = "many"
-version = "0.1.0"
-edition = "2021"
-
-[workspace]
-
-[dev-dependencies]
-criterion = { version = "0.5", default-features = false, features = ["cargo_bench_support"] }
-
-[[bench]]
-name = "thousand"
-harness = false
-TOML
+    criterion_crate "$many" many thousand
     cat >"$many/src/lib.rs" <<'RS'
 /// Extra work in percent for the first `SLOWER` sizes.
 pub const SLOWDOWN_PERCENT: u64 = 0;
