@@ -228,17 +228,21 @@ fn a_stored_improvement_without_a_clear_interval_is_not_called_improved() {
 }
 
 #[test]
-fn a_stored_flag_against_another_machine_is_inconclusive() {
-    let (verdict, _) = compare::judge_stored(
-        &stored(0.3, 0.001),
-        0.05,
-        Direction::LowerIsBetter,
-        StoredContext {
-            machine_differs: true,
-            ..context(Confirm::Auto)
-        },
-    );
-    assert_eq!(verdict, Verdict::Inconclusive);
+fn a_stored_comparison_against_another_machine_is_unconfirmed_in_either_direction() {
+    // Slower, unchanged, and "faster" (a faster machine hides a slowdown): none is a pass.
+    for change in [0.3, 0.0, -0.4] {
+        let (verdict, note) = compare::judge_stored(
+            &stored(change, 0.001),
+            0.05,
+            Direction::LowerIsBetter,
+            StoredContext {
+                machine_differs: true,
+                ..context(Confirm::Auto)
+            },
+        );
+        assert_eq!(verdict, Verdict::Unconfirmed, "{change}");
+        assert!(note.unwrap().contains("another machine"), "{change}");
+    }
 }
 
 #[test]

@@ -151,13 +151,21 @@ pub fn judge_stored(
     let worse = worsening(stored.change, direction);
     let significant = stored.p < context.alpha;
     let (least_worse, most_worse) = worse_bounds(stored.low, stored.high, direction);
+    // Another machine's figures say nothing about this change here, in either direction: a
+    // machine twice as fast reads a 1.8x slowdown as an improvement. Every such comparison is
+    // re-measured against the baseline's build on this machine; one that was not is not a pass.
+    if context.machine_differs {
+        return (
+            Verdict::Unconfirmed,
+            Some(format!(
+                "{} against a baseline measured on another machine, which says nothing about this change here; not re-measured: {}; {}",
+                percent(stored.change, stored.points),
+                context.unavailable.unwrap_or("confirmation was not run"),
+                unconfirmed_outcome(context.unconfirmed)
+            )),
+        );
+    }
     if worse > threshold {
-        if context.machine_differs {
-            return (
-                Verdict::Inconclusive,
-                Some("the baseline was measured on another machine and the change could not be re-measured here".to_string()),
-            );
-        }
         if context.confirm == Confirm::Never {
             return if significant && least_worse > threshold {
                 (
@@ -186,7 +194,7 @@ pub fn judge_stored(
     }
     // The point is within the threshold but the stored samples reach beyond it: that is not a
     // measured pass. Re-measure it (the confirm stage decides), or say it was not.
-    if most_worse > threshold && context.confirm != Confirm::Never && !context.machine_differs {
+    if most_worse > threshold && context.confirm != Confirm::Never {
         return (
             Verdict::Unconfirmed,
             Some(format!(

@@ -428,7 +428,7 @@ fn warnings_of(inputs: &Inputs, counts: &Counts, nothing_measured: bool) -> Vec<
     }
     if machine_differs(inputs) {
         warnings.push(
-            "the baseline was measured on a different machine: stored comparisons are inconclusive unless re-measured here".to_string(),
+            "the baseline was measured on a different machine: every comparison is re-measured here against the baseline's build, and one that is not stays unconfirmed".to_string(),
         );
     }
     if counts.missing > 0 {
