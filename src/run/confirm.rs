@@ -15,13 +15,16 @@ use crate::artifacts::OutDir;
 use crate::config::Selection;
 use crate::error::{Error, Result};
 use crate::stats;
-use crate::workspace::{BenchTarget, Workspace};
+use crate::workspace::{BenchTarget, Harness, Workspace};
 
 /// Rounds before the first look: enough for the median's interval to use its 4th-from-each-end
 /// bounds even when a few rounds are left out as mode switches.
 pub const FIRST_ROUNDS: usize = 16;
 /// Rounds added at each further look while the verdict is still open.
 pub const MORE_ROUNDS: usize = 8;
+/// Most criterion benchmarks re-measured together: one process per side per round measures
+/// them all (a round of 20 probes costs about 3 s).
+pub const BATCH: usize = 20;
 /// Most rounds for one benchmark (a bimodal benchmark needs more processes to settle).
 pub const MAX_ROUNDS: usize = 48;
 
@@ -503,17 +506,14 @@ pub fn confirm(
     let mut failed = BTreeMap::new();
     let progress = Progress::new(flagged.len());
     let mut rng = rand::thread_rng();
-    let mut batches: Vec<((String, String), Vec<&Flagged>)> = Vec::new();
-    for item in flagged {
-        let key = (item.target.package.clone(), item.target.name.clone());
-        match batches.iter_mut().find(|(k, _)| k == &key) {
-            Some((_, items)) => items.push(item),
-            None => batches.push((key, vec![item])),
-        }
-    }
-    for (key, items) in batches {
+    // Seconds one benchmark's round has cost so far (both sides), to tell whether the budget
+    // left fits another batch's first look.
+    let mut per_benchmark_round: Option<f64> = None;
+    for (key, items) in batches(flagged) {
         let left = budget.as_secs_f64() - begun.elapsed().as_secs_f64();
-        if left <= 0.0 {
+        let first_look =
+            per_benchmark_round.map_or(0.0, |cost| cost * (FIRST_ROUNDS * items.len()) as f64);
+        if left <= 0.0 || first_look > left {
             for item in items {
                 failed.insert(
                     item.id.to_string(),
@@ -551,7 +551,13 @@ pub fn confirm(
             continue;
         };
         let sides = [(base_exe, &baseline_target), (cand_exe, target)];
+        let batch_begun = Instant::now();
         let batch = batch_rounds(&items, sides, left, out, timeout, &mut rng);
+        let benchmark_rounds: usize = batch.medians.values().map(Vec::len).sum();
+        if benchmark_rounds > 0 {
+            let cost = batch_begun.elapsed().as_secs_f64() / benchmark_rounds as f64;
+            per_benchmark_round = Some(per_benchmark_round.map_or(cost, |c| c.max(cost)));
+        }
         for item in items {
             if let Some(problem) = batch.failed.get(item.id) {
                 progress.finish_one(&format!("{}: could not confirm: {problem}", item.id));
@@ -592,6 +598,30 @@ pub fn confirm(
     (confirmed, failed)
 }
 
+/// The batches the flags are re-measured in, in the flags' order (largest and most certain
+/// first): the flags of one bench target, at most `BATCH` of them for a criterion target (a
+/// round of a batch runs all its open benchmarks, so a batch of hundreds would spend the budget
+/// before any of them had the rounds for a verdict); a stability suite's flags in one batch
+/// (its process measures every metric at once).
+fn batches<'a>(flagged: &'a [Flagged<'a>]) -> Vec<((String, String), Vec<&'a Flagged<'a>>)> {
+    let mut batches: Vec<((String, String), Vec<&Flagged>)> = Vec::new();
+    for item in flagged {
+        let key = (item.target.package.clone(), item.target.name.clone());
+        let limit = match item.target.harness {
+            Harness::Criterion => BATCH,
+            Harness::Stability => usize::MAX,
+        };
+        match batches
+            .iter_mut()
+            .find(|(k, items)| k == &key && items.len() < limit)
+        {
+            Some((_, items)) => items.push(item),
+            None => batches.push((key, vec![item])),
+        }
+    }
+    batches
+}
+
 /// The confirmation one benchmark's rounds make.
 fn confirmation_of(
     item: &Flagged,
@@ -629,9 +659,49 @@ fn confirmation_of(
 #[cfg(test)]
 mod tests {
     use super::{
-        another_round_fits, artifact_crate, copy_tree, log_ratios, settled, shareable, MAX_ROUNDS,
-        MAX_SECONDS_PER_BENCHMARK,
+        another_round_fits, artifact_crate, batches, copy_tree, log_ratios, settled, shareable,
+        Flagged, BATCH, MAX_ROUNDS, MAX_SECONDS_PER_BENCHMARK,
     };
+    use crate::workspace::{BenchTarget, Harness};
+
+    #[test]
+    fn criterion_flags_go_in_batches_of_at_most_twenty_in_their_order_and_a_suite_in_one() {
+        let target = |name: &str, harness| BenchTarget {
+            package: "p".into(),
+            name: name.into(),
+            harness,
+            harness_version: None,
+            package_root: "/p".into(),
+        };
+        let core = target("core", Harness::Criterion);
+        let suite = target("stability", Harness::Stability);
+        let ids: Vec<String> = (0..50).map(|i| format!("b{i:02}")).collect();
+        let flagged: Vec<Flagged> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| Flagged {
+                id,
+                target: if i % 10 == 3 { &suite } else { &core },
+                threshold: 0.05,
+                level: 0.001,
+                points: false,
+            })
+            .collect();
+        let shape: Vec<(String, usize)> = batches(&flagged)
+            .iter()
+            .map(|((_, name), items)| (name.clone(), items.len()))
+            .collect();
+        let expected = [("core", 20), ("stability", 5), ("core", 20), ("core", 5)];
+        assert_eq!(
+            shape,
+            expected.map(|(n, k)| (n.to_string(), k)).to_vec(),
+            "{shape:?}"
+        );
+        // The largest flags (first in the list) are in the first batch.
+        let first = &batches(&flagged)[0].1;
+        assert_eq!(first[0].id, "b00");
+        assert_eq!(first.len(), BATCH);
+    }
 
     #[test]
     fn only_registry_and_git_dependencies_are_shared_between_the_sides() {
