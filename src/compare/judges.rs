@@ -210,6 +210,20 @@ pub fn judge_stored(
         return (Verdict::Improved, None);
     }
     if -worse > threshold {
+        // A large change the stored samples cannot call an improvement is not a measured pass
+        // either: a baseline that was measured slow (a loaded machine, a bad sample) reads a
+        // real slowdown as a speed-up. Re-measure it, or say it was not.
+        if context.confirm != Confirm::Never {
+            return (
+                Verdict::Unconfirmed,
+                Some(format!(
+                    "{} against the stored baseline, too large a change to pass unmeasured and not clear enough to call an improvement: {}; {}",
+                    percent(stored.change, stored.points),
+                    context.unavailable.unwrap_or("not re-measured"),
+                    unconfirmed_outcome(context.unconfirmed)
+                )),
+            );
+        }
         return (
             Verdict::Pass,
             Some(format!(
