@@ -141,6 +141,19 @@ pub fn percent(change: f64, points: bool) -> String {
     }
 }
 
+/// `unconfirmed`: what the stored comparison showed, why it was not re-measured (`default` when
+/// the context does not say) and what the base side's policy does with it.
+fn unmeasured(shown: String, context: &StoredContext, default: &str) -> Judged {
+    (
+        Verdict::Unconfirmed,
+        Some(format!(
+            "{shown}: {}; {}",
+            context.unavailable.unwrap_or(default),
+            unconfirmed_outcome(context.unconfirmed)
+        )),
+    )
+}
+
 /// The verdict from the stored baseline alone, when nothing was re-measured.
 pub fn judge_stored(
     stored: &Stored,
@@ -155,14 +168,13 @@ pub fn judge_stored(
     // machine twice as fast reads a 1.8x slowdown as an improvement. Every such comparison is
     // re-measured against the baseline's build on this machine; one that was not is not a pass.
     if context.machine_differs {
-        return (
-            Verdict::Unconfirmed,
-            Some(format!(
-                "{} against a baseline measured on another machine, which says nothing about this change here; not re-measured: {}; {}",
-                percent(stored.change, stored.points),
-                context.unavailable.unwrap_or("confirmation was not run"),
-                unconfirmed_outcome(context.unconfirmed)
-            )),
+        return unmeasured(
+            format!(
+                "{} against a baseline measured on another machine, which says nothing about this change here; not re-measured",
+                percent(stored.change, stored.points)
+            ),
+            &context,
+            "confirmation was not run",
         );
     }
     if worse > threshold {
@@ -182,28 +194,26 @@ pub fn judge_stored(
                 )
             };
         }
-        return (
-            Verdict::Unconfirmed,
-            Some(format!(
-                "{} against the stored baseline, not re-measured: {}; {}",
-                percent(stored.change, stored.points),
-                context.unavailable.unwrap_or("confirmation was not run"),
-                unconfirmed_outcome(context.unconfirmed)
-            )),
+        return unmeasured(
+            format!(
+                "{} against the stored baseline, not re-measured",
+                percent(stored.change, stored.points)
+            ),
+            &context,
+            "confirmation was not run",
         );
     }
     // The point is within the threshold but the stored samples reach beyond it: that is not a
     // measured pass. Re-measure it (the confirm stage decides), or say it was not.
     if most_worse > threshold && context.confirm != Confirm::Never {
-        return (
-            Verdict::Unconfirmed,
-            Some(format!(
-                "{} against the stored baseline, but its interval reaches {}: {}; {}",
+        return unmeasured(
+            format!(
+                "{} against the stored baseline, but its interval reaches {}",
                 percent(stored.change, stored.points),
-                percent(worsening(most_worse, direction), stored.points),
-                context.unavailable.unwrap_or("not re-measured"),
-                unconfirmed_outcome(context.unconfirmed)
-            )),
+                percent(worsening(most_worse, direction), stored.points)
+            ),
+            &context,
+            "not re-measured",
         );
     }
     if -worse > threshold && significant && most_worse < -threshold {
@@ -214,14 +224,13 @@ pub fn judge_stored(
         // either: a baseline that was measured slow (a loaded machine, a bad sample) reads a
         // real slowdown as a speed-up. Re-measure it, or say it was not.
         if context.confirm != Confirm::Never {
-            return (
-                Verdict::Unconfirmed,
-                Some(format!(
-                    "{} against the stored baseline, too large a change to pass unmeasured and not clear enough to call an improvement: {}; {}",
-                    percent(stored.change, stored.points),
-                    context.unavailable.unwrap_or("not re-measured"),
-                    unconfirmed_outcome(context.unconfirmed)
-                )),
+            return unmeasured(
+                format!(
+                    "{} against the stored baseline, too large a change to pass unmeasured and not clear enough to call an improvement",
+                    percent(stored.change, stored.points)
+                ),
+                &context,
+                "not re-measured",
             );
         }
         return (
