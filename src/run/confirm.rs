@@ -224,12 +224,7 @@ fn shareable(file_name: &str, local: &BTreeSet<String>) -> bool {
 /// packages are never copied (see `shareable`); files the baseline side has already are kept.
 /// Copies, not links: a build script the baseline side re-runs must not write through into the
 /// candidate's files.
-fn share_dependencies(
-    candidate: &Path,
-    baseline: &Path,
-    local: &BTreeSet<String>,
-) -> Result<usize> {
-    let mut copied = 0;
+fn share_dependencies(candidate: &Path, baseline: &Path, local: &BTreeSet<String>) -> Result<()> {
     for from_profile in profile_dirs(candidate) {
         let Ok(relative) = from_profile.strip_prefix(candidate) else {
             continue;
@@ -244,11 +239,11 @@ fn share_dependencies(
                 if !shareable(&name, local) {
                     continue;
                 }
-                copied += copy_tree(&entry.path(), &to_profile.join(kind).join(&name))?;
+                copy_tree(&entry.path(), &to_profile.join(kind).join(&name))?;
             }
         }
     }
-    Ok(copied)
+    Ok(())
 }
 
 /// Copies `from` (a file or a directory tree) to `to` with modification times kept, leaving

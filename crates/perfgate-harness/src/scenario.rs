@@ -775,18 +775,13 @@ impl Suite {
 const RECOVERY_QUANTILE: f64 = 0.9;
 
 /// The median of the windows that saw an operation (an empty window reads 0).
-fn median_window(p99s: &[f64]) -> f64 {
-    let mut seen: Vec<f64> = p99s.iter().copied().filter(|p| *p > 0.0).collect();
+fn median_window(windows: &[f64]) -> f64 {
+    let mut seen: Vec<f64> = windows.iter().copied().filter(|p| *p > 0.0).collect();
     if seen.is_empty() {
         return 0.0;
     }
     seen.sort_by(f64::total_cmp);
-    let middle = seen.len() / 2;
-    if seen.len() % 2 == 1 {
-        seen[middle]
-    } else {
-        (seen[middle - 1] + seen[middle]) / 2.0
-    }
+    perfgate_format::median_of_sorted(&seen)
 }
 
 /// The `quantile` of the latencies due in each of `count` consecutive windows (0 for an empty
