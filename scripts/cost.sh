@@ -123,7 +123,7 @@ RS
 for tool in "$perfgate" ${BEFORE:+"$BEFORE"}; do
     log="$work/noise.log"
     wall=$(cd "$batch" && seconds sh -c "'$tool' perfgate noise --quick >'$log' 2>&1")
-    cp "$log" "${KEEP:-/dev/null}" 2>/dev/null || true
+    [ -z "${KEEP:-}" ] || cp "$log" "$KEEP.$(basename "$tool")"
     # `noise` measures nothing before its rounds: all of its time is the confirm stage's (with a
     # no-op `cargo bench --no-run` and one `--list`).
     rounds=$( (grep -o 'over [0-9]* of [0-9]* rounds' "$log" || true) | awk '{sum += $4} END {print sum + 0}')

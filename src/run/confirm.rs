@@ -17,9 +17,15 @@ use crate::error::{Error, Result};
 use crate::stats;
 use crate::workspace::{BenchTarget, Harness, Workspace};
 
-/// Rounds before the first look: enough for the median's interval to use its 4th-from-each-end
-/// bounds even when a few rounds are left out as mode switches.
-pub const FIRST_ROUNDS: usize = 16;
+/// Fewest rounds before the first look. The first look comes once the rounds can give an
+/// interval at the benchmark's own confidence with `MODE_SWITCHES` of them left out
+/// (`first_look`): at 10 rounds a single flag's 95% interval uses the 2nd-from-each-end bounds;
+/// 20 flags' 99.75% ones need 10 counted rounds, so their first look is at 12. A clear change or
+/// a clear no-change settles there; anything else takes more rounds.
+pub const FIRST_ROUNDS: usize = 10;
+/// Rounds the first look allows to be left out as mode switches (on a quiet machine an A/A
+/// benchmark loses 1-2 of 16 rounds that way).
+pub const MODE_SWITCHES: usize = 2;
 /// Rounds added at each further look while the verdict is still open.
 pub const MORE_ROUNDS: usize = 8;
 /// Most criterion benchmarks re-measured together: one process per side per round measures
@@ -33,6 +39,19 @@ pub const MAX_ROUNDS: usize = 48;
 /// criterion 0.3 one (whole seconds only), lasts seconds per process and would otherwise take up
 /// to `MAX_ROUNDS` × 2 of them.
 pub const MAX_SECONDS_PER_BENCHMARK: f64 = 90.0;
+
+/// The round of the first look for a benchmark judged at miss rate `level`: `FIRST_ROUNDS`, or
+/// as many as an interval at that level needs with `MODE_SWITCHES` rounds left out, when that is
+/// more.
+pub fn first_look(level: f64) -> usize {
+    FIRST_ROUNDS.max(stats::min_values_for_interval(level) + MODE_SWITCHES)
+}
+
+/// Whether the rounds made so far are a look at a benchmark whose first look is `first`: the
+/// first look, then every `MORE_ROUNDS`.
+fn is_look(round: usize, first: usize) -> bool {
+    round >= first && (round - first).is_multiple_of(MORE_ROUNDS)
+}
 
 /// Whether another round fits in `bound` seconds, a round costing as much as the slowest so
 /// far. The rounds made are judged as usual (fewer rounds, a wider interval) when there are
@@ -58,10 +77,12 @@ pub struct Flagged<'a> {
 /// Whether the rounds so far settle a verdict against `±threshold`: their interval at
 /// `1 - level` (and both halves) clear of `+threshold` or of `-threshold`, or inside the band.
 /// The same reading decides the verdict in `compare`, so the rounds stop exactly when the
-/// verdict is settled.
+/// verdict is settled. Rounds left out as mode switches do not count: with fewer counted rounds
+/// than an interval at `1 - level` needs, nothing is settled yet.
 pub fn settled(log_ratios: &[f64], threshold: f64, level: f64) -> bool {
     let read = stats::paired_rounds_at(log_ratios, level);
-    stats::side_of(&read, threshold) != stats::Side::Straddles
+    read.counted >= stats::min_values_for_interval(level)
+        && stats::side_of(&read, threshold) != stats::Side::Straddles
 }
 
 /// `alpha` over `count` re-measured benchmarks: the level each needs to be significant alone.
@@ -313,7 +334,7 @@ struct BatchRounds {
 /// The rounds of a batch: the flagged benchmarks of one bench target, measured together by one
 /// baseline and one candidate process per round, in random order, each process filtered to the
 /// benchmarks still open. A benchmark leaves the batch when its rounds settle its verdict (looks
-/// at `FIRST_ROUNDS`, then every `MORE_ROUNDS`), at `MAX_ROUNDS`, or when the batch's time bound
+/// at `first_look`, then every `MORE_ROUNDS`), at `MAX_ROUNDS`, or when the batch's time bound
 /// (`MAX_SECONDS_PER_BENCHMARK` per benchmark) is spent. `sides` are (executable, target) of
 /// the baseline, then the candidate.
 fn batch_rounds(
@@ -332,11 +353,11 @@ fn batch_rounds(
     let begun = Instant::now();
     let mut slowest_round = 0.0f64;
     for round in 0..=MAX_ROUNDS {
-        let look = round >= FIRST_ROUNDS && (round - FIRST_ROUNDS).is_multiple_of(MORE_ROUNDS);
         let elapsed = begun.elapsed().as_secs_f64();
         let out_of_time = round > 0 && !another_round_fits(elapsed, slowest_round, bound);
         open.retain(|item| {
             let ratios = log_ratios(result.medians.get(item.id).map_or(&[][..], |m| m), item.points);
+            let look = is_look(round, first_look(item.level));
             let done = round == MAX_ROUNDS
                 || out_of_time
                 || (look && settled(&ratios, item.threshold, item.level));
@@ -506,9 +527,11 @@ pub fn confirm(
     let mut per_benchmark_round: Option<f64> = None;
     for (key, items) in batches(flagged) {
         let left = budget.as_secs_f64() - begun.elapsed().as_secs_f64();
-        let first_look =
-            per_benchmark_round.map_or(0.0, |cost| cost * (FIRST_ROUNDS * items.len()) as f64);
-        if left <= 0.0 || first_look > left {
+        let rounds = items.iter().map(|item| first_look(item.level)).max();
+        let needed = per_benchmark_round.map_or(0.0, |cost| {
+            cost * (rounds.unwrap_or(FIRST_ROUNDS) * items.len()) as f64
+        });
+        if left <= 0.0 || needed > left {
             for item in items {
                 failed.insert(
                     item.id.to_string(),
@@ -654,9 +677,10 @@ fn confirmation_of(
 #[cfg(test)]
 mod tests {
     use super::{
-        another_round_fits, artifact_crate, batches, copy_tree, log_ratios, settled, shareable,
-        Flagged, BATCH, MAX_ROUNDS, MAX_SECONDS_PER_BENCHMARK,
+        another_round_fits, artifact_crate, batches, copy_tree, first_look, is_look, log_ratios,
+        settled, shareable, Flagged, BATCH, FIRST_ROUNDS, MAX_ROUNDS, MAX_SECONDS_PER_BENCHMARK,
     };
+    use crate::stats;
     use crate::workspace::{BenchTarget, Harness};
 
     #[test]
@@ -799,6 +823,30 @@ mod tests {
         assert!(!settled(&rounds(16, 0.015, 0.03), 0.02, 0.05 / 3.0));
         // Beyond the threshold but not yet significant at the level it must reach.
         assert!(!settled(&rounds(16, 0.04, 0.06), 0.02, 0.05 / 300.0));
+    }
+
+    #[test]
+    fn the_first_look_comes_once_an_interval_at_the_flags_own_confidence_is_possible() {
+        // One flag at 95% needs 6 counted rounds, 20 at 99.75% each 10, 300 at 99.98% each 14;
+        // the first look leaves room for two mode switches.
+        assert_eq!(first_look(0.05), FIRST_ROUNDS);
+        assert_eq!(first_look(0.05 / 20.0), 12);
+        assert_eq!(first_look(0.05 / 300.0), 16);
+        let looks: Vec<usize> = (0..=MAX_ROUNDS).filter(|&r| is_look(r, 12)).collect();
+        assert_eq!(looks, [12, 20, 28, 36, 44]);
+        // A clear regression settles at the first look of 20 flags.
+        assert!(settled(&rounds(12, 0.3, 0.02), 0.05, 0.05 / 20.0));
+    }
+
+    #[test]
+    fn rounds_left_out_as_mode_switches_do_not_count_towards_a_verdict() {
+        // Ten rounds, one of them a mode switch (+80%): nine counted, fewer than the ten an
+        // interval at 99.75% needs, so the rounds go on.
+        let mut ratios = rounds(9, 0.3, 0.02);
+        ratios.push(1.8f64.ln() + 0.3f64.ln_1p());
+        assert_eq!(stats::paired_rounds_at(&ratios, 0.05 / 20.0).counted, 9);
+        assert!(!settled(&ratios, 0.05, 0.05 / 20.0));
+        assert!(settled(&rounds(10, 0.3, 0.02), 0.05, 0.05 / 20.0));
     }
 
     #[test]
