@@ -210,3 +210,37 @@ fn a_leaking_store_fails_with_no_budget_written_and_the_note_names_the_leak() {
         "{leak}"
     );
 }
+
+/// Confirm rounds name the flagged scenarios exactly (`PERFGATE_SCENARIOS`): the suite runs
+/// those and no other, though the name filter `store/put` is a part of every scenario's name.
+#[test]
+fn a_suite_runs_only_the_scenarios_a_confirm_round_names() {
+    let demo = Demo::with_stability();
+    let results = demo.path().join("results.json");
+    let status = std::process::Command::new("cargo")
+        .args(["bench", "--quiet", "--bench", "stability", "--", "--quick"])
+        .current_dir(demo.path())
+        .env("CARGO_TARGET_DIR", &demo.target)
+        .env(perfgate_format::OUTPUT_ENV, &results)
+        .env(
+            perfgate_format::SCENARIOS_ENV,
+            "store/put_soak\nstore/put_spike",
+        )
+        .status()
+        .expect("cargo runs");
+    assert!(status.success());
+    let metrics = json(&std::fs::read_to_string(&results).unwrap());
+    let mut scenarios: Vec<&str> = metrics
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().rsplit_once('/').unwrap().0)
+        .collect();
+    scenarios.sort_unstable();
+    scenarios.dedup();
+    assert_eq!(
+        scenarios,
+        ["store/put_soak", "store/put_spike"],
+        "{metrics}"
+    );
+}

@@ -478,7 +478,7 @@ fn run_side(
             scenarios.sort_unstable();
             scenarios.dedup();
             let filter = (scenarios.len() == 1).then(|| scenarios[0]);
-            super::stability::run(target, executable, filter, true, timeout, out)
+            super::stability::run(target, executable, filter, &scenarios, true, timeout, out)
         }
     }
 }

@@ -300,6 +300,7 @@ fn measure_target(
             target,
             executable,
             selection.filter.as_deref(),
+            &[],
             selection.quick,
             timeout,
             out,

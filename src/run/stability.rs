@@ -18,11 +18,14 @@ pub fn recognises(source: &str, used_as: &str) -> bool {
     source.contains(used_as)
 }
 
-/// Runs one suite; the error is a one-line reason with the tail of its output.
+/// Runs one suite, or only the scenarios `only` names exactly (`suite/scenario`; a harness that
+/// predates the list runs what `filter` names); the error is a one-line reason with the tail of
+/// its output.
 pub fn run(
     target: &BenchTarget,
     executable: &Path,
     filter: Option<&str>,
+    only: &[&str],
     quick: bool,
     timeout: Duration,
     out: &OutDir,
@@ -41,6 +44,9 @@ pub fn run(
     }
     if let Some(filter) = filter {
         command.arg(filter);
+    }
+    if !only.is_empty() {
+        command.env(perfgate_format::SCENARIOS_ENV, only.join("\n"));
     }
     command
         .current_dir(&target.package_root)

@@ -16,6 +16,11 @@ pub const BASELINE_SCHEMA: &str = "perfgate.baseline.v1";
 pub const OUTPUT_ENV: &str = "PERFGATE_OUTPUT";
 /// Environment variable that puts a stability suite in quick mode.
 pub const QUICK_ENV: &str = "PERFGATE_QUICK";
+/// Environment variable naming the only scenarios a stability suite runs: exact
+/// `suite/scenario` names, one per line (a name filter on the command line still applies too).
+/// cargo-perfgate sets it in confirm rounds; a harness that predates it runs what the filter
+/// names, which is a superset.
+pub const SCENARIOS_ENV: &str = "PERFGATE_SCENARIOS";
 
 /// Schema of `target/perfgate/compare.json`: verdicts of one comparison.
 pub const COMPARE_SCHEMA: &str = "perfgate.compare.v1";

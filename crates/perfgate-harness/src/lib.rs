@@ -34,13 +34,15 @@ use std::time::Duration;
 
 use perfgate_format::{Benchmark, Direction, Source, Summary};
 
-pub use perfgate_format::{OUTPUT_ENV, QUICK_ENV};
+pub use perfgate_format::{OUTPUT_ENV, QUICK_ENV, SCENARIOS_ENV};
 
 /// A named set of scenarios; metric ids are `suite/scenario/metric`.
 pub struct Suite {
     name: String,
     quick: bool,
     filter: Option<String>,
+    /// Exact `suite/scenario` names from `SCENARIOS_ENV`: when set, only these run.
+    only: Option<Vec<String>>,
     metrics: Vec<Benchmark>,
     package: String,
     target: String,
@@ -54,6 +56,10 @@ impl Suite {
         let quick = args.iter().any(|a| a == "--quick")
             || std::env::var(QUICK_ENV).is_ok_and(|v| !v.is_empty() && v != "0");
         let filter = args.iter().find(|a| !a.starts_with("--")).cloned();
+        let only = std::env::var(SCENARIOS_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| v.lines().map(|l| l.trim().to_string()).collect());
         let target = std::env::args()
             .next()
             .and_then(|p| {
@@ -70,6 +76,7 @@ impl Suite {
             name: name.to_string(),
             quick,
             filter,
+            only,
             metrics: Vec::new(),
             package: std::env::var("CARGO_PKG_NAME").unwrap_or_default(),
             target,
@@ -82,9 +89,9 @@ impl Suite {
     }
 
     fn wants(&self, scenario: &str) -> bool {
-        self.filter
-            .as_deref()
-            .is_none_or(|f| format!("{}/{scenario}", self.name).contains(f))
+        let full = format!("{}/{scenario}", self.name);
+        self.filter.as_deref().is_none_or(|f| full.contains(f))
+            && self.only.as_ref().is_none_or(|names| names.contains(&full))
     }
 
     /// Scales a duration down in quick mode (to a tenth, at most 300 ms, at least 50 ms).
@@ -178,4 +185,36 @@ macro_rules! counting_allocator {
         #[global_allocator]
         static PERFGATE_ALLOCATOR: $crate::CountingAllocator = $crate::CountingAllocator;
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Suite;
+
+    fn suite(filter: Option<&str>, only: Option<&[&str]>) -> Suite {
+        Suite {
+            name: "store".to_string(),
+            quick: true,
+            filter: filter.map(str::to_string),
+            only: only.map(|names| names.iter().map(|n| n.to_string()).collect()),
+            metrics: Vec::new(),
+            package: String::new(),
+            target: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_name_filter_matches_within_names_and_the_scenario_list_exactly() {
+        // The command line's filter is a substring: `store/put` names every `put*` scenario.
+        let filtered = suite(Some("store/put"), None);
+        assert!(filtered.wants("put") && filtered.wants("put_soak"));
+        assert!(!filtered.wants("get"));
+        // The list names scenarios exactly, and both must hold.
+        let listed = suite(Some("store/put"), Some(&["store/put"]));
+        assert!(listed.wants("put") && !listed.wants("put_soak"));
+        let two = suite(None, Some(&["store/put_soak", "store/get"]));
+        assert!(two.wants("put_soak") && two.wants("get"));
+        assert!(!two.wants("put") && !two.wants("put_leak"));
+        assert!(suite(None, None).wants("anything"));
+    }
 }
