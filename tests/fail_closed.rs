@@ -197,7 +197,10 @@ fn case_5_a_baseline_file_is_confirmed_against_its_recorded_commit_or_fails_clos
     assert_eq!(entry["current"], medians[1], "{entry}");
     let cost = &compare["cost"];
     assert_eq!(cost["confirmed"], 1, "{cost}");
-    assert!(cost["rounds"].as_u64().unwrap() >= 16, "{cost}");
+    assert!(
+        cost["rounds"].as_u64().unwrap() >= cargo_perfgate::run::confirm::FIRST_ROUNDS as u64,
+        "{cost}"
+    );
     assert!(cost["total_seconds"].as_f64().unwrap() >= cost["measure_seconds"].as_f64().unwrap());
 
     // A file that records no commit: nothing to re-measure against, so not a pass.

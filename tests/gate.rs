@@ -260,7 +260,10 @@ fn noise_measures_each_benchmark_against_itself_and_names_what_it_resolves() {
     let floors = noise["benchmarks"].as_array().unwrap();
     assert_eq!(floors.len(), 3, "{floors:?}");
     for floor in floors {
-        assert!(floor["rounds"].as_u64().unwrap() >= 16, "{floor}");
+        assert!(
+            floor["rounds"].as_u64().unwrap() >= cargo_perfgate::run::confirm::FIRST_ROUNDS as u64,
+            "{floor}"
+        );
         assert!(floor["counted"].as_u64().unwrap() <= floor["rounds"].as_u64().unwrap());
         let (low, high) = (
             floor["change_low"].as_f64().unwrap(),
