@@ -364,13 +364,14 @@ fn batch_rounds(
             if done {
                 result.seconds.insert(item.id.to_string(), elapsed / items.len() as f64);
                 let needed = stats::min_values_for_interval(item.level);
-                if out_of_time && ratios.len() < needed {
+                // Rounds left out as mode switches give no interval, as in `settled`.
+                let counted = stats::paired_rounds_at(&ratios, item.level).counted;
+                if out_of_time && counted < needed {
                     // Too few rounds for an interval at the verdict's confidence: not a verdict.
                     result.failed.insert(
                         item.id.to_string(),
                         format!(
-                            "only {} round(s) fit in the time bound ({:.0} s for {} benchmark(s)): {needed} are needed for an interval at {:.1}%; one round took up to {slowest_round:.1} s (does the benchmark set its own measurement time in code?) — raise --confirm-budget or shorten the benchmark's own measurement time",
-                            ratios.len(),
+                            "only {counted} counted round(s) fit in the time bound ({:.0} s for {} benchmark(s)): {needed} are needed for an interval at {:.1}%; one round took up to {slowest_round:.1} s (does the benchmark set its own measurement time in code?) — raise --confirm-budget or shorten the benchmark's own measurement time",
                             bound,
                             items.len(),
                             (1.0 - item.level) * 100.0
@@ -528,9 +529,9 @@ pub fn confirm(
     for (key, items) in batches(flagged) {
         let left = budget.as_secs_f64() - begun.elapsed().as_secs_f64();
         let rounds = items.iter().map(|item| first_look(item.level)).max();
-        let needed = per_benchmark_round.map_or(0.0, |cost| {
-            cost * (rounds.unwrap_or(FIRST_ROUNDS) * items.len()) as f64
-        });
+        let needed = per_benchmark_round
+            .zip(rounds)
+            .map_or(0.0, |(cost, rounds)| cost * (rounds * items.len()) as f64);
         if left <= 0.0 || needed > left {
             for item in items {
                 failed.insert(
