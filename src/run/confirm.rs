@@ -80,7 +80,7 @@ pub struct Flagged<'a> {
 /// verdict is settled. Rounds left out as mode switches do not count: with fewer counted rounds
 /// than an interval at `1 - level` needs, nothing is settled yet.
 pub fn settled(log_ratios: &[f64], threshold: f64, level: f64) -> bool {
-    let read = stats::paired_rounds_at(log_ratios, level);
+    let read = stats::paired_rounds_at(log_ratios, level, threshold);
     read.counted >= stats::min_values_for_interval(level)
         && stats::side_of(&read, threshold) != stats::Side::Straddles
 }
@@ -365,7 +365,7 @@ fn batch_rounds(
                 result.seconds.insert(item.id.to_string(), elapsed / items.len() as f64);
                 let needed = stats::min_values_for_interval(item.level);
                 // Rounds left out as mode switches give no interval, as in `settled`.
-                let counted = stats::paired_rounds_at(&ratios, item.level).counted;
+                let counted = stats::paired_rounds_at(&ratios, item.level, item.threshold).counted;
                 if out_of_time && counted < needed {
                     // Too few rounds for an interval at the verdict's confidence: not a verdict.
                     result.failed.insert(
@@ -651,7 +651,7 @@ fn confirmation_of(
     let log_ratios = log_ratios(medians_by_round, item.points);
     let side_median =
         |side: usize| stats::median(&medians_by_round.iter().map(|m| m[side]).collect::<Vec<_>>());
-    let read = stats::paired_rounds_at(&log_ratios, item.level);
+    let read = stats::paired_rounds_at(&log_ratios, item.level, item.threshold);
     Confirmation {
         baseline_commit: baseline_commit.to_string(),
         rounds: log_ratios.len(),
@@ -845,9 +845,24 @@ mod tests {
         // interval at 99.75% needs, so the rounds go on.
         let mut ratios = rounds(9, 0.3, 0.02);
         ratios.push(1.8f64.ln() + 0.3f64.ln_1p());
-        assert_eq!(stats::paired_rounds_at(&ratios, 0.05 / 20.0).counted, 9);
+        assert_eq!(
+            stats::paired_rounds_at(&ratios, 0.05 / 20.0, 0.05).counted,
+            9
+        );
         assert!(!settled(&ratios, 0.05, 0.05 / 20.0));
         assert!(settled(&rounds(10, 0.3, 0.02), 0.05, 0.05 / 20.0));
+    }
+
+    #[test]
+    fn a_quiet_no_change_with_a_few_rounds_two_percent_off_settles_at_the_first_look() {
+        // Nine rounds within ±0.2% and three 2% away, one of 20 flags against 5%: the three
+        // count (within half the threshold), so the first look at 12 settles `Inside`.
+        let mut ratios = rounds(9, 0.0, 0.002);
+        ratios.extend([1.02f64.ln(), 0.98f64.ln(), 1.021f64.ln()]);
+        assert_eq!(ratios.len(), first_look(0.05 / 20.0));
+        assert!(settled(&ratios, 0.05, 0.05 / 20.0));
+        // Against a 2% threshold the same rounds are as far out as the threshold: not settled.
+        assert!(!settled(&ratios, 0.02, 0.05 / 20.0));
     }
 
     #[test]
