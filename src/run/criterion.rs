@@ -126,7 +126,7 @@ pub fn arguments(
     let (warm_up, measure, samples, resamples) = match measurement {
         Measurement::Full => return args,
         Measurement::Quick => (0.3, 1.0, 20, 1000),
-        Measurement::Probe => (0.01, 0.02, 10, 100),
+        Measurement::Probe => (0.005, 0.02, 10, 100),
     };
     let seconds = |s: f64| {
         if whole_seconds(version) {
