@@ -346,8 +346,9 @@ pub fn paired_rounds(log_ratios: &[f64]) -> PairedRounds {
 
 /// [`paired_rounds`] with the interval missing with probability at most `miss`, for a verdict
 /// against `±threshold` (relative, or in points): a round within half the threshold of the
-/// median always counts. Counting it widens the interval, if at all, by less than half the
-/// threshold; leaving it out narrowed the interval below what the rounds show and left quiet
+/// median always counts: it is ordinary spread, not a change of the machine's speed, and
+/// cannot by itself carry the interval from a median inside half the threshold across it.
+/// Leaving it out read the interval from fewer rounds than were measured and left quiet
 /// benchmarks short of the rounds a verdict needs (an A/A batch of 20 on a quiet machine lost
 /// 3-5 of 20 rounds each, with intervals of ±1-2% against a 5% threshold).
 pub fn paired_rounds_at(log_ratios: &[f64], miss: f64, threshold: f64) -> PairedRounds {
