@@ -357,16 +357,17 @@ fn batch_rounds(
         let out_of_time = round > 0 && !another_round_fits(elapsed, slowest_round, bound);
         open.retain(|item| {
             let ratios = log_ratios(result.medians.get(item.id).map_or(&[][..], |m| m), item.points);
-            let look = is_look(round, first_look(item.level));
-            let done = round == MAX_ROUNDS
-                || out_of_time
-                || (look && settled(&ratios, item.threshold, item.level));
+            let settles = is_look(round, first_look(item.level))
+                && settled(&ratios, item.threshold, item.level);
+            let done = round == MAX_ROUNDS || out_of_time || settles;
             if done {
                 result.seconds.insert(item.id.to_string(), elapsed / items.len() as f64);
+            }
+            if out_of_time {
                 let needed = stats::min_values_for_interval(item.level);
                 // Rounds left out as mode switches give no interval, as in `settled`.
                 let counted = stats::paired_rounds_at(&ratios, item.level, item.threshold).counted;
-                if out_of_time && counted < needed {
+                if counted < needed {
                     // Too few rounds for an interval at the verdict's confidence: not a verdict.
                     result.failed.insert(
                         item.id.to_string(),
@@ -377,7 +378,7 @@ fn batch_rounds(
                             (1.0 - item.level) * 100.0
                         ),
                     );
-                } else if out_of_time && !(look && settled(&ratios, item.threshold, item.level)) {
+                } else if !settles {
                     result.bounded.insert(
                         item.id.to_string(),
                         format!(
