@@ -31,5 +31,7 @@ args=("${command[@]}")
 [ -n "${INPUT_AGAINST:-}" ] && args+=(--against "$INPUT_AGAINST")
 [ -n "${INPUT_SHARD:-}" ] && args+=(--shard "$INPUT_SHARD")
 args+=("${extra[@]}")
-echo "cargo perfgate ${args[*]}"
-exec cargo perfgate "${args[@]}"
+# The binary itself, not `cargo perfgate`: cargo lets an `[alias] perfgate` in the checkout's
+# .cargo/config.toml shadow an installed subcommand, and the checkout is the pull request's.
+echo "cargo-perfgate perfgate ${args[*]}"
+exec cargo-perfgate perfgate "${args[@]}"

@@ -311,11 +311,6 @@ impl OutDir {
             Err(std::fs::TryLockError::Error(e)) => Err(write_err(e)),
         }
     }
-
-    /// The confirm stage's exports of baseline commits, one directory per commit.
-    pub fn worktrees(&self) -> PathBuf {
-        self.0.join("worktrees")
-    }
 }
 
 /// The most a noise floor may widen a configured threshold: a floor wider than this many times
@@ -344,14 +339,28 @@ pub fn refuse_tracked(out: &OutDir, root: &Path) -> Result<()> {
 
 /// This machine's noise floors by benchmark id from `<out>/noise.json`, when `cargo perfgate
 /// noise` wrote one there on the machine that measured `machine`'s run; a file from another
-/// machine is not used, and either way a warning says what happened.
+/// machine is not used, and either way a warning says what happened. In a pull request
+/// (`pull_request`) a file inside the repository at `root` is not read at all: the change's
+/// build scripts and benchmarks could have written it.
 pub fn noise_floors(
     out: &OutDir,
     machine: &perfgate_format::Machine,
+    (root, pull_request): (&Path, bool),
     warnings: &mut Vec<String>,
 ) -> Result<std::collections::BTreeMap<String, f64>> {
     let path = out.noise_json();
     if !path.exists() {
+        return Ok(Default::default());
+    }
+    let inside = crate::baseline::git::Repo::open(root).is_ok_and(|repo| {
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+        canonical.starts_with(&repo.workdir)
+    });
+    if pull_request && inside {
+        warnings.push(format!(
+            "{} is inside the pull request's checkout, where its code could have written it: its noise floors are not used; in a pull request give --out-dir a directory outside the checkout that `cargo perfgate noise` wrote before",
+            path.display()
+        ));
         return Ok(Default::default());
     }
     let noise: perfgate_format::Noise =

@@ -29,6 +29,15 @@ pub fn in_actions() -> bool {
     env("GITHUB_ACTIONS").is_some_and(|v| v == "true")
 }
 
+/// The runner's temp directory (`RUNNER_TEMP`), emptied by the runner for every job, in
+/// GitHub Actions only.
+pub fn runner_temp() -> Option<std::path::PathBuf> {
+    if !in_actions() {
+        return None;
+    }
+    env("RUNNER_TEMP").map(std::path::PathBuf::from)
+}
+
 /// The pull request's base branch in a `pull_request` run (`GITHUB_BASE_REF`).
 pub fn pr_base_ref() -> Option<String> {
     env("GITHUB_BASE_REF").map(|b| b.trim().to_string())

@@ -3,7 +3,6 @@
 //! `run::stability` (the one import against the pipeline's order: each harness's knowledge has
 //! one owner).
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::semver::Version;
@@ -56,17 +55,24 @@ pub struct Workspace {
     pub manifest_path: PathBuf,
     pub target_dir: PathBuf,
     pub targets: Vec<BenchTarget>,
-    /// The crate names (`-` read as `_`) of every path package in the build, workspace members
-    /// and path dependencies, with their targets' names: what cargo compiles from sources that
-    /// differ between commits, so their artifacts are never shared with another commit's build.
-    pub local_crates: BTreeSet<String>,
 }
 
 impl Workspace {
     /// Runs `cargo metadata` and selects bench targets as `--package` and `--bench` say.
     pub fn discover(selection: &Selection) -> Result<Self> {
-        // With dependencies resolved: which criterion each package gets decides its flags.
+        Workspace::discover_with(selection, MetadataCommand::new())
+    }
+
+    /// `discover` with cargo started in `dir`, so the cargo configuration read is the one
+    /// above `dir` (the baseline side's export), not the one above the current directory.
+    pub fn discover_from(selection: &Selection, dir: &std::path::Path) -> Result<Self> {
         let mut command = MetadataCommand::new();
+        command.current_dir(dir);
+        Workspace::discover_with(selection, command)
+    }
+
+    fn discover_with(selection: &Selection, mut command: MetadataCommand) -> Result<Self> {
+        // With dependencies resolved: which criterion each package gets decides its flags.
         command.cargo_path(cargo_program());
         if let Some(path) = &selection.manifest_path {
             if !path.is_file() {
@@ -136,7 +142,6 @@ impl Workspace {
             root,
             target_dir: PathBuf::from(metadata.target_directory.as_std_path()),
             targets,
-            local_crates: local_crates(&metadata),
         })
     }
 }
@@ -161,19 +166,6 @@ impl Workspace {
             metadata.target_directory.into_std_path_buf(),
         ))
     }
-}
-
-/// The path packages of `metadata` (no registry or git source) and their targets, by crate name.
-fn local_crates(metadata: &Metadata) -> BTreeSet<String> {
-    metadata
-        .packages
-        .iter()
-        .filter(|p| p.source.is_none())
-        .flat_map(|p| {
-            std::iter::once(p.name.to_string()).chain(p.targets.iter().map(|t| t.name.clone()))
-        })
-        .map(|name| name.replace('-', "_"))
-        .collect()
 }
 
 /// The cargo to call: the one that invoked us (`CARGO`), else `cargo` on PATH.

@@ -9,17 +9,20 @@ use std::process::Command;
 
 use support::{git_in, output, repo_root, run_envelope, timing};
 
-/// A `cargo` that writes its arguments, one per line, to `$CALLS` and succeeds.
+/// A `cargo` and a `cargo-perfgate` that write their arguments, one per line, to `$CALLS` and
+/// succeed.
 fn recording_cargo(bin: &Path) {
     std::fs::create_dir_all(bin).unwrap();
-    let script = bin.join("cargo");
-    std::fs::write(
-        &script,
-        "#!/usr/bin/env bash\nprintf '%s\\n' \"$@\" >> \"$CALLS\"\nprintf -- '--\\n' >> \"$CALLS\"\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for name in ["cargo", "cargo-perfgate"] {
+        let script = bin.join(name);
+        std::fs::write(
+            &script,
+            "#!/usr/bin/env bash\nprintf '%s\\n' \"$@\" >> \"$CALLS\"\nprintf -- '--\\n' >> \"$CALLS\"\n",
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
 }
 
 fn step(script: &str, bin: &Path, work: &Path) -> Command {

@@ -100,9 +100,16 @@ fn case_2_a_planted_baseline_tree_is_exported_again_and_the_slowdown_regresses()
         "{stderr}"
     );
 
-    // The same tree left behind untracked (a poisoned cache) is checked against the commit.
+    // The same tree planted where the baseline side is exported (outside the checkout: a
+    // poisoned cache) is checked against the commit and exported again.
     demo.git(&["rm", "-r", "-q", "--cached", &planted]);
     demo.commit("untracked again");
+    let export = support::base_cache().join("exports").join(&base);
+    for file in ["Cargo.toml", "Cargo.lock", "src/lib.rs", "benches/core.rs"] {
+        let to = export.join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, demo.read(file)).unwrap();
+    }
     let (code, stdout, stderr) = check();
     assert_eq!(code, 3, "{stdout}\n{stderr}");
     let entry = support::entry(&json(&stdout), "checksum/1k").clone();

@@ -77,6 +77,7 @@ fn comparison(entries: Vec<Entry>) -> Comparison {
                 machine: machine(),
             },
             machine_differs: false,
+            chosen_by: None,
         }),
         current_git: None,
         machine: machine(),

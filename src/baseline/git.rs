@@ -81,22 +81,94 @@ impl Repo {
         }
     }
 
-    /// The merge-base of `HEAD` and a PR's base branch (tries `origin/<base>` then `<base>`).
+    /// Resolves a rev given on the command line, refusing one git would read as an option or
+    /// one whose short name is a ref of more than one kind that point at different commits
+    /// (a local branch `origin/main` beside the remote-tracking `refs/remotes/origin/main`,
+    /// a tag named like a branch): git's own rule would silently pick one of them.
+    pub fn resolve_unambiguous(&self, rev: &str) -> Result<Oid> {
+        check_rev(rev)?;
+        let kinds = [
+            format!("refs/{rev}"),
+            format!("refs/tags/{rev}"),
+            format!("refs/heads/{rev}"),
+            format!("refs/remotes/{rev}"),
+            format!("refs/remotes/{rev}/HEAD"),
+        ];
+        let found: Vec<(String, Oid)> = kinds
+            .iter()
+            .filter_map(|name| {
+                let reference = self.repo.find_reference(name).ok()?;
+                let commit = reference.peel_to_commit().ok()?;
+                Some((name.clone(), commit.id()))
+            })
+            .collect();
+        if let Some((first, commit)) = found.first() {
+            if let Some((other, _)) = found.iter().find(|(_, c)| c != commit) {
+                return Err(Error::Usage(format!(
+                    "`{rev}` names both {first} and {other}, which point at different commits; write the full ref name (e.g. `--against {other}`)"
+                )));
+            }
+            return Ok(*commit);
+        }
+        self.resolve(rev)
+    }
+
+    /// The tip of a pull request's base branch, by full ref name: the remote-tracking
+    /// `refs/remotes/origin/<base>`, else the local `refs/heads/<base>`. Never git's short-name
+    /// guessing, under which a local branch called `origin/<base>` would win.
+    fn base_tip(&self, base: &str) -> Result<Oid> {
+        let valid = git2::Reference::is_valid_name(&format!("refs/heads/{base}"));
+        if !valid || base.starts_with('-') {
+            return Err(Error::Usage(format!(
+                "`{base}` (GITHUB_BASE_REF) is not a valid branch name"
+            )));
+        }
+        for name in [
+            format!("refs/remotes/origin/{base}"),
+            format!("refs/heads/{base}"),
+        ] {
+            if let Ok(commit) = self
+                .repo
+                .find_reference(&name)
+                .and_then(|r| r.peel_to_commit())
+            {
+                return Ok(commit.id());
+            }
+        }
+        Err(Error::Git {
+            context: format!(
+                "cannot find refs/remotes/origin/{base} or refs/heads/{base} in {} (base branch from GITHUB_BASE_REF)",
+                self.workdir.display()
+            ),
+            message: format!(
+                "pass --fetch, or run `{}`, or in GitHub Actions use actions/checkout with `fetch-depth: 0`",
+                fetch_command(base, self.repo.is_shallow())
+            ),
+        })
+    }
+
+    /// The merge-base of `HEAD` and a PR's base branch (`refs/remotes/origin/<base>`, else
+    /// `refs/heads/<base>`). A merge-base that is `HEAD` itself would compare the change with
+    /// itself: refused, naming it.
     pub fn merge_base_with(&self, base: &str) -> Result<Oid> {
         let head = self.resolve("HEAD")?;
-        let base_commit = self
-            .resolve(&format!("origin/{base}"))
-            .or_else(|_| self.resolve(base))
-            .map_err(|e| match e {
-                Error::Git { context, message } => Error::Git {
-                    context: format!("{context} (base branch from GITHUB_BASE_REF)"),
-                    message: format!(
-                        "{message}; pass --fetch, or run `{}`, or in GitHub Actions use actions/checkout with `fetch-depth: 0`",
-                        fetch_command(base, self.repo.is_shallow())
-                    ),
-                },
-                other => other,
-            })?;
+        let base_commit = self.base_tip(base)?;
+        let merge_base = self.merge_base_of(head, base_commit, base)?;
+        if merge_base == head {
+            return Err(Error::Git {
+                context: format!(
+                    "the merge-base of HEAD with `{base}` is HEAD itself ({})",
+                    short(head)
+                ),
+                message: format!(
+                    "the baseline side would be the change under test; check out the pull request (actions/checkout's default merge commit, or its head) rather than `{base}` or an ancestor of it"
+                ),
+            });
+        }
+        Ok(merge_base)
+    }
+
+    fn merge_base_of(&self, head: Oid, base_commit: Oid, base: &str) -> Result<Oid> {
         self.repo.merge_base(head, base_commit).map_err(|e| Error::Git {
             context: format!("no merge-base between HEAD and `{base}`"),
             message: if self.repo.is_shallow() {
@@ -109,6 +181,59 @@ impl Repo {
                 format!("{}; the branches share no history", e.message())
             },
         })
+    }
+
+    /// The repository's default branch and its tip: what `refs/remotes/origin/HEAD` points
+    /// at, else `init.defaultBranch`, `main` or `master`, whichever exists (remote-tracking
+    /// first). `None` when none does.
+    pub fn default_branch(&self) -> Option<(String, Oid)> {
+        let from_origin = self
+            .repo
+            .find_reference("refs/remotes/origin/HEAD")
+            .ok()
+            .and_then(|r| r.symbolic_target().map(str::to_string))
+            .and_then(|t| t.strip_prefix("refs/remotes/origin/").map(str::to_string));
+        let configured = self
+            .repo
+            .config()
+            .ok()
+            .and_then(|c| c.get_string("init.defaultBranch").ok());
+        let names = from_origin
+            .into_iter()
+            .chain(configured)
+            .chain(["main".to_string(), "master".to_string()]);
+        for name in names {
+            if let Ok(tip) = self.base_tip(&name) {
+                return Some((name, tip));
+            }
+        }
+        None
+    }
+
+    /// The commit a local run compares against, and how it was chosen: on a branch other than
+    /// the default one, the merge-base with the default branch (so the branch's own commits
+    /// are judged); otherwise `HEAD`.
+    pub fn local_base(&self) -> Result<(Oid, String)> {
+        let head = self.resolve("HEAD")?;
+        let branch = self
+            .repo
+            .head()
+            .ok()
+            .filter(|h| h.is_branch())
+            .and_then(|h| h.shorthand().map(str::to_string));
+        let (Some(branch), Some((default, tip))) = (branch, self.default_branch()) else {
+            return Ok((head, "HEAD (the commit checked out)".to_string()));
+        };
+        if branch == default {
+            return Ok((head, format!("HEAD (`{default}`, the default branch)")));
+        }
+        let merge_base = self.merge_base_of(head, tip, &default)?;
+        Ok((
+            merge_base,
+            format!(
+                "the merge-base of `{branch}` with `{default}`, the default branch (so the branch's own commits are judged)"
+            ),
+        ))
     }
 
     /// The text of `path` (repository-relative) at `commit`, or `None` if it does not exist there.
@@ -230,7 +355,11 @@ impl Repo {
         let Ok(relative) = canonical.strip_prefix(&self.workdir) else {
             return Vec::new();
         };
-        let prefix = format!("{}/", relative.to_string_lossy().replace('\\', "/"));
+        // The work tree's root itself holds every tracked file.
+        let prefix = match relative.to_string_lossy().replace('\\', "/") {
+            root if root.is_empty() => String::new(),
+            dir => format!("{dir}/"),
+        };
         let Ok(index) = self.repo.index() else {
             return Vec::new();
         };
@@ -373,9 +502,18 @@ pub fn fetch(root: &Path, what: Fetch<'_>) -> Result<()> {
         .args(["fetch", "--no-tags", "--quiet"]);
     let wanted = match what {
         Fetch::Branch(branch) => {
+            if !git2::Reference::is_valid_name(&format!("refs/heads/{branch}"))
+                || branch.starts_with('-')
+            {
+                return Err(Error::Usage(format!(
+                    "`{branch}` is not a valid branch name to fetch"
+                )));
+            }
             if shallow {
                 command.arg("--unshallow");
             }
+            // Nothing after this is read as an option, whatever it starts with.
+            command.arg("--end-of-options");
             command.args([
                 "origin",
                 &format!("+refs/heads/{branch}:refs/remotes/origin/{branch}"),
@@ -383,7 +521,8 @@ pub fn fetch(root: &Path, what: Fetch<'_>) -> Result<()> {
             format!("branch `{branch}`")
         }
         Fetch::Rev(rev) => {
-            command.args(["origin", rev]);
+            check_rev(rev)?;
+            command.args(["--end-of-options", "origin", rev]);
             format!("`{rev}`")
         }
     };
@@ -491,6 +630,24 @@ fn fetch_command(base: &str, shallow: bool) -> String {
         "git fetch --no-tags{} origin +refs/heads/{base}:refs/remotes/origin/{base}",
         if shallow { " --unshallow" } else { "" }
     )
+}
+
+/// Refuses a revision git would take for an option (`--upload-pack=…`), or one with bytes no
+/// ref or commit has: a revision is data, never a command.
+pub fn check_rev(rev: &str) -> Result<()> {
+    if rev.is_empty() || rev.starts_with('-') || rev.chars().any(|c| c.is_control()) {
+        return Err(Error::Usage(format!(
+            "`{}` is not a git revision (a revision never starts with `-` or holds control characters)",
+            rev.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+/// Whether `text` is a commit id as a baseline records one: 40 (SHA-1) or 64 (SHA-256) hex
+/// digits.
+pub fn is_commit_id(text: &str) -> bool {
+    matches!(text.len(), 40 | 64) && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The first 10 hex digits of a commit id.

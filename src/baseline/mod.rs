@@ -232,22 +232,30 @@ fn write_value(value: &Value, indent: usize, out: &mut String) {
 pub enum Reference {
     /// `--against` as given: a git revision, or a file when no revision has that name (a name
     /// that is both is refused, so a file the change adds can never stand in for a revision).
-    Against { text: String, fetch: bool },
+    /// In a pull request (`pr_base`), the policy still comes from the merge-base with the base
+    /// branch, and no file of the work tree is read as the baseline.
+    Against {
+        text: String,
+        fetch: bool,
+        pr_base: Option<String>,
+    },
     /// A pull request's base branch (`GITHUB_BASE_REF`): the merge-base with it. `fetch`
     /// fetches from origin what a shallow or single-branch clone lacks.
     PrBase { base: String, fetch: bool },
-    /// The committed `HEAD`.
+    /// A local run: the committed `HEAD` on the default branch, the merge-base with the
+    /// default branch on any other.
     Head,
 }
 
 impl Reference {
     /// `--against` if given, else the merge-base with the pull request's base branch, else
-    /// `HEAD`.
+    /// `HEAD` (or the merge-base with the default branch).
     pub fn choose(against: Option<&str>, pr_base: Option<String>, fetch: bool) -> Self {
         match (against, pr_base) {
-            (Some(text), _) => Reference::Against {
+            (Some(text), pr_base) => Reference::Against {
                 text: text.to_string(),
                 fetch,
+                pr_base,
             },
             (None, Some(base)) => Reference::PrBase { base, fetch },
             (None, None) => Reference::Head,
@@ -261,34 +269,56 @@ enum Against {
     Commit(git2::Oid),
 }
 
-/// Resolves `--against`: a revision first; a file only when no revision has that name.
-fn resolve_against(root: &Path, text: &str, fetch: bool) -> Result<Against> {
+/// Resolves `--against`: a revision first (fetched from origin with `--fetch` when this clone
+/// lacks it); a file only when no revision has that name. In a pull request a file inside the
+/// repository's work tree is refused: the pull request could have written it.
+fn resolve_against(root: &Path, text: &str, fetch: bool, in_pr: bool) -> Result<Against> {
     let path = PathBuf::from(text);
     let is_file = path.is_file();
     let repo = git::Repo::open(root);
-    let rev = repo.as_ref().ok().map(|r| r.resolve(text));
-    match (rev, is_file) {
-        (Some(Ok(commit)), true) => Err(Error::Usage(format!(
-            "--against {text}: names both the git revision {} and the file {}; write `--against {text}^{{commit}}` for the revision or `--against ./{text}` for the file",
-            git::short(commit),
-            path.display()
-        ))),
-        (Some(Ok(commit)), false) => Ok(Against::Commit(commit)),
-        (_, true) => Ok(Against::File(path)),
-        (Some(Err(_)), false) if fetch => {
-            git::fetch(root, git::Fetch::Rev(text))?;
-            Ok(Against::Commit(git::Repo::open(root)?.resolve("FETCH_HEAD")?))
+    let rev = repo
+        .as_ref()
+        .ok()
+        .map(|r| git::check_rev(text).and_then(|()| r.resolve_unambiguous(text)));
+    let against = match (rev, is_file) {
+        (Some(Err(e @ Error::Usage(_))), _) if git::check_rev(text).is_ok() => return Err(e),
+        (Some(Ok(commit)), true) => {
+            return Err(Error::Usage(format!(
+                "--against {text}: names both the git revision {} and the file {}; write `--against {text}^{{commit}}` for the revision or `--against ./{text}` for the file",
+                git::short(commit),
+                path.display()
+            )))
         }
-        (Some(Err(Error::Git { context, message })), false) => Err(Error::Git {
-            context,
-            message: format!("{message}; and there is no file {} either", path.display()),
-        }),
-        (Some(Err(other)), false) => Err(other),
-        (None, false) => Err(Error::Usage(format!(
-            "--against {text}: no such file, and {} is not in a git repository to read a revision from",
-            root.display()
-        ))),
+        (Some(Ok(commit)), false) => Against::Commit(commit),
+        (Some(Err(_)), _) if fetch && git::check_rev(text).is_ok() => {
+            git::fetch(root, git::Fetch::Rev(text))?;
+            Against::Commit(git::Repo::open(root)?.resolve("FETCH_HEAD")?)
+        }
+        (_, true) => Against::File(path),
+        (Some(Err(Error::Git { context, message })), false) => {
+            return Err(Error::Git {
+                context,
+                message: format!("{message}; and there is no file {} either", path.display()),
+            })
+        }
+        (Some(Err(other)), false) => return Err(other),
+        (None, false) => {
+            return Err(Error::Usage(format!(
+                "--against {text}: no such file, and {} is not in a git repository to read a revision from",
+                root.display()
+            )))
+        }
+    };
+    if let (Against::File(file), true, Ok(repo)) = (&against, in_pr, &repo) {
+        let canonical = file.canonicalize().unwrap_or_else(|_| file.clone());
+        if canonical.starts_with(&repo.workdir) {
+            return Err(Error::Other(format!(
+                "--against {text}: in a pull request the baseline is never read from a file inside the checkout ({}), which the pull request could have written; name a git revision (e.g. `--against refs/remotes/origin/main`), or a file from outside the checkout",
+                canonical.display()
+            )));
+        }
     }
+    Ok(against)
 }
 
 /// A baseline as located for a comparison, with the policy that goes with it.
@@ -303,6 +333,8 @@ pub struct Located {
     pub warnings: Vec<String>,
     /// Set for a drift run: `commit` is then the baseline's provenance, not the rev it was read at.
     pub drift: Option<perfgate_format::Drift>,
+    /// How `commit` was chosen, in words for the headline.
+    pub chosen_by: Option<String>,
 }
 
 /// What an edited baseline would change: ` (N benchmarks moved, largest: id a → b)`, or
@@ -359,28 +391,90 @@ pub fn locate(root: &Path, reference: &Reference, profile: Option<&str>) -> Resu
     let local_policy = Policy::from_dir(root)?;
     match reference {
         Reference::Head => {
-            let commit = git::Repo::open(root)?.resolve("HEAD")?;
+            let (commit, chosen_by) = git::Repo::open(root)?.local_base()?;
             // Locally the developer's own config applies.
-            locate_at(
-                root,
-                commit,
-                Some(local_policy.clone()),
-                &local_policy,
-                profile,
-            )
+            let local = Some(local_policy.clone());
+            let located = locate_at(root, commit, local, &local_policy, profile)?;
+            Ok(Located {
+                chosen_by: Some(chosen_by),
+                ..located
+            })
         }
         Reference::PrBase { base, fetch } => {
-            if *fetch {
-                git::fetch(root, git::Fetch::Branch(base))?;
-            }
-            let commit = git::Repo::open(root)?.merge_base_with(base)?;
-            locate_at(root, commit, None, &local_policy, profile)
+            let commit = pr_merge_base(root, base, *fetch)?;
+            let located = locate_at(root, commit, None, &local_policy, profile)?;
+            Ok(Located {
+                chosen_by: Some(format!(
+                    "the merge-base of HEAD with `{base}` (the pull request's base branch)"
+                )),
+                ..located
+            })
         }
-        Reference::Against { text, fetch } => match resolve_against(root, text, *fetch)? {
-            Against::Commit(commit) => locate_at(root, commit, None, &local_policy, profile),
-            Against::File(path) => locate_file(root, &path, local_policy),
-        },
+        Reference::Against {
+            text,
+            fetch,
+            pr_base,
+        } => {
+            // In a pull request the base side's policy decides, whatever `--against` names.
+            let base_policy = match pr_base {
+                Some(base) => {
+                    let commit = pr_merge_base(root, base, *fetch)?;
+                    let located = locate_at(root, commit, None, &local_policy, profile)?;
+                    Some(located.policy)
+                }
+                None => None,
+            };
+            let chosen_by = Some(format!("`--against {text}`"));
+            match resolve_against(root, text, *fetch, pr_base.is_some())? {
+                Against::Commit(commit) => {
+                    if pr_base.is_some() {
+                        refuse_own_tree(root, commit, text)?;
+                    }
+                    let located = locate_at(root, commit, base_policy, &local_policy, profile)?;
+                    Ok(Located {
+                        chosen_by,
+                        ..located
+                    })
+                }
+                Against::File(path) => {
+                    let policy = base_policy.unwrap_or(local_policy);
+                    let located = locate_file(root, &path, policy)?;
+                    Ok(Located {
+                        chosen_by,
+                        ..located
+                    })
+                }
+            }
+        }
     }
+}
+
+/// The merge-base with a pull request's base branch, fetched first with `fetch`.
+fn pr_merge_base(root: &Path, base: &str, fetch: bool) -> Result<git2::Oid> {
+    if fetch {
+        git::fetch(root, git::Fetch::Branch(base))?;
+    }
+    git::Repo::open(root)?.merge_base_with(base)
+}
+
+/// In a pull request, a baseline side whose tree is the change's own (`--against HEAD`) would
+/// compare the change with itself.
+fn refuse_own_tree(root: &Path, commit: git2::Oid, text: &str) -> Result<()> {
+    let repo = git::Repo::open(root)?;
+    let tree = |c: git2::Oid| {
+        repo.repo
+            .find_commit(c)
+            .and_then(|c| c.tree())
+            .map(|t| t.id())
+    };
+    let head = repo.resolve("HEAD")?;
+    if commit == head || tree(commit).ok() == tree(head).ok() {
+        return Err(Error::Other(format!(
+            "--against {text}: resolves to {}, whose tree is the pull request's own, so the change would be compared with itself; name the base side (e.g. `--against refs/remotes/origin/<base>`)",
+            git::short(commit)
+        )));
+    }
+    Ok(())
 }
 
 /// A baseline given as a file. When it records a clean commit this repository has, flagged
@@ -394,7 +488,7 @@ fn locate_file(root: &Path, path: &Path, policy: Policy) -> Result<Located> {
     let baseline = parse(&text, &location)?;
     let mut warnings = Vec::new();
     let commit = match (&baseline.provenance.commit, baseline.provenance.dirty) {
-        (Some(commit), false) => git::Repo::open(root)
+        (Some(commit), false) if git::is_commit_id(commit) => git::Repo::open(root)
             .ok()
             .and_then(|repo| repo.resolve(commit).ok()),
         _ => None,
@@ -412,6 +506,7 @@ fn locate_file(root: &Path, path: &Path, policy: Policy) -> Result<Located> {
         policy,
         warnings,
         drift: None,
+        chosen_by: None,
     })
 }
 
@@ -475,5 +570,6 @@ fn locate_at(
         policy,
         warnings,
         drift: None,
+        chosen_by: None,
     })
 }

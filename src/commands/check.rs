@@ -10,11 +10,12 @@ use crate::artifacts::{self, write_json, OutDir};
 use crate::baseline::{self, git, Located, Reference};
 use crate::cli;
 use crate::compare::{self, Inputs};
-use crate::config::{Against, Output, Overrides, Policy, Selection, Settings};
+use crate::config::{Against, Confirm, Output, Overrides, Policy, Selection, Settings};
 use crate::error::{Error, Result};
 use crate::github;
 use crate::history;
 use crate::outcome::Outcome;
+use crate::run::base_side::{BaseDir, BaselineBuild};
 use crate::run::{confirm, criterion, shard, Executables};
 use crate::workspace::{BenchTarget, Workspace};
 
@@ -54,11 +55,53 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
     let out = OutDir::resolve(output.out_dir.as_deref(), &workspace.target_dir);
     artifacts::refuse_tracked(&out, &workspace.root)?;
     let begun = Instant::now();
+    let base_dir = match located.commit {
+        Some(_) => Some(BaseDir::choose(&git::Repo::open(&workspace.root)?.workdir)?),
+        None => None,
+    };
+    // When every benchmark will be re-measured (a pull request), the baseline side is built
+    // and its executables hashed before any of the change's code (build scripts, benchmarks)
+    // runs in this process.
+    let prebuilt = match (&base_dir, located.commit) {
+        (Some(base), Some(commit))
+            if settings.confirm == Confirm::Always && located.baseline.is_some() =>
+        {
+            let targets: Vec<BenchTarget> = workspace
+                .targets
+                .iter()
+                .filter(|t| shard::target_in_shard(t, selection.shard))
+                .cloned()
+                .collect();
+            let building = Instant::now();
+            eprintln!(
+                "perfgate: building the baseline side ({}) before the change's code runs",
+                git::short(commit)
+            );
+            let built = baseline_side(base, &workspace, &selection, commit, &targets);
+            Some((built, building.elapsed().as_secs_f64()))
+        }
+        _ => None,
+    };
+    // Noise floors are read before the change's build scripts and benchmarks run.
+    let mut floor_warnings = Vec::new();
+    let floors = artifacts::noise_floors(
+        &out,
+        &crate::run::machine::fingerprint(),
+        (&workspace.root, github::pr_base_ref().is_some()),
+        &mut floor_warnings,
+    )?;
+    let measuring = Instant::now();
     let (mut run, candidate, _lock) =
         super::measure_work_tree(&workspace, &selection, &out, settings.timeout)?;
-    let measure_seconds = begun.elapsed().as_secs_f64();
+    let measure_seconds = measuring.elapsed().as_secs_f64();
+    let base = BeforeMeasuring {
+        dir: base_dir.as_ref(),
+        prebuilt,
+        floors,
+        floor_warnings,
+    };
     let mut judged = judge(
-        &workspace, &selection, &located, &run, &candidate, &settings, &out,
+        &workspace, &selection, &located, &run, &candidate, &settings, &out, base,
     )?;
     judged.comparison.cost = Some(Cost {
         measure_seconds,
@@ -134,6 +177,13 @@ fn drift_since_baseline(
         });
     };
     let since = match (&baseline.provenance.commit, baseline.provenance.dirty) {
+        (Some(commit), _) if !git::is_commit_id(commit) => {
+            return Err(Error::Other(format!(
+                "{}: its provenance commit `{}` is not a commit id (40 or 64 hex digits), so it is never handed to git; {refresh}",
+                located.location,
+                commit.escape_debug()
+            )))
+        }
         (Some(commit), false) => commit.clone(),
         (Some(commit), true) => {
             return Err(Error::Other(format!(
@@ -223,8 +273,18 @@ impl Judged {
     }
 }
 
+/// What `check` reads and builds before the change's code runs: where the baseline side is
+/// built, the build when it was made then (with its seconds), and the noise floors.
+struct BeforeMeasuring<'a> {
+    dir: Option<&'a BaseDir>,
+    prebuilt: Option<(Result<BaselineBuild<'a>>, f64)>,
+    floors: BTreeMap<String, f64>,
+    floor_warnings: Vec<String>,
+}
+
 /// Compares, then re-measures what the stored comparison flagged (or everything with
 /// `--confirm=always`) and compares again with those figures.
+#[allow(clippy::too_many_arguments)]
 fn judge(
     workspace: &Workspace,
     selection: &Selection,
@@ -233,6 +293,7 @@ fn judge(
     candidate: &Executables,
     settings: &Settings,
     out: &OutDir,
+    base: BeforeMeasuring,
 ) -> Result<Judged> {
     let in_scope = scope(workspace, selection);
     let no_confirmations = BTreeMap::new();
@@ -241,7 +302,8 @@ fn judge(
         warnings.push(format!("no baseline file at {}", located.location));
     }
     let acceptance = super::acceptance(&located.policy, &mut warnings);
-    let floors = artifacts::noise_floors(out, &run.machine, &mut warnings)?;
+    warnings.extend(base.floor_warnings);
+    let floors = base.floors;
     let mut inputs = Inputs {
         run,
         baseline: located.baseline.as_ref(),
@@ -284,10 +346,21 @@ fn judge(
         flagged.len(),
         git::short(commit)
     );
-    let building = Instant::now();
-    let built = baseline_side(workspace, selection, commit, &targets, out);
-    let build_seconds = building.elapsed().as_secs_f64();
-    let built = match built {
+    let (built, build_seconds) = match (base.prebuilt, base.dir) {
+        (Some(prebuilt), _) => prebuilt,
+        (None, Some(dir)) => {
+            let building = Instant::now();
+            let built = baseline_side(dir, workspace, selection, commit, &targets);
+            (built, building.elapsed().as_secs_f64())
+        }
+        (None, None) => (
+            Err(Error::Other(
+                "no directory for the baseline side was chosen".to_string(),
+            )),
+            0.0,
+        ),
+    };
+    let mut built = match built {
         Ok(built) => built,
         Err(e) => {
             inputs.confirm_unavailable =
@@ -302,13 +375,13 @@ fn judge(
     let confirming = Instant::now();
     let (confirmations, failures) = confirm::confirm(
         workspace,
-        &built,
+        &mut built,
         candidate,
         &items,
         out,
         settings.timeout,
         settings.confirm_budget,
-    );
+    )?;
     let confirm_seconds = confirming.elapsed().as_secs_f64();
     inputs.confirm_failures = &failures;
     inputs.confirmations = &confirmations;
@@ -356,17 +429,28 @@ fn to_items<'a>(
         .collect()
 }
 
+/// Exports of base commits kept in the baseline side's directory between runs.
+const EXPORTS_KEPT: usize = 8;
+
 /// The baseline side of the confirm stage: `commit` exported (verified against its objects)
-/// and its bench targets built.
-fn baseline_side(
+/// outside the checkout, and its bench targets built there.
+fn baseline_side<'a>(
+    base: &'a BaseDir,
     workspace: &Workspace,
     selection: &Selection,
     commit: git2::Oid,
     targets: &[BenchTarget],
-    out: &OutDir,
-) -> Result<confirm::BaselineBuild> {
-    let exported = git::Repo::open(&workspace.root)?.export_verified(commit, &out.worktrees())?;
-    confirm::BaselineBuild::build(workspace, commit.to_string(), exported, targets, selection)
+) -> Result<BaselineBuild<'a>> {
+    let exported = git::Repo::open(&workspace.root)?.export_verified(commit, &base.exports())?;
+    base.prune_exports(EXPORTS_KEPT, &commit.to_string());
+    BaselineBuild::build(
+        base,
+        workspace,
+        commit.to_string(),
+        exported,
+        targets,
+        selection,
+    )
 }
 
 /// The ids the confirm stage can re-measure, with their targets: criterion benchmarks (run

@@ -8,6 +8,7 @@ use crate::cli;
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;
 use crate::report::noise as noise_table;
+use crate::run::base_side::BaselineBuild;
 use crate::run::{self, confirm, criterion, shard};
 use crate::workspace::{BenchTarget, Harness};
 
@@ -46,16 +47,16 @@ pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
             level: confirm::level(policy.alpha, listed.len()),
         })
         .collect();
-    let itself = confirm::BaselineBuild::itself(&workspace, &executables);
+    let mut itself = BaselineBuild::itself(&workspace, &executables)?;
     let (results, failures) = confirm::confirm(
         &workspace,
-        &itself,
+        &mut itself,
         &executables,
         &items,
         &out,
         settings.timeout,
         settings.confirm_budget,
-    );
+    )?;
     let floors: Vec<NoiseFloor> = items
         .iter()
         .filter_map(|item| {

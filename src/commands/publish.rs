@@ -23,6 +23,7 @@ pub fn baseline_ref(located: &Located, run: &Run) -> Option<BaselineRef> {
         commit: located.commit.map(|c| c.to_string()),
         provenance: baseline.provenance.clone(),
         machine_differs: baseline.provenance.machine != run.machine,
+        chosen_by: located.chosen_by.clone(),
     })
 }
 

@@ -76,7 +76,12 @@ fn judge_saved(
     if located.baseline.is_none() {
         warnings.push(format!("no baseline file at {}", located.location));
     }
-    let floors = artifacts::noise_floors(out, &run.machine, &mut warnings)?;
+    let floors = artifacts::noise_floors(
+        out,
+        &run.machine,
+        (root, crate::github::pr_base_ref().is_some()),
+        &mut warnings,
+    )?;
     let acceptance = super::acceptance(&located.policy, &mut warnings);
     let comparison = compare::compare(&Inputs {
         run,

@@ -84,8 +84,13 @@ impl Render for Markdown {
         });
         let mut tail = String::new();
         if let Some(b) = &comparison.baseline {
+            let chosen = b
+                .chosen_by
+                .as_ref()
+                .map(|how| format!(" ({})", escape_text(how)))
+                .unwrap_or_default();
             tail.push_str(&format!(
-                "\nBaseline: `{}`, measured at {} on {}.\n",
+                "\nBaseline: `{}`{chosen}, measured at {} on {}.\n",
                 escape_code(&b.location),
                 match &b.provenance.commit {
                     Some(c) => format!("`{}`", escape_code(&super::short_commit(Some(c)))),

@@ -73,8 +73,13 @@ impl Render for Table {
             out.push('\n');
         }
         if let Some(b) = &comparison.baseline {
+            let chosen = b
+                .chosen_by
+                .as_ref()
+                .map(|how| format!(", {}", terminal_text(how)))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "baseline: {} (measured at {} on {})\n",
+                "baseline: {}{chosen} (measured at {} on {})\n",
                 terminal_text(&b.location),
                 terminal_text(&super::short_commit(b.provenance.commit.as_deref())),
                 terminal_text(&b.provenance.machine.describe())

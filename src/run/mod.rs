@@ -2,6 +2,7 @@
 //! what they measured into a `Run`. A target that fails or hangs becomes an error entry; the
 //! others still run.
 
+pub mod base_side;
 pub mod confirm;
 pub mod criterion;
 pub mod machine;
@@ -71,14 +72,21 @@ impl Progress {
 /// Bench executables built by cargo, by (package, target).
 pub type Executables = BTreeMap<(String, String), PathBuf>;
 
+/// Where a build other than the candidate's goes, and where cargo starts (which decides the
+/// cargo configuration it reads).
+pub struct BuildPlace<'a> {
+    pub target_dir: &'a Path,
+    pub current_dir: &'a Path,
+}
+
 /// Builds `targets` of the workspace at `manifest_path` with `cargo bench --no-run`.
 pub fn build(
     manifest_path: &Path,
     targets: &[BenchTarget],
     selection: &Selection,
-    target_dir: Option<&Path>,
+    place: Option<BuildPlace>,
 ) -> Result<Executables> {
-    let mut command = build_command(manifest_path, targets, selection, target_dir);
+    let mut command = build_command(manifest_path, targets, selection, place);
     // The command as it runs, every argument included, for the error message.
     let shown = std::iter::once("cargo".to_string())
         .chain(command.get_args().map(|a| a.to_string_lossy().into_owned()))
@@ -118,7 +126,7 @@ fn build_command(
     manifest_path: &Path,
     targets: &[BenchTarget],
     selection: &Selection,
-    target_dir: Option<&Path>,
+    place: Option<BuildPlace>,
 ) -> Command {
     let mut command = Command::new(cargo_program());
     command
@@ -148,8 +156,11 @@ fn build_command(
     if selection.no_default_features {
         command.arg("--no-default-features");
     }
-    if let Some(dir) = target_dir {
-        command.env("CARGO_TARGET_DIR", dir);
+    if let Some(place) = place {
+        command
+            .env("CARGO_TARGET_DIR", place.target_dir)
+            .env_remove("CARGO_BUILD_TARGET_DIR")
+            .current_dir(place.current_dir);
     }
     command
 }

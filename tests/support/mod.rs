@@ -60,8 +60,7 @@ impl Demo {
     }
 
     /// `dir` with its target directory seeded and its files committed in a new repository. The
-    /// baseline side's target directory is left to the tool, which shares the candidate's
-    /// dependency artifacts with it.
+    /// baseline side is built by the tool in `base_cache()`.
     fn seeded_repository(dir: tempfile::TempDir, seed: Seed, message: &str) -> Demo {
         let target = dir.path().join("target");
         seed_target(&target, seed);
@@ -170,6 +169,12 @@ pub fn git_in(dir: &Path, args: &[&str]) {
     assert!(status.success(), "git {args:?} failed");
 }
 
+/// The baseline side's directory every test shares (outside every fixture's checkout), so the
+/// baseline side's dependencies compile once per test run, as on a developer's machine.
+pub fn base_cache() -> PathBuf {
+    repo_root().join("target/test-base-cache")
+}
+
 /// `cargo-perfgate perfgate …` in `dir` with its own target directory, as CI would run it, with
 /// no GitHub Actions variables of the test's own environment.
 pub fn perfgate_in(dir: &Path, target: &Path) -> Command {
@@ -178,6 +183,7 @@ pub fn perfgate_in(dir: &Path, target: &Path) -> Command {
         .arg("perfgate")
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
+        .env("PERFGATE_CACHE_DIR", base_cache())
         .env("CI", "true");
     for var in [
         "GITHUB_BASE_REF",

@@ -478,6 +478,10 @@ pub struct BaselineRef {
     pub provenance: Provenance,
     /// Whether the baseline was measured on a machine with another fingerprint.
     pub machine_differs: bool,
+    /// How the gate chose the commit it compared against, in words (files without it did not
+    /// say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chosen_by: Option<String>,
 }
 
 /// Verdict counts, for headlines.
