@@ -472,19 +472,26 @@ fn re_measurable<'a>(
         .collect()
 }
 
-/// Which baseline entries a run of this selection was meant to measure.
+/// Which baseline entries a run of this selection was meant to measure: those of the selected
+/// bench targets, and, unless `--bench` names targets, every entry of a selected package
+/// whose target is no longer recognised (its `[[bench]]` removed, or no longer a criterion or
+/// harness target): such an entry is `missing`, never silently out of scope.
 fn scope<'a>(
     workspace: &'a Workspace,
     selection: &'a Selection,
 ) -> impl Fn(&Benchmark) -> bool + 'a {
     let id_selected = criterion::filter_matches(selection.filter.as_deref());
     move |b: &Benchmark| {
-        let target_selected = workspace
+        let known = workspace
             .targets
             .iter()
-            .any(|t| t.package == b.package && t.name == b.target)
-            && shard::benchmark_in_shard(b, selection.shard);
-        target_selected && id_selected(&b.id)
+            .any(|t| t.package == b.package && t.name == b.target);
+        let vanished_but_selected = !known
+            && selection.benches.is_empty()
+            && (selection.packages.is_empty() || selection.packages.contains(&b.package));
+        (known || vanished_but_selected)
+            && shard::benchmark_in_shard(b, selection.shard)
+            && id_selected(&b.id)
     }
 }
 

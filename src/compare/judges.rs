@@ -245,10 +245,12 @@ pub fn judge_stored(
 }
 
 /// The run's verdict, failing closed: `error` when there was nothing to compare (no baseline,
-/// nothing measured), with any error entry, or with a flag that could not be re-measured
-/// (unless the policy says to warn); `fail` with a regression or a broken budget; else `pass`.
-pub fn overall(counts: &Counts, comparable: bool, unconfirmed: Unconfirmed) -> Overall {
-    let unmeasured = counts.unconfirmed > 0 && unconfirmed == Unconfirmed::Fail;
+/// nothing measured), with any error entry, with a flag that could not be re-measured or a
+/// baseline entry that was not measured at all (each unless the policy says to warn); `fail`
+/// with a regression or a broken budget; else `pass`.
+pub fn overall(counts: &Counts, comparable: bool, policy: &Policy) -> Overall {
+    let unmeasured = (counts.unconfirmed > 0 && policy.unconfirmed == Unconfirmed::Fail)
+        || (counts.missing > 0 && policy.missing == Unconfirmed::Fail);
     if !comparable || counts.error > 0 || unmeasured {
         Overall::Error
     } else if counts.regressed + counts.budget_fail > 0 {

@@ -169,6 +169,15 @@ fn judge_pair(
     stored: &Stored,
     confirmed_p: &BTreeMap<&str, f64>,
 ) -> Entry {
+    if let Some(changed) = unit_change(baseline, current) {
+        // Not a comparison: numbers of two kinds have no ratio worth gating on.
+        let mut entry = lone_entry(current, Verdict::Error, inputs.policy);
+        entry.current = Some(current.summary.median);
+        entry.note = Some(format!(
+            "{changed} between the baseline and this run: not compared; refresh the baseline (`cargo perfgate baseline save`) once the change is intended"
+        ));
+        return entry;
+    }
     let (threshold, widened) = threshold_of(inputs, current);
     let mut entry = lone_entry(current, Verdict::Pass, inputs.policy);
     entry.threshold = threshold;
@@ -299,6 +308,49 @@ fn machine_differs(inputs: &Inputs) -> bool {
         .is_some_and(|b| b.machine_differs)
 }
 
+/// What changed in what a benchmark measures, when its unit or its kind differs between the
+/// baseline and the run (`ns` → `cycles`, a duration → a fraction).
+fn unit_change(baseline: &Benchmark, current: &Benchmark) -> Option<String> {
+    if baseline.unit != current.unit {
+        return Some(format!(
+            "the unit changed from `{}` to `{}`",
+            baseline.unit, current.unit
+        ));
+    }
+    match (baseline.kind, current.kind) {
+        (Some(was), Some(now)) if was != now => Some(format!(
+            "the kind changed from {} to {}",
+            serde_json::to_string(&was).unwrap_or_default(),
+            serde_json::to_string(&now).unwrap_or_default()
+        )),
+        _ => None,
+    }
+}
+
+/// The baseline entry a run's benchmark is the same benchmark as: the one with its id, else
+/// the one its target names alike once a collision prefixed either id with
+/// `package::target::` (a second target naming a benchmark alike must never orphan the
+/// entry that was there before).
+fn baseline_of<'a>(
+    current: &Benchmark,
+    baseline_by_id: &BTreeMap<&str, &'a Benchmark>,
+) -> Option<&'a Benchmark> {
+    if let Some(found) = baseline_by_id.get(current.id.as_str()) {
+        return Some(*found);
+    }
+    let same_target = |b: &&&Benchmark| b.package == current.package && b.target == current.target;
+    let own = current.own_id();
+    let other_form = if own == current.id {
+        perfgate_format::qualified_id(&current.package, &current.target, own)
+    } else {
+        own.to_string()
+    };
+    baseline_by_id
+        .get(other_form.as_str())
+        .filter(same_target)
+        .copied()
+}
+
 /// Compares a run with a baseline under a policy.
 pub fn compare(inputs: &Inputs) -> Comparison {
     let baseline_by_id: BTreeMap<&str, &Benchmark> = inputs
@@ -309,7 +361,7 @@ pub fn compare(inputs: &Inputs) -> Comparison {
         .run
         .benchmarks
         .iter()
-        .filter_map(|c| baseline_by_id.get(c.id.as_str()).map(|b| (*b, c)))
+        .filter_map(|c| baseline_of(c, &baseline_by_id).map(|b| (b, c)))
         .collect();
     let stored = stage_one(&paired);
     let confirmed_p: BTreeMap<&str, f64> = inputs
@@ -327,10 +379,22 @@ pub fn compare(inputs: &Inputs) -> Comparison {
     let mut entries: Vec<Entry> = paired
         .iter()
         .zip(&stored)
-        .map(|((b, c), s)| judge_pair(inputs, b, c, s, &confirmed_p))
+        .map(|((b, c), s)| {
+            let mut entry = judge_pair(inputs, b, c, s, &confirmed_p);
+            if b.id != c.id {
+                append_note(
+                    &mut entry,
+                    format!(
+                        "compared with the baseline's `{}`: the same benchmark of {}/{}, one id prefixed because another target names a benchmark alike",
+                        b.id, c.package, c.target
+                    ),
+                );
+            }
+            entry
+        })
         .collect();
     entries.extend(new_entries(inputs, &baseline_by_id));
-    entries.extend(unmeasured_entries(inputs));
+    entries.extend(unmeasured_entries(inputs, &paired));
     entries.sort_by(|a, b| a.verdict.cmp(&b.verdict).then_with(|| a.id.cmp(&b.id)));
     let counts = count(&entries);
     let nothing_measured = inputs.run.benchmarks.is_empty();
@@ -341,7 +405,7 @@ pub fn compare(inputs: &Inputs) -> Comparison {
         verdict: overall(
             &counts,
             inputs.baseline.is_some() && !nothing_measured,
-            inputs.policy.unconfirmed,
+            inputs.policy,
         ),
         counts,
         baseline: inputs.baseline_ref.clone(),
@@ -433,8 +497,12 @@ fn warnings_of(inputs: &Inputs, counts: &Counts, nothing_measured: bool) -> Vec<
     }
     if counts.missing > 0 {
         warnings.push(format!(
-            "{} benchmark(s) of the baseline were not measured (removed or renamed?)",
-            counts.missing
+            "{} benchmark(s) of the baseline were not measured (removed or renamed, or their bench target is no longer recognised): {}; refresh the baseline (`cargo perfgate baseline save`) to accept it, or a base-side `gate.missing = \"warn\"` reports it without failing",
+            counts.missing,
+            match inputs.policy.missing {
+                Unconfirmed::Fail => "not a pass",
+                Unconfirmed::Warn => "reported, not failed (`gate.missing = \"warn\"`)",
+            }
         ));
     }
     warnings
@@ -449,7 +517,7 @@ fn new_entries<'a>(
         .run
         .benchmarks
         .iter()
-        .filter(|c| !baseline_by_id.contains_key(c.id.as_str()))
+        .filter(|c| baseline_of(c, baseline_by_id).is_none())
         .map(|current| {
             let mut entry = lone_entry(current, Verdict::New, inputs.policy);
             entry.current = Some(current.summary.median);
@@ -461,9 +529,9 @@ fn new_entries<'a>(
 
 /// Baseline benchmarks the run did not measure (an `error` when their target failed, else
 /// `missing` when they were in scope), and one `error` per failed target with no such entry.
-fn unmeasured_entries(inputs: &Inputs) -> Vec<Entry> {
+fn unmeasured_entries(inputs: &Inputs, paired: &[(&Benchmark, &Benchmark)]) -> Vec<Entry> {
     let run = inputs.run;
-    let measured: BTreeSet<&str> = run.benchmarks.iter().map(|b| b.id.as_str()).collect();
+    let measured: BTreeSet<&str> = paired.iter().map(|(b, _)| b.id.as_str()).collect();
     let mut entries = Vec::new();
     let mut errored_targets = BTreeSet::new();
     let unmeasured = inputs

@@ -102,6 +102,9 @@ pub struct Policy {
     pub alpha: f64,
     pub confirm: Confirm,
     pub unconfirmed: Unconfirmed,
+    /// What a baseline entry in scope that the run did not measure (removed, renamed, its
+    /// target no longer recognised) does to the run (`gate.missing`, same words).
+    pub missing: Unconfirmed,
     pub profile: String,
     pub timeout: Duration,
     /// Most wall time the confirm stage may spend.
@@ -139,6 +142,10 @@ impl Policy {
         if self.confirm != other.confirm {
             changed
                 .push(format!("confirm {:?} → {:?}", self.confirm, other.confirm).to_lowercase());
+        }
+        if self.missing != other.missing {
+            changed
+                .push(format!("missing {:?} → {:?}", self.missing, other.missing).to_lowercase());
         }
         if self.unconfirmed != other.unconfirmed {
             changed.push(
@@ -222,6 +229,7 @@ impl Default for Policy {
             alpha: DEFAULT_ALPHA,
             confirm: Confirm::Auto,
             unconfirmed: Unconfirmed::Fail,
+            missing: Unconfirmed::Fail,
             profile: "default".to_string(),
             timeout: DEFAULT_TIMEOUT,
             confirm_budget: DEFAULT_CONFIRM_BUDGET,
@@ -288,6 +296,7 @@ struct RawGate {
     alpha: Option<Spanned<f64>>,
     confirm: Option<Spanned<String>>,
     unconfirmed: Option<Spanned<String>>,
+    missing: Option<Spanned<String>>,
     profile: Option<Spanned<String>>,
     timeout: Option<Spanned<String>>,
     confirm_budget: Option<Spanned<String>>,
@@ -366,6 +375,9 @@ impl Policy {
         if let Some(u) = &raw.gate.unconfirmed {
             policy.unconfirmed =
                 [Unconfirmed::Fail, Unconfirmed::Warn][choice(u, "gate.unconfirmed")?];
+        }
+        if let Some(m) = &raw.gate.missing {
+            policy.missing = [Unconfirmed::Fail, Unconfirmed::Warn][choice(m, "gate.missing")?];
         }
         if let Some(p) = &raw.gate.profile {
             policy.profile =

@@ -386,10 +386,7 @@ fn kill_group(child: &mut std::process::Child) {
 /// unique (shards being merged) are read back to the target's own first.
 pub(crate) fn make_ids_unique(benchmarks: &mut [Benchmark]) {
     for b in benchmarks.iter_mut() {
-        let prefix = format!("{}::{}::", b.package, b.target);
-        if let Some(own) = b.id.strip_prefix(&prefix) {
-            b.id = own.to_string();
-        }
+        b.id = b.own_id().to_string();
     }
     let mut owners: BTreeMap<String, std::collections::BTreeSet<(String, String)>> =
         BTreeMap::new();
@@ -401,15 +398,14 @@ pub(crate) fn make_ids_unique(benchmarks: &mut [Benchmark]) {
     }
     for b in benchmarks.iter_mut() {
         if owners.get(&b.id).is_some_and(|o| o.len() > 1) {
-            b.id = format!("{}::{}::{}", b.package, b.target, b.id);
+            b.id = perfgate_format::qualified_id(&b.package, &b.target, &b.id);
         }
     }
 }
 
 /// The id a target itself gives a benchmark (`make_ids_unique`'s prefix taken off).
 pub fn own_id<'a>(id: &'a str, target: &BenchTarget) -> &'a str {
-    id.strip_prefix(&format!("{}::{}::", target.package, target.name))
-        .unwrap_or(id)
+    perfgate_format::own_id(id, &target.package, &target.name)
 }
 
 /// A one-line reason from a target's log: the panic and its message when it panicked, else the

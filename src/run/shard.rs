@@ -43,12 +43,8 @@ pub fn listed_in_shard(target: &BenchTarget, id: &str, shard: Shard) -> bool {
 pub fn benchmark_in_shard(b: &Benchmark, shard: Option<Shard>) -> bool {
     shard.is_none_or(|s| {
         let key = match b.source {
-            Source::Criterion => {
-                // `make_ids_unique` may have put `target::` in front of the criterion id.
-                let prefix = format!("{}::", b.target);
-                let id = b.id.strip_prefix(&prefix).unwrap_or(&b.id);
-                format!("{}/{}/{id}", b.package, b.target)
-            }
+            // The id the target lists, whatever prefix a collision put in front of it.
+            Source::Criterion => format!("{}/{}/{}", b.package, b.target, b.own_id()),
             _ => format!("{}/{}", b.package, b.target),
         };
         in_shard(&key, s)
@@ -151,4 +147,54 @@ pub fn merge_runs(runs: &[(PathBuf, Run)]) -> Result<Run> {
         .flat_map(|(_, r)| r.confirmations.clone())
         .collect();
     Ok(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{benchmark_in_shard, listed_in_shard};
+    use crate::config::Shard;
+    use crate::workspace::{BenchTarget, Harness};
+    use perfgate_format::{qualified_id, Benchmark, Direction, Source, Summary};
+
+    #[test]
+    fn a_prefixed_id_is_judged_in_the_shard_that_lists_it() {
+        let target = BenchTarget {
+            package: "demo-core".into(),
+            name: "core".into(),
+            harness: Harness::Criterion,
+            harness_version: None,
+            package_root: "/p".into(),
+        };
+        let summary = Summary {
+            n: 1,
+            median: 1.0,
+            mean: 1.0,
+            min: 1.0,
+            max: 1.0,
+            mad: 0.0,
+        };
+        let mut disagree = 0;
+        for i in 0..200 {
+            let id = format!("group/bench-{i}");
+            let b = Benchmark {
+                id: qualified_id("demo-core", "core", &id),
+                source: Source::Criterion,
+                package: "demo-core".into(),
+                target: "core".into(),
+                unit: "ns".into(),
+                direction: Direction::LowerIsBetter,
+                samples: vec![1.0],
+                summary,
+                throughput: None,
+                kind: None,
+            };
+            for index in 1..=2 {
+                let shard = Shard { index, count: 2 };
+                if benchmark_in_shard(&b, Some(shard)) != listed_in_shard(&target, &id, shard) {
+                    disagree += 1;
+                }
+            }
+        }
+        assert_eq!(disagree, 0, "of 400 (id, shard) pairs");
+    }
 }

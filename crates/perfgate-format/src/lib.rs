@@ -1,7 +1,9 @@
 //! The result format cargo-perfgate and the `perfgate` harness both speak.
 //!
 //! Owns the serde types of `run.json`, baseline files and `compare.json`, with their schema
-//! versions. Holds no logic beyond (de)serialisation and the schema check.
+//! versions, and the shape of a benchmark's id. Holds no logic beyond (de)serialisation, the
+//! schema check and that id shape. (Past 600 lines because it is the one definition of every
+//! type both sides speak: split, the schema would be defined in two places.)
 
 use std::collections::BTreeMap;
 
@@ -161,7 +163,28 @@ pub struct Benchmark {
     pub kind: Option<Kind>,
 }
 
+/// The id of a benchmark that another target of the run names alike: `package::target::id`,
+/// so no two benchmarks of a run share an id.
+pub fn qualified_id(package: &str, target: &str, id: &str) -> String {
+    format!("{package}::{target}::{id}")
+}
+
+/// The id a target itself gives a benchmark: `id` without the `package::target::` that
+/// `qualified_id` puts in front.
+pub fn own_id<'a>(id: &'a str, package: &str, target: &str) -> &'a str {
+    id.strip_prefix(package)
+        .and_then(|rest| rest.strip_prefix("::"))
+        .and_then(|rest| rest.strip_prefix(target))
+        .and_then(|rest| rest.strip_prefix("::"))
+        .unwrap_or(id)
+}
+
 impl Benchmark {
+    /// The id its own target gives it (see [`own_id`]).
+    pub fn own_id(&self) -> &str {
+        own_id(&self.id, &self.package, &self.target)
+    }
+
     /// The metric's kind: as written, else as its unit says.
     pub fn kind(&self) -> Kind {
         self.kind.unwrap_or_else(|| Kind::of_unit(&self.unit))
