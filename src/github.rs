@@ -54,19 +54,25 @@ fn event() -> Option<(String, std::result::Result<Value, String>)> {
     Some((name, payload))
 }
 
-/// A maintainer's acceptance of this pull request's confirmed regressions: `label` on the pull
-/// request, as the event GitHub wrote records it. `Err` says why the event could not be read
-/// (then nothing is accepted).
+/// A maintainer's acceptance of this pull request's confirmed regressions: `label` added to
+/// the pull request, as the event GitHub wrote records it. `Err` says why the event could not
+/// be read, or why a label that is there is not applied (then nothing is accepted).
 pub fn acceptance(label: &str) -> std::result::Result<Option<Acceptance>, String> {
     match event() {
         None => Ok(None),
-        Some((name, payload)) => Ok(acceptance_in(&name, &payload?, label)),
+        Some((name, payload)) => acceptance_in(&name, &payload?, label).transpose(),
     }
 }
 
-/// The acceptance an event carries: a `pull_request` or `pull_request_target` event whose pull
-/// request has `label` (a `labeled` event for that label also says who added it).
-pub fn acceptance_in(event_name: &str, payload: &Value, label: &str) -> Option<Acceptance> {
+/// The acceptance an event carries. A label accepts the head commit it was added on: only the
+/// `labeled` event for that label applies it (with who added it and that head); on any later
+/// event of the pull request (a push is `synchronize`) the label still there accepts nothing,
+/// and `Some(Err(…))` says how to accept the new head.
+pub fn acceptance_in(
+    event_name: &str,
+    payload: &Value,
+    label: &str,
+) -> Option<std::result::Result<Acceptance, String>> {
     if !matches!(event_name, "pull_request" | "pull_request_target") {
         return None;
     }
@@ -80,16 +86,30 @@ pub fn acceptance_in(event_name: &str, payload: &Value, label: &str) -> Option<A
     }
     let just_added = payload.get("action").and_then(Value::as_str) == Some("labeled")
         && payload.pointer("/label/name").and_then(Value::as_str) == Some(label);
-    Some(Acceptance {
+    let head_sha = payload
+        .pointer("/pull_request/head/sha")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if !just_added {
+        return Some(Err(format!(
+            "the label `{label}` was added for an earlier head of this pull request and accepts only that commit: remove it and add it again to accept {}",
+            head_sha
+                .as_deref()
+                .map(|sha| format!("this head ({})", &sha[..sha.len().min(10)]))
+                .unwrap_or_else(|| "this head".to_string())
+        )));
+    }
+    Some(Ok(Acceptance {
         label: label.to_string(),
-        by: just_added
-            .then(|| payload.pointer("/sender/login").and_then(Value::as_str))
-            .flatten()
+        by: payload
+            .pointer("/sender/login")
+            .and_then(Value::as_str)
             .map(str::to_string),
         pull_request: payload
             .pointer("/pull_request/number")
             .and_then(Value::as_u64),
-    })
+        head_sha,
+    }))
 }
 
 /// The default branch, when this run is for a push to it (`GITHUB_EVENT_NAME=push`,

@@ -364,6 +364,7 @@ fn an_accepted_regression_is_reported_with_who_accepted_it_and_does_not_fail() {
         label: "perfgate:accept".to_string(),
         by: Some("alice".to_string()),
         pull_request: Some(12),
+        head_sha: None,
     };
     let accepted = judged_with(&policy, Some(&acceptance), None);
     assert_eq!(accepted.verdict, Overall::Pass);

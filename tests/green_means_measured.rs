@@ -195,3 +195,73 @@ fn a_change_of_unit_or_kind_is_not_compared() {
         .unwrap_or_default()
         .contains("kind changed"));
 }
+
+#[test]
+fn where_every_comparison_is_re_measured_none_passes_on_stored_samples_alone() {
+    // A baseline measured in a slow phase: the stored samples read a real slowdown as -31%.
+    let run = Run {
+        schema: RUN_SCHEMA.into(),
+        tool_version: "0.1.0".into(),
+        started: "2026-11-01T00:00:00Z".into(),
+        git: None,
+        machine: machine(),
+        shard: None,
+        benchmarks: vec![
+            timing("checksum/1k", "core", 69.0),
+            timing("parse", "core", 50.0),
+        ],
+        errors: Vec::new(),
+        confirmations: BTreeMap::new(),
+    };
+    let baseline = Baseline {
+        schema: BASELINE_SCHEMA.into(),
+        profile: "default".into(),
+        provenance: Provenance {
+            commit: None,
+            dirty: false,
+            date: "2026-11-01T00:00:00Z".into(),
+            tool_version: "0.1.0".into(),
+            machine: machine(),
+        },
+        benchmarks: vec![
+            timing("checksum/1k", "core", 100.0),
+            timing("parse", "core", 50.0),
+        ],
+    };
+    let in_scope = |_: &Benchmark| true;
+    let unavailable = "building the baseline's commit failed: (test)".to_string();
+    let policy = Policy::default();
+    let comparison = compare::compare(&Inputs {
+        run: &run,
+        baseline: Some(&baseline),
+        baseline_ref: None,
+        policy: &policy,
+        confirm: Confirm::Always,
+        confirmations: &BTreeMap::new(),
+        confirm_unavailable: Some(unavailable),
+        confirm_failures: &BTreeMap::new(),
+        floors: &BTreeMap::new(),
+        in_scope: &in_scope,
+        warnings: Vec::new(),
+        acceptance: None,
+        drift: None,
+    });
+    for entry in &comparison.entries {
+        assert_eq!(entry.verdict, Verdict::Unconfirmed, "{entry:?}");
+        assert!(
+            entry
+                .note
+                .as_deref()
+                .unwrap_or_default()
+                .contains("did not build")
+                || entry.note.as_deref().unwrap_or_default().contains("failed"),
+            "{entry:?}"
+        );
+    }
+    assert_eq!(comparison.verdict, Overall::Error);
+    assert!(
+        comparison.method.contains("could not run") && comparison.method.contains("0 were"),
+        "the method line says what was done: {}",
+        comparison.method
+    );
+}

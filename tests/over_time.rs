@@ -62,8 +62,8 @@ fn a_maintainers_label_accepts_a_confirmed_regression_and_the_pull_requests_file
     assert_eq!(entry["method"], "confirmed", "{entry}");
     let note = entry["note"].as_str().unwrap();
     assert!(
-        note.contains("`perfgate:accept` added by @Codertocat on #2"),
-        "{note}"
+        note.contains("`perfgate:accept` added by @Codertocat on #2 for commit "),
+        "the accepted head is named: {note}"
     );
     assert_eq!(compare["acceptance"]["by"], "Codertocat");
     assert_eq!(compare["counts"]["accepted"], 1);
@@ -85,6 +85,28 @@ fn a_maintainers_label_accepts_a_confirmed_regression_and_the_pull_requests_file
     assert_eq!(
         support::entry(&entry_without, "checksum/1k")["verdict"],
         "regressed"
+    );
+
+    // A later push (`synchronize`) with the label still on the pull request: it accepted the
+    // head it was added on, not this one.
+    let pushed = pull_request_event(events.path(), &[]);
+    let mut later = json(&std::fs::read_to_string(&pushed).unwrap());
+    later["pull_request"]["labels"] = serde_json::json!([{"name": "perfgate:accept"}]);
+    std::fs::write(&pushed, later.to_string()).unwrap();
+    let mut after_push = demo.perfgate();
+    after_push.args(["compare", "--format", "json"]);
+    in_pull_request(&mut after_push, &pushed);
+    let (code, stdout, stderr) = output(&mut after_push);
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    let compare = json(&stdout);
+    assert_eq!(
+        support::entry(&compare, "checksum/1k")["verdict"],
+        "regressed"
+    );
+    let warnings = compare["warnings"].to_string();
+    assert!(
+        warnings.contains("earlier head") && warnings.contains("add it again"),
+        "{warnings}"
     );
 
     // The pull request renames the accepting label to one it carries, refreshes the baseline

@@ -82,7 +82,7 @@ fn acceptance(
         Ok(acceptance) => acceptance,
         Err(why) => {
             warnings.push(format!(
-                "the GitHub event could not be read ({why}): a `{}` label, if set, is not applied",
+                "the `{}` label is not applied: {why}",
                 policy.accept_label
             ));
             None

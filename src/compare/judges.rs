@@ -154,12 +154,35 @@ fn unmeasured(shown: String, context: &StoredContext, default: &str) -> Judged {
     )
 }
 
-/// The verdict from the stored baseline alone, when nothing was re-measured.
+/// The verdict from the stored baseline alone, when nothing was re-measured. Where every
+/// comparison is to be re-measured (`--confirm always`, and `auto` in a pull request), one that
+/// was not is never a pass or an improvement on its stored samples alone: it is `unconfirmed`,
+/// with the reason.
 pub fn judge_stored(
     stored: &Stored,
     threshold: f64,
     direction: Direction,
     context: StoredContext,
+) -> Judged {
+    let judged = judge_stored_alone(stored, threshold, direction, &context);
+    if context.confirm == Confirm::Always && matches!(judged.0, Verdict::Pass | Verdict::Improved) {
+        return unmeasured(
+            format!(
+                "{} against the stored baseline; every comparison is re-measured here (a pull request, or --confirm always) and this one was not",
+                percent(stored.change, stored.points)
+            ),
+            &context,
+            "confirmation was not run",
+        );
+    }
+    judged
+}
+
+fn judge_stored_alone(
+    stored: &Stored,
+    threshold: f64,
+    direction: Direction,
+    context: &StoredContext,
 ) -> Judged {
     let worse = worsening(stored.change, direction);
     let significant = stored.p < context.alpha;

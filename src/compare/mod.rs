@@ -283,7 +283,7 @@ fn append_note(entry: &mut Entry, sentence: String) {
 /// `the label `perfgate:accept` added by @alice on #12`, with what the event says.
 pub fn accepted_by(acceptance: &Acceptance) -> String {
     format!(
-        "the label `{}`{}{}",
+        "the label `{}`{}{}{}",
         acceptance.label,
         acceptance
             .by
@@ -293,6 +293,11 @@ pub fn accepted_by(acceptance: &Acceptance) -> String {
         acceptance
             .pull_request
             .map(|n| format!(" on #{n}"))
+            .unwrap_or_default(),
+        acceptance
+            .head_sha
+            .as_deref()
+            .map(|sha| format!(" for commit {}", &sha[..sha.len().min(10)]))
             .unwrap_or_default()
     )
 }
@@ -658,7 +663,16 @@ fn method_text(inputs: &Inputs) -> String {
     let rounds = "the baseline's commit and this change ran alternately in rounds on this machine, and the median of the paired per-round ratios decided: `regressed` needs its distribution-free interval (at 1 - alpha over the number re-measured) wholly above the threshold and both halves of the rounds above it too (rounds that straddled a change of the machine's speed left out); an interval across the threshold after the last round is `inconclusive`";
     let confirm = match inputs.confirm {
         Confirm::Auto => format!("Benchmarks whose stored change was beyond the threshold were re-measured: {rounds}. The stored comparison alone decides nothing else: a flag that could not be re-measured is `unconfirmed`."),
-        Confirm::Always => format!("Every benchmark was re-measured: {rounds}."),
+        Confirm::Always => {
+            let done = inputs.confirmations.len();
+            let paired = inputs.run.benchmarks.len();
+            let not_done = match &inputs.confirm_unavailable {
+                Some(why) => format!(" The confirm stage could not run ({why}): no comparison was re-measured, and none passes on its stored samples alone (each is `unconfirmed`)."),
+                None if done < paired => " A comparison that was not re-measured is `unconfirmed`, never a pass on its stored samples.".to_string(),
+                None => String::new(),
+            };
+            format!("Every comparison was to be re-measured, {done} were: {rounds}.{not_done}")
+        }
         Confirm::Never => "Nothing was re-measured (--confirm=never): a stored change whose interval lies beyond the threshold and that is significant (Mann-Whitney U, Holm-adjusted) is `regressed`.".to_string(),
     };
     format!(

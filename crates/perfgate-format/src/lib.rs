@@ -568,6 +568,9 @@ pub struct Acceptance {
     pub by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull_request: Option<u64>,
+    /// The pull request's head commit when the label was added: the one commit it accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_sha: Option<String>,
 }
 
 /// What a drift run compared: the default branch's commit against the commit that measured the
