@@ -196,7 +196,7 @@ fn judge_stored_alone(
                 "{} against a baseline measured on another machine, which says nothing about this change here; not re-measured",
                 percent(stored.change, stored.points)
             ),
-            &context,
+            context,
             "confirmation was not run",
         );
     }
@@ -222,7 +222,7 @@ fn judge_stored_alone(
                 "{} against the stored baseline, not re-measured",
                 percent(stored.change, stored.points)
             ),
-            &context,
+            context,
             "confirmation was not run",
         );
     }
@@ -235,7 +235,7 @@ fn judge_stored_alone(
                 percent(stored.change, stored.points),
                 percent(worsening(most_worse, direction), stored.points)
             ),
-            &context,
+            context,
             "not re-measured",
         );
     }
@@ -252,7 +252,7 @@ fn judge_stored_alone(
                     "{} against the stored baseline, too large a change to pass unmeasured and not clear enough to call an improvement",
                     percent(stored.change, stored.points)
                 ),
-                &context,
+                context,
                 "not re-measured",
             );
         }
