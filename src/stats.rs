@@ -1,8 +1,10 @@
 //! Pure statistics over samples: robust summaries, intervals for the ratio of medians (a
 //! distribution-free analytic one, and the bootstrap), rank tests, the median's order-statistic
 //! interval, the confirm stage's reading of paired rounds, and Holm's control of false
-//! alarms across one run's comparisons.
-//! No I/O, no policy: `compare` decides what the numbers mean.
+//! alarms across one run's comparisons, and the sign test on the rounds' far tails that finds
+//! a slowdown in a share of processes.
+//! No I/O, no policy: `compare` decides what the numbers mean. (Past 600 lines with its unit
+//! tests; the split into `stats/` is issue 32's.)
 
 use perfgate_format::{median_of_sorted, Summary};
 use rand::{Rng, SeedableRng};
@@ -267,6 +269,57 @@ fn binomial_half_cdf(k: usize, n: usize) -> f64 {
     Binomial::new(0.5, n as u64)
         .map(|b| b.cdf(k as u64))
         .unwrap_or(1.0)
+}
+
+/// The far tails of a confirm stage's rounds: how many rounds read beyond `+threshold`, how
+/// many beyond `-threshold` (as ratios, `1 + t` and `1 / (1 + t)`), the one-sided sign-test
+/// p-value of that split, and the mean change over every round.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tails {
+    pub slower: usize,
+    pub faster: usize,
+    /// P(at least `slower` of `slower + faster` rounds on the slow side) when either side is
+    /// as likely (a sign test: Dixon & Mood 1946).
+    pub p_value: f64,
+    /// Mean of every round's ratio, minus one: the expected change per process.
+    pub mean: f64,
+}
+
+/// The tails of `log_ratios` (candidate over baseline, one per round) beyond `±threshold`.
+///
+/// Within a round the two sides run in random order, so whatever changes the machine's speed
+/// for a while (a neighbour, a frequency step, a mode switch) lands on either side alike:
+/// its rounds fall in both tails evenly. A code path that is slow in some of the candidate's
+/// processes only (a hash seed, a layout effect, a lazy-init race) puts its rounds in one
+/// tail. The median and its interval, which leave such rounds out as mode switches, cannot
+/// see it; this split can.
+pub fn tails(log_ratios: &[f64], threshold: f64) -> Tails {
+    let edge = threshold.ln_1p();
+    let finite: Vec<f64> = log_ratios
+        .iter()
+        .copied()
+        .filter(|r| r.is_finite())
+        .collect();
+    let slower = finite.iter().filter(|&&r| r > edge).count();
+    let faster = finite.iter().filter(|&&r| r < -edge).count();
+    let n = slower + faster;
+    let p_value = if n == 0 {
+        1.0
+    } else {
+        // P(X >= slower) = P(X <= faster) for X ~ Binomial(n, 1/2).
+        binomial_half_cdf(faster, n)
+    };
+    let mean = if finite.is_empty() {
+        0.0
+    } else {
+        finite.iter().map(|r| r.exp()).sum::<f64>() / finite.len() as f64 - 1.0
+    };
+    Tails {
+        slower,
+        faster,
+        p_value,
+        mean,
+    }
 }
 
 /// Holm's step-down adjustment (Holm 1979): adjusted p-values controlling the family-wise error
@@ -622,5 +675,25 @@ mod tests {
         let b: Vec<f64> = (100..120).map(f64::from).collect();
         assert!(mann_whitney_p(&a, &b) < 1e-6);
         assert!(mann_whitney_p(&a, &a) > 0.9);
+    }
+
+    #[test]
+    fn a_slow_path_in_a_share_of_processes_fills_one_tail_and_machine_noise_both() {
+        use super::tails;
+        // 48 rounds: 17 at 1.9x (a slow path in 35% of processes), the rest within ±1%.
+        let mut mixture: Vec<f64> = (0..31)
+            .map(|i| (1.0 + 0.01 * ((i % 5) as f64 - 2.0) / 2.0f64).ln())
+            .collect();
+        mixture.extend(std::iter::repeat_n(1.9f64.ln(), 17));
+        let t = tails(&mixture, 0.05);
+        assert_eq!((t.slower, t.faster), (17, 0));
+        assert!(t.p_value < 1e-4, "{t:?}");
+        assert!(t.mean > 0.25, "{t:?}");
+        // The machine changing speed lands on either side alike: no one-sided tail.
+        let mut noisy: Vec<f64> = (0..40).map(|_| 0.0).collect();
+        noisy.extend([1.8f64.ln(), -(1.8f64.ln()), 1.6f64.ln(), -(1.7f64.ln())]);
+        let t = tails(&noisy, 0.05);
+        assert_eq!((t.slower, t.faster), (2, 2));
+        assert!(t.p_value > 0.5, "{t:?}");
     }
 }

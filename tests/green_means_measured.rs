@@ -265,3 +265,84 @@ fn where_every_comparison_is_re_measured_none_passes_on_stored_samples_alone() {
         comparison.method
     );
 }
+
+/// A re-measurement whose median reads no change, as the run did (`+2.8% [-0.6%,
+/// +69.2%]`), with `slow` of its 48 rounds at `factor` and the rest within ±1%.
+fn mixture(slow: usize, factor: f64, fast: usize) -> perfgate_format::Confirmation {
+    let mut ratios: Vec<f64> = (0..48 - slow - fast)
+        .map(|i| 1.0 + 0.01 * ((i % 5) as f64 - 2.0) / 2.0)
+        .collect();
+    ratios.extend(std::iter::repeat_n(factor, slow));
+    ratios.extend(std::iter::repeat_n(1.0 / factor, fast));
+    perfgate_format::Confirmation {
+        baseline_commit: "0".repeat(40),
+        rounds: 48,
+        counted: 40,
+        change: 0.028,
+        change_low: -0.006,
+        change_high: 0.692,
+        confidence: 0.95,
+        halves: Some([0.01, 0.04]),
+        medians: None,
+        stored_medians: None,
+        p_value: 0.2,
+        seconds: 3.0,
+        ratios,
+        points: false,
+        quick: false,
+    }
+}
+
+fn verdict_of_confirmation(confirmation: &perfgate_format::Confirmation) -> (Verdict, String) {
+    let stored = compare::Stored {
+        change: 0.3,
+        low: 0.2,
+        high: 0.4,
+        p: 0.001,
+        points: false,
+    };
+    let (verdict, note) =
+        compare::judge_confirmed(&stored, confirmation, 0.2, 0.05, Direction::LowerIsBetter);
+    (verdict, note.unwrap_or_default())
+}
+
+#[test]
+fn a_slowdown_in_a_share_of_processes_is_regressed_and_machine_noise_is_not() {
+    // 35% of the candidate's processes take a 1.9x slow path.
+    let (verdict, note) = verdict_of_confirmation(&mixture(17, 1.9, 0));
+    assert_eq!(verdict, Verdict::Regressed, "{note}");
+    assert!(
+        note.contains("17 of 48 rounds") && note.contains("share of processes"),
+        "{note}"
+    );
+    // The same far rounds on both sides (the machine changing speed, random order): not a
+    // regression, and still not a pass.
+    let (verdict, note) = verdict_of_confirmation(&mixture(4, 1.8, 4));
+    assert_eq!(verdict, Verdict::Inconclusive, "{note}");
+    assert!(
+        note.contains("smallest change these rounds resolve"),
+        "{note}"
+    );
+    // Too few slow rounds to tell from chance.
+    let (verdict, _) = verdict_of_confirmation(&mixture(3, 1.9, 0));
+    assert_ne!(verdict, Verdict::Regressed);
+}
+
+#[test]
+fn inconclusive_is_not_a_pass_unless_the_base_side_says_warn() {
+    let counts = perfgate_format::Counts {
+        total: 2,
+        pass: 1,
+        inconclusive: 1,
+        ..Default::default()
+    };
+    assert_eq!(
+        compare::overall(&counts, true, &Policy::default()),
+        Overall::Error
+    );
+    let warn = Policy {
+        inconclusive: Unconfirmed::Warn,
+        ..Policy::default()
+    };
+    assert_eq!(compare::overall(&counts, true, &warn), Overall::Pass);
+}

@@ -59,6 +59,43 @@ fn worse_bounds(low: f64, high: f64, direction: Direction) -> (f64, f64) {
     }
 }
 
+/// Fewest rounds in the slow tail before a slowdown in a share of processes is called.
+const MIN_SLOW_ROUNDS: usize = 5;
+
+/// A slowdown that only some of the candidate's processes show: far more rounds beyond the
+/// threshold on the slower side than on the faster (`stats::tails`, a sign test at the
+/// confirmation's own level), and a mean change per process beyond the threshold too. The
+/// note that says so, or `None`.
+fn slow_in_some_processes(
+    confirmation: &Confirmation,
+    threshold: f64,
+    direction: Direction,
+) -> Option<String> {
+    if confirmation.points {
+        return None;
+    }
+    let worse: Vec<f64> = confirmation
+        .ratios
+        .iter()
+        .map(|r| match direction {
+            Direction::LowerIsBetter => r.ln(),
+            Direction::HigherIsBetter => -r.ln(),
+        })
+        .collect();
+    let tails = stats::tails(&worse, threshold);
+    let level = 1.0 - confirmation.confidence;
+    (tails.slower >= MIN_SLOW_ROUNDS && tails.p_value < level && tails.mean > threshold).then(|| {
+        format!(
+            "slower beyond the threshold in {} of {} rounds and faster beyond it in {} (sign test p={:.1e}): a slow path in a share of processes, {:+.1}% per process on average",
+            tails.slower,
+            worse.len(),
+            tails.faster,
+            tails.p_value,
+            tails.mean * 100.0
+        )
+    })
+}
+
 /// The verdict from a same-machine re-measurement (`p`, Holm-adjusted over the re-measured, is
 /// reported in notes). `regressed` needs the whole interval beyond the threshold and both
 /// halves of the rounds agreeing (`stats::side_of`, the confirm stage's stopping rule too);
@@ -100,6 +137,8 @@ pub fn judge_confirmed(
     let (_, most_worse) = worse_bounds(read.low, read.high, direction);
     if side == worse {
         (Verdict::Regressed, None)
+    } else if let Some(share) = slow_in_some_processes(confirmation, threshold, direction) {
+        (Verdict::Regressed, Some(stored_note(&share)))
     } else if side == better {
         (Verdict::Improved, None)
     } else if side == stats::Side::Inside {
@@ -111,12 +150,13 @@ pub fn judge_confirmed(
         (
             Verdict::Inconclusive,
             Some(stored_note(&format!(
-                "too noisy to judge after {} rounds ({} counted; halves {} and {}): the interval does not clear the {} threshold; raise this benchmark's threshold or gate it on a quieter runner (`cargo perfgate noise` measures what this machine resolves)",
+                "too noisy to judge after {} rounds ({} counted; halves {} and {}): the interval does not clear the {} threshold; the smallest change these rounds resolve is about ±{}; not a pass: raise this benchmark's threshold, give the confirm stage more time (--confirm-budget), or gate it on a quieter runner (`cargo perfgate noise` measures what this machine resolves)",
                 confirmation.rounds,
                 confirmation.counted,
                 show(read.halves[0]),
                 show(read.halves[1]),
-                show(threshold).trim_start_matches('+')
+                show(threshold).trim_start_matches('+'),
+                show((read.high - read.low) / 2.0).trim_start_matches('+')
             ))),
         )
     } else {
@@ -268,12 +308,14 @@ fn judge_stored_alone(
 }
 
 /// The run's verdict, failing closed: `error` when there was nothing to compare (no baseline,
-/// nothing measured), with any error entry, with a flag that could not be re-measured or a
-/// baseline entry that was not measured at all (each unless the policy says to warn); `fail`
+/// nothing measured), with any error entry, with a flag that could not be re-measured, a
+/// re-measurement that could not decide, or a baseline entry that was not measured at all
+/// (each unless the policy says to warn); `fail`
 /// with a regression or a broken budget; else `pass`.
 pub fn overall(counts: &Counts, comparable: bool, policy: &Policy) -> Overall {
     let unmeasured = (counts.unconfirmed > 0 && policy.unconfirmed == Unconfirmed::Fail)
-        || (counts.missing > 0 && policy.missing == Unconfirmed::Fail);
+        || (counts.missing > 0 && policy.missing == Unconfirmed::Fail)
+        || (counts.inconclusive > 0 && policy.inconclusive == Unconfirmed::Fail);
     if !comparable || counts.error > 0 || unmeasured {
         Overall::Error
     } else if counts.regressed + counts.budget_fail > 0 {

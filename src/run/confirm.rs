@@ -1,7 +1,7 @@
 //! The confirm stage: runs baseline and candidate bench processes alternately, in rounds with
 //! a random order, for each flagged benchmark, the baseline's executable checked before each of
 //! its processes (`base_side` builds and owns it). Returns the paired per-round figures;
-//! `compare` decides what they mean. No git here.
+//! `compare` decides what they mean. No git here. (Just past 600 lines with its unit tests.)
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -31,8 +31,21 @@ pub const MORE_ROUNDS: usize = 8;
 /// Most criterion benchmarks re-measured together: one process per side per round measures
 /// them all (a round of 20 probes costs about 3 s).
 pub const BATCH: usize = 20;
-/// Most rounds for one benchmark (a bimodal benchmark needs more processes to settle).
-pub const MAX_ROUNDS: usize = 48;
+/// Most rounds for one benchmark (a bimodal benchmark needs more processes to settle): an
+/// interval still across the threshold gets rounds while the time bound and the confirm budget
+/// allow, rather than giving up as `inconclusive` (which is not a pass).
+pub const MAX_ROUNDS: usize = 144;
+/// Most rounds for a stability suite's metrics: each round runs the suite twice (~2 s a
+/// process), so more would spend minutes where criterion's probes spend seconds.
+pub const MAX_SUITE_ROUNDS: usize = 48;
+
+/// The most rounds a batch of this harness gets.
+fn max_rounds(harness: Harness) -> usize {
+    match harness {
+        Harness::Criterion => MAX_ROUNDS,
+        Harness::Stability => MAX_SUITE_ROUNDS,
+    }
+}
 
 /// Wall time one benchmark's rounds may take. A probe process lasts about 0.1 s; a benchmark
 /// that sets its own measurement time in code (criterion lets that beat the command line), or a
@@ -124,14 +137,15 @@ fn batch_rounds(
     let label = format!("{}::{}", sides[1].1.package, sides[1].1.name);
     let begun = Instant::now();
     let mut slowest_round = 0.0f64;
-    for round in 0..=MAX_ROUNDS {
+    let last_round = max_rounds(sides[1].1.harness);
+    for round in 0..=last_round {
         let elapsed = begun.elapsed().as_secs_f64();
         let out_of_time = round > 0 && !another_round_fits(elapsed, slowest_round, bound);
         open.retain(|item| {
             let ratios = log_ratios(result.medians.get(item.id).map_or(&[][..], |m| m), item.points);
             let settles = is_look(round, first_look(item.level))
                 && settled(&ratios, item.threshold, item.level);
-            let done = round == MAX_ROUNDS || out_of_time || settles;
+            let done = round == last_round || out_of_time || settles;
             if done {
                 result.seconds.insert(item.id.to_string(), elapsed / items.len() as f64);
             }
@@ -546,8 +560,9 @@ mod tests {
         assert_eq!(first_look(0.05), FIRST_ROUNDS);
         assert_eq!(first_look(0.05 / 20.0), 12);
         assert_eq!(first_look(0.05 / 300.0), 16);
-        let looks: Vec<usize> = (0..=MAX_ROUNDS).filter(|&r| is_look(r, 12)).collect();
+        let looks: Vec<usize> = (0..=48).filter(|&r| is_look(r, 12)).collect();
         assert_eq!(looks, [12, 20, 28, 36, 44]);
+        assert!(is_look(MAX_ROUNDS - 4, 12) && MAX_ROUNDS >= 144);
         // A clear regression settles at the first look of 20 flags.
         assert!(settled(&rounds(12, 0.3, 0.02), 0.05, 0.05 / 20.0));
     }

@@ -1,0 +1,123 @@
+//! What a comparison says in words besides its entries: the run-level warnings (what kept the
+//! gate from a verdict, or what it reports without failing) and the method line (how the
+//! verdicts were reached, in the words of what this code does).
+
+use perfgate_format::Counts;
+
+use super::{accepted_by, expected_in_scope, machine_differs, short_commit, Inputs};
+use crate::config::{Confirm, Unconfirmed};
+
+/// The run-level messages: the inputs' own, then what kept the gate from a verdict or what it
+/// reports without failing.
+pub(super) fn warnings_of(inputs: &Inputs, counts: &Counts, nothing_measured: bool) -> Vec<String> {
+    let mut warnings = inputs.warnings.clone();
+    if nothing_measured {
+        warnings.insert(
+            0,
+            format!(
+                "this run measured nothing{}: check the filter, --bench, --package and --shard, and that every bench target writes its results",
+                match expected_in_scope(inputs) {
+                    0 => String::new(),
+                    n => format!(" where the baseline holds {n} benchmark(s) in scope"),
+                }
+            ),
+        );
+    }
+    if counts.unconfirmed > 0 {
+        warnings.push(match inputs.policy.unconfirmed {
+            Unconfirmed::Fail => format!("{} flag(s) could not be re-measured, so the gate cannot say pass: fix what stopped each re-measurement (its note says what); give single-run stability metrics budgets and thresholds their run-to-run spread stays within; or, as a team choice, set `gate.unconfirmed = \"warn\"` in the base branch's perfgate.toml", counts.unconfirmed),
+            Unconfirmed::Warn => format!("{} flag(s) could not be re-measured; the base branch's perfgate.toml (`gate.unconfirmed = \"warn\"`) reports them without failing", counts.unconfirmed),
+        });
+    }
+    if inputs.baseline.is_none() {
+        warnings.insert(
+            0,
+            "no baseline to compare against: to keep this run as the baseline, `cargo perfgate baseline save --from <out-dir>/run.json` (nothing is measured again) and commit `baselines/`".to_string(),
+        );
+    }
+    for budget in &inputs.policy.budgets {
+        let known = inputs
+            .run
+            .benchmarks
+            .iter()
+            .chain(
+                inputs
+                    .baseline
+                    .map(|b| b.benchmarks.as_slice())
+                    .unwrap_or_default(),
+            )
+            .any(|b| budget.pattern.matches(&b.id));
+        if !known {
+            warnings.push(format!(
+                "budget `{}` = \"{}\" matches no benchmark of this run or its baseline: check its id",
+                budget.pattern.as_str(),
+                budget.text
+            ));
+        }
+    }
+    if let Some(acceptance) = inputs.acceptance {
+        warnings.push(if counts.accepted > 0 {
+            format!(
+                "{} confirmed regression(s) accepted with {}: reported, not failed; the next baseline refresh (`cargo perfgate baseline save` on the default branch) takes them in",
+                counts.accepted,
+                accepted_by(acceptance)
+            )
+        } else {
+            format!(
+                "{} is set, and there is no confirmed regression to accept",
+                accepted_by(acceptance)
+            )
+        });
+    }
+    if let Some(drift) = inputs.drift {
+        warnings.push(format!(
+            "drift since baseline {}: {} commit(s) on the first-parent line, judged against the cumulative threshold of {:.1}% (`gate.drift_threshold`) or a benchmark's own when wider",
+            short_commit(&drift.since),
+            drift.commits,
+            drift.threshold * 100.0
+        ));
+    }
+    if machine_differs(inputs) {
+        warnings.push(
+            "the baseline was measured on a different machine: every comparison is re-measured here against the baseline's build, and one that is not stays unconfirmed".to_string(),
+        );
+    }
+    if counts.missing > 0 {
+        warnings.push(format!(
+            "{} benchmark(s) of the baseline were not measured (removed or renamed, or their bench target is no longer recognised): {}; refresh the baseline (`cargo perfgate baseline save`) to accept it, or a base-side `gate.missing = \"warn\"` reports it without failing",
+            counts.missing,
+            match inputs.policy.missing {
+                Unconfirmed::Fail => "not a pass",
+                Unconfirmed::Warn => "reported, not failed (`gate.missing = \"warn\"`)",
+            }
+        ));
+    }
+    warnings
+}
+
+/// How the verdicts were reached, in the words of what this code does.
+pub(super) fn method_text(inputs: &Inputs) -> String {
+    let policy = inputs.policy;
+    let rounds = "the baseline's commit and this change ran alternately in rounds on this machine, and the median of the paired per-round ratios decided: `regressed` needs its distribution-free interval (at 1 - alpha over the number re-measured) wholly above the threshold and both halves of the rounds above it too (rounds that straddled a change of the machine's speed left out); an interval across the threshold after the last round is `inconclusive`";
+    let confirm = match inputs.confirm {
+        Confirm::Auto => format!("Benchmarks whose stored change was beyond the threshold were re-measured: {rounds}. The stored comparison alone decides nothing else: a flag that could not be re-measured is `unconfirmed`."),
+        Confirm::Always => {
+            let done = inputs.confirmations.len();
+            let paired = inputs.run.benchmarks.len();
+            let not_done = match &inputs.confirm_unavailable {
+                Some(why) => format!(" The confirm stage could not run ({why}): no comparison was re-measured, and none passes on its stored samples alone (each is `unconfirmed`)."),
+                None if done < paired => " A comparison that was not re-measured is `unconfirmed`, never a pass on its stored samples.".to_string(),
+                None => String::new(),
+            };
+            format!("Every comparison was to be re-measured, {done} were: {rounds}.{not_done}")
+        }
+        Confirm::Never => "Nothing was re-measured (--confirm=never): a stored change whose interval lies beyond the threshold and that is significant (Mann-Whitney U, Holm-adjusted) is `regressed`.".to_string(),
+    };
+    format!(
+        "Stored change: the ratio of medians against the baseline's samples, with a 95% distribution-free interval (Price-Bonett), over {} comparisons; threshold {:.1}% unless a glob or component sets another. {confirm} A maintainer accepts a regression with the pull request label `{}` (read from the event GitHub writes, never from the change's files). Policy: {}.",
+        inputs.run.benchmarks.len(),
+        policy.threshold * 100.0,
+        policy.accept_label,
+        policy.origin
+    )
+}
