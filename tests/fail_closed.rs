@@ -412,3 +412,43 @@ fn case_9_a_harness_that_refuses_the_confirm_arguments_fails_closed() {
         "{note}"
     );
 }
+
+#[test]
+fn case_10_a_bench_target_that_is_no_longer_recognised_leaves_its_entries_missing() {
+    let demo = Demo::with_stability();
+    save_and_commit_baseline(&demo);
+    // The suite's `[[bench]]` entry is removed: cargo no longer builds it as a harness-less
+    // target, and its metrics would once have left the comparison without a word.
+    demo.edit(
+        "Cargo.toml",
+        "[[bench]]\nname = \"stability\"\nharness = false\n",
+        "",
+    );
+    demo.git(&["rm", "-q", "--cached", "benches/stability.rs"]);
+    std::fs::remove_file(demo.path().join("benches/stability.rs")).unwrap();
+    demo.commit("the stability suite is gone");
+    let (code, stdout, stderr) = output(demo.perfgate().args([
+        "check",
+        "--quick",
+        "--confirm",
+        "never",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let compare = json(&stdout);
+    let missing: Vec<String> = verdicts(&compare)
+        .into_iter()
+        .filter(|(_, v)| v == "missing")
+        .map(|(id, _)| id)
+        .collect();
+    assert!(
+        !missing.is_empty() && missing.iter().all(|id| id.starts_with("store/")),
+        "{missing:?}"
+    );
+    assert!(
+        compare["warnings"].to_string().contains("no longer recognised"),
+        "{}",
+        compare["warnings"]
+    );
+}
