@@ -345,4 +345,13 @@ fn inconclusive_is_not_a_pass_unless_the_base_side_says_warn() {
         ..Policy::default()
     };
     assert_eq!(compare::overall(&counts, true, &warn), Overall::Pass);
+    // A confirmed regression beside it decides the exit code: the gate failed.
+    let with_regression = perfgate_format::Counts {
+        regressed: 1,
+        ..counts
+    };
+    assert_eq!(
+        compare::overall(&with_regression, true, &Policy::default()),
+        Overall::Fail
+    );
 }

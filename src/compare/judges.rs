@@ -308,18 +308,21 @@ fn judge_stored_alone(
 }
 
 /// The run's verdict, failing closed: `error` when there was nothing to compare (no baseline,
-/// nothing measured), with any error entry, with a flag that could not be re-measured, a
-/// re-measurement that could not decide, or a baseline entry that was not measured at all
-/// (each unless the policy says to warn); `fail`
-/// with a regression or a broken budget; else `pass`.
+/// nothing measured), with any error entry, or with a flag that could not be re-measured;
+/// `fail` with a regression or a broken budget; else `error` with a re-measurement that could
+/// not decide or a baseline entry that was not measured at all (a confirmed regression says
+/// more than those, so it decides the exit code when both are there); each of the three
+/// undecided states only when the policy does not say to warn; else `pass`.
 pub fn overall(counts: &Counts, comparable: bool, policy: &Policy) -> Overall {
-    let unmeasured = (counts.unconfirmed > 0 && policy.unconfirmed == Unconfirmed::Fail)
-        || (counts.missing > 0 && policy.missing == Unconfirmed::Fail)
+    let unmeasured = counts.unconfirmed > 0 && policy.unconfirmed == Unconfirmed::Fail;
+    let undecided = (counts.missing > 0 && policy.missing == Unconfirmed::Fail)
         || (counts.inconclusive > 0 && policy.inconclusive == Unconfirmed::Fail);
     if !comparable || counts.error > 0 || unmeasured {
         Overall::Error
     } else if counts.regressed + counts.budget_fail > 0 {
         Overall::Fail
+    } else if undecided {
+        Overall::Error
     } else {
         Overall::Pass
     }
