@@ -447,7 +447,9 @@ fn case_10_a_bench_target_that_is_no_longer_recognised_leaves_its_entries_missin
         "{missing:?}"
     );
     assert!(
-        compare["warnings"].to_string().contains("no longer recognised"),
+        compare["warnings"]
+            .to_string()
+            .contains("no longer recognised"),
         "{}",
         compare["warnings"]
     );

@@ -391,10 +391,30 @@ pub fn locate(root: &Path, reference: &Reference, profile: Option<&str>) -> Resu
     let local_policy = Policy::from_dir(root)?;
     match reference {
         Reference::Head => {
-            let (commit, chosen_by) = git::Repo::open(root)?.local_base()?;
+            let repo = git::Repo::open(root)?;
+            let (commit, chosen_by) = repo.local_base()?;
             // Locally the developer's own config applies.
             let local = Some(local_policy.clone());
-            let located = locate_at(root, commit, local, &local_policy, profile)?;
+            let located = locate_at(root, commit, local.clone(), &local_policy, profile)?;
+            let head = repo.resolve("HEAD")?;
+            if located.baseline.is_none() && commit != head {
+                // The branch committed the first baseline itself: gate against that one, and
+                // say that the branch's own commits before it are not judged.
+                let mut at_head = locate_at(root, head, local, &local_policy, profile)?;
+                if at_head.baseline.is_some() {
+                    at_head.warnings.push(format!(
+                        "the merge-base with the default branch ({}) has no baseline file, so this run compares with HEAD's: the branch's own commits are not judged until the default branch has a baseline",
+                        git::short(commit)
+                    ));
+                    return Ok(Located {
+                        chosen_by: Some(
+                            "HEAD (the merge-base with the default branch has no baseline)"
+                                .to_string(),
+                        ),
+                        ..at_head
+                    });
+                }
+            }
             Ok(Located {
                 chosen_by: Some(chosen_by),
                 ..located
