@@ -141,6 +141,15 @@ fn foreign_cargo_config(dir: &Path) -> Option<PathBuf> {
     })
 }
 
+/// A `Cargo.toml` above `dir` (outside the export): cargo looks for a workspace root in every
+/// parent of a manifest, so an export below another workspace would be read as its member.
+fn enclosing_manifest(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .skip(1)
+        .map(|ancestor| ancestor.join("Cargo.toml"))
+        .find(|manifest| manifest.is_file())
+}
+
 /// SHA-256 of a file.
 fn hash_file(path: &Path) -> std::result::Result<[u8; 32], String> {
     let mut file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -227,7 +236,20 @@ impl<'a> BaselineBuild<'a> {
                 manifest.display()
             )));
         }
-        if let Some(config) = foreign_cargo_config(&exported) {
+        // Above the export's root (the commit's own tree, whose layout is its own business).
+        let exports = base.exports();
+        let export_root = exported
+            .ancestors()
+            .find(|a| a.parent() == Some(exports.as_path()))
+            .unwrap_or(&exported)
+            .to_path_buf();
+        if let Some(workspace_manifest) = enclosing_manifest(&export_root) {
+            return Err(Error::Other(format!(
+                "{} sits above the baseline side's directory: cargo would take the export for a member of that workspace; set {CACHE_DIR_VAR} to a directory outside any cargo package or workspace",
+                workspace_manifest.display()
+            )));
+        }
+        if let Some(config) = foreign_cargo_config(&export_root) {
             return Err(Error::Other(format!(
                 "a cargo configuration at {} sits above the baseline side's directory and would apply to its build; remove it, or set {CACHE_DIR_VAR} to a directory with none above it",
                 config.display()
@@ -377,7 +399,21 @@ pub fn relocate(target: &BenchTarget, from: &Path, to: &Path) -> BenchTarget {
 
 #[cfg(test)]
 mod tests {
-    use super::{foreign_cargo_config, hash_file};
+    use super::{enclosing_manifest, foreign_cargo_config, hash_file};
+
+    #[test]
+    fn a_workspace_above_the_baseline_side_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let export = dir.path().join("cache/exports/abc");
+        std::fs::create_dir_all(&export).unwrap();
+        std::fs::write(export.join("Cargo.toml"), "[package]\n").unwrap();
+        assert_eq!(enclosing_manifest(&export), None);
+        std::fs::write(dir.path().join("Cargo.toml"), "[workspace]\n").unwrap();
+        assert_eq!(
+            enclosing_manifest(&export),
+            Some(dir.path().join("Cargo.toml"))
+        );
+    }
 
     #[test]
     fn a_cargo_config_above_the_baseline_side_is_found() {

@@ -169,10 +169,11 @@ pub fn git_in(dir: &Path, args: &[&str]) {
     assert!(status.success(), "git {args:?} failed");
 }
 
-/// The baseline side's directory every test shares (outside every fixture's checkout), so the
-/// baseline side's dependencies compile once per test run, as on a developer's machine.
+/// The baseline side's directory every test shares (outside every fixture's checkout, and
+/// outside this repository's own workspace, which cargo would take an export for a member of),
+/// so the baseline side's dependencies compile once per test run, as on a developer's machine.
 pub fn base_cache() -> PathBuf {
-    repo_root().join("target/test-base-cache")
+    std::env::temp_dir().join("cargo-perfgate-test-base-cache")
 }
 
 /// `cargo-perfgate perfgate …` in `dir` with its own target directory, as CI would run it, with
