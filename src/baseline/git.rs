@@ -149,20 +149,21 @@ impl Repo {
     }
 
     /// The merge-base of `HEAD` and a PR's base branch (`refs/remotes/origin/<base>`, else
-    /// `refs/heads/<base>`). A merge-base that is `HEAD` itself would compare the change with
-    /// itself: refused, naming it.
+    /// `refs/heads/<base>`). A merge-base that is `HEAD` itself, with nothing uncommitted,
+    /// would compare the change with itself: refused, naming it. (With uncommitted changes the
+    /// change is the work tree, and `HEAD` is a fair base side.)
     pub fn merge_base_with(&self, base: &str) -> Result<Oid> {
         let head = self.resolve("HEAD")?;
         let base_commit = self.base_tip(base)?;
         let merge_base = self.merge_base_of(head, base_commit, base)?;
-        if merge_base == head {
+        if merge_base == head && self.changed_files(super::BASELINE_DIR).is_empty() {
             return Err(Error::Git {
                 context: format!(
                     "the merge-base of HEAD with `{base}` is HEAD itself ({})",
                     short(head)
                 ),
                 message: format!(
-                    "the baseline side would be the change under test; check out the pull request (actions/checkout's default merge commit, or its head) rather than `{base}` or an ancestor of it"
+                    "with nothing uncommitted, the baseline side would be the change under test; check out the pull request (actions/checkout's default merge commit, or its head) rather than `{base}` or an ancestor of it"
                 ),
             });
         }
