@@ -149,25 +149,19 @@ impl Repo {
     }
 
     /// The merge-base of `HEAD` and a PR's base branch (`refs/remotes/origin/<base>`, else
-    /// `refs/heads/<base>`). A merge-base that is `HEAD` itself, with nothing uncommitted,
-    /// would compare the change with itself: refused, naming it. (With uncommitted changes the
-    /// change is the work tree, and `HEAD` is a fair base side.)
+    /// `refs/heads/<base>`: full ref names, so a local branch named like the remote's never
+    /// stands in for it).
     pub fn merge_base_with(&self, base: &str) -> Result<Oid> {
         let head = self.resolve("HEAD")?;
         let base_commit = self.base_tip(base)?;
-        let merge_base = self.merge_base_of(head, base_commit, base)?;
-        if merge_base == head && self.changed_files(super::BASELINE_DIR).is_empty() {
-            return Err(Error::Git {
-                context: format!(
-                    "the merge-base of HEAD with `{base}` is HEAD itself ({})",
-                    short(head)
-                ),
-                message: format!(
-                    "with nothing uncommitted, the baseline side would be the change under test; check out the pull request (actions/checkout's default merge commit, or its head) rather than `{base}` or an ancestor of it"
-                ),
-            });
-        }
-        Ok(merge_base)
+        self.merge_base_of(head, base_commit, base)
+    }
+
+    /// Whether `commit` is `HEAD` with nothing uncommitted: a base side that is the change
+    /// itself (an A/A run).
+    pub fn is_clean_head(&self, commit: Oid) -> bool {
+        self.resolve("HEAD").ok() == Some(commit)
+            && self.changed_files(super::BASELINE_DIR).is_empty()
     }
 
     fn merge_base_of(&self, head: Oid, base_commit: Oid, base: &str) -> Result<Oid> {

@@ -422,7 +422,15 @@ pub fn locate(root: &Path, reference: &Reference, profile: Option<&str>) -> Resu
         }
         Reference::PrBase { base, fetch } => {
             let commit = pr_merge_base(root, base, *fetch)?;
-            let located = locate_at(root, commit, None, &local_policy, profile)?;
+            let mut located = locate_at(root, commit, None, &local_policy, profile)?;
+            if git::Repo::open(root)?.is_clean_head(commit) {
+                // Truthful (the checkout's code is already in the base branch), but never what
+                // a pull request's checkout is: say so rather than pass quietly.
+                located.warnings.push(format!(
+                    "the merge-base of HEAD with `{base}` is HEAD itself ({}) and nothing is uncommitted: this run compares the checkout with itself (an A/A run); a pull request's checkout (actions/checkout's merge commit, or its head) never is",
+                    git::short(commit)
+                ));
+            }
             Ok(Located {
                 chosen_by: Some(format!(
                     "the merge-base of HEAD with `{base}` (the pull request's base branch)"
