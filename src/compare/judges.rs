@@ -60,7 +60,7 @@ fn worse_bounds(low: f64, high: f64, direction: Direction) -> (f64, f64) {
 }
 
 /// Fewest rounds in the slow tail before a slowdown in a share of processes is called.
-const MIN_SLOW_ROUNDS: usize = 5;
+const MIN_SLOW_ROUNDS: usize = 8;
 
 /// A slowdown that only some of the candidate's processes show: far more rounds beyond the
 /// threshold on the slower side than on the faster (`stats::tails`, a sign test at the
@@ -137,7 +137,12 @@ pub fn judge_confirmed(
     let (_, most_worse) = worse_bounds(read.low, read.high, direction);
     if side == worse {
         (Verdict::Regressed, None)
-    } else if let Some(share) = slow_in_some_processes(confirmation, threshold, direction) {
+    } else if let (stats::Side::Straddles, Some(share)) = (
+        side,
+        slow_in_some_processes(confirmation, threshold, direction),
+    ) {
+        // Only where the median could not decide: a clear pass is never overturned by a few
+        // far rounds (on a loaded machine a pass with 6 slow far rounds and none fast happens).
         (Verdict::Regressed, Some(stored_note(&share)))
     } else if side == better {
         (Verdict::Improved, None)
