@@ -40,19 +40,22 @@ fn timing(id: &str, target: &str, median: f64) -> Benchmark {
     }
 }
 
-fn judged(baseline: Vec<Benchmark>, current: Vec<Benchmark>, policy: &Policy) -> Comparison {
-    let run = Run {
+fn run_of(benchmarks: Vec<Benchmark>) -> Run {
+    Run {
         schema: RUN_SCHEMA.into(),
         tool_version: "0.1.0".into(),
         started: "2026-11-01T00:00:00Z".into(),
         git: None,
         machine: machine(),
         shard: None,
-        benchmarks: current,
+        benchmarks,
         errors: Vec::new(),
         confirmations: BTreeMap::new(),
-    };
-    let baseline = Baseline {
+    }
+}
+
+fn baseline_of(benchmarks: Vec<Benchmark>) -> Baseline {
+    Baseline {
         schema: BASELINE_SCHEMA.into(),
         profile: "default".into(),
         provenance: Provenance {
@@ -62,17 +65,29 @@ fn judged(baseline: Vec<Benchmark>, current: Vec<Benchmark>, policy: &Policy) ->
             tool_version: "0.1.0".into(),
             machine: machine(),
         },
-        benchmarks: baseline,
-    };
+        benchmarks,
+    }
+}
+
+/// The comparison of `current` with `baseline`, nothing re-measured, under `confirm` and
+/// with the confirm stage `unavailable` as given.
+fn judged_with(
+    baseline: Vec<Benchmark>,
+    current: Vec<Benchmark>,
+    policy: &Policy,
+    confirm: Confirm,
+    unavailable: Option<String>,
+) -> Comparison {
+    let (run, baseline) = (run_of(current), baseline_of(baseline));
     let in_scope = |_: &Benchmark| true;
     compare::compare(&Inputs {
         run: &run,
         baseline: Some(&baseline),
         baseline_ref: None,
         policy,
-        confirm: Confirm::Never,
+        confirm,
         confirmations: &BTreeMap::new(),
-        confirm_unavailable: None,
+        confirm_unavailable: unavailable,
         confirm_failures: &BTreeMap::new(),
         floors: &BTreeMap::new(),
         in_scope: &in_scope,
@@ -80,6 +95,10 @@ fn judged(baseline: Vec<Benchmark>, current: Vec<Benchmark>, policy: &Policy) ->
         acceptance: None,
         drift: None,
     })
+}
+
+fn judged(baseline: Vec<Benchmark>, current: Vec<Benchmark>, policy: &Policy) -> Comparison {
+    judged_with(baseline, current, policy, Confirm::Never, None)
 }
 
 fn verdict(comparison: &Comparison, id: &str) -> Verdict {
@@ -199,53 +218,19 @@ fn a_change_of_unit_or_kind_is_not_compared() {
 #[test]
 fn where_every_comparison_is_re_measured_none_passes_on_stored_samples_alone() {
     // A baseline measured in a slow phase: the stored samples read a real slowdown as -31%.
-    let run = Run {
-        schema: RUN_SCHEMA.into(),
-        tool_version: "0.1.0".into(),
-        started: "2026-11-01T00:00:00Z".into(),
-        git: None,
-        machine: machine(),
-        shard: None,
-        benchmarks: vec![
-            timing("checksum/1k", "core", 69.0),
-            timing("parse", "core", 50.0),
-        ],
-        errors: Vec::new(),
-        confirmations: BTreeMap::new(),
-    };
-    let baseline = Baseline {
-        schema: BASELINE_SCHEMA.into(),
-        profile: "default".into(),
-        provenance: Provenance {
-            commit: None,
-            dirty: false,
-            date: "2026-11-01T00:00:00Z".into(),
-            tool_version: "0.1.0".into(),
-            machine: machine(),
-        },
-        benchmarks: vec![
+    let comparison = judged_with(
+        vec![
             timing("checksum/1k", "core", 100.0),
             timing("parse", "core", 50.0),
         ],
-    };
-    let in_scope = |_: &Benchmark| true;
-    let unavailable = "building the baseline's commit failed: (test)".to_string();
-    let policy = Policy::default();
-    let comparison = compare::compare(&Inputs {
-        run: &run,
-        baseline: Some(&baseline),
-        baseline_ref: None,
-        policy: &policy,
-        confirm: Confirm::Always,
-        confirmations: &BTreeMap::new(),
-        confirm_unavailable: Some(unavailable),
-        confirm_failures: &BTreeMap::new(),
-        floors: &BTreeMap::new(),
-        in_scope: &in_scope,
-        warnings: Vec::new(),
-        acceptance: None,
-        drift: None,
-    });
+        vec![
+            timing("checksum/1k", "core", 69.0),
+            timing("parse", "core", 50.0),
+        ],
+        &Policy::default(),
+        Confirm::Always,
+        Some("building the baseline's commit failed: (test)".to_string()),
+    );
     for entry in &comparison.entries {
         assert_eq!(entry.verdict, Verdict::Unconfirmed, "{entry:?}");
         assert!(

@@ -66,12 +66,7 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
         (Some(base), Some(commit))
             if settings.confirm == Confirm::Always && located.baseline.is_some() =>
         {
-            let targets: Vec<BenchTarget> = workspace
-                .targets
-                .iter()
-                .filter(|t| shard::target_in_shard(t, selection.shard))
-                .cloned()
-                .collect();
+            let targets = shard::targets_in_shard(&workspace.targets, selection.shard);
             let building = Instant::now();
             eprintln!(
                 "perfgate: building the baseline side ({}) before the change's code runs",

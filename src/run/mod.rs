@@ -207,12 +207,7 @@ pub fn measure(
 ) -> Result<(Run, Executables)> {
     criterion::check_filter(selection.filter.as_deref())?;
     let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let targets: Vec<BenchTarget> = workspace
-        .targets
-        .iter()
-        .filter(|t| shard::target_in_shard(t, selection.shard))
-        .cloned()
-        .collect();
+    let targets = shard::targets_in_shard(&workspace.targets, selection.shard);
     let executables = if targets.is_empty() {
         Executables::new()
     } else {

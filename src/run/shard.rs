@@ -33,6 +33,15 @@ pub fn target_in_shard(target: &BenchTarget, shard: Option<Shard>) -> bool {
     })
 }
 
+/// The bench targets of a workspace that run in a shard (all of them without one).
+pub fn targets_in_shard(targets: &[BenchTarget], shard: Option<Shard>) -> Vec<BenchTarget> {
+    targets
+        .iter()
+        .filter(|t| target_in_shard(t, shard))
+        .cloned()
+        .collect()
+}
+
 /// Whether one benchmark a criterion target lists (`--list`) is this shard's.
 pub fn listed_in_shard(target: &BenchTarget, id: &str, shard: Shard) -> bool {
     in_shard(&format!("{}/{}/{id}", target.package, target.name), shard)
