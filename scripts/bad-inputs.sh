@@ -148,6 +148,42 @@ b = json.load(open("run.json")); b["benchmarks"][0]["samples"] = []; json.dump(b
 PY
 case_ "baseline entry with no samples" 1 "has no samples" -- compare_saved
 
+# The run side is checked as the baseline side is, by every reader of a run.json.
+for spec in "samples:[]:has no samples" "samples:[-5.0, -4.0, -6.0]:outside (0, 1e15]" "twice::more than once" "median:1.0:does not match"; do
+  IFS=: read -r field value key <<<"$spec"
+  python3 - "$field" "$value" <<'PY'
+import json, sys
+field, value = sys.argv[1], sys.argv[2]
+r = json.load(open("run.json"))
+b = r["benchmarks"][0]
+if field == "samples":
+    b["samples"] = json.loads(value)
+    if b["samples"]:
+        b["summary"]["median"] = sorted(b["samples"])[1]
+elif field == "twice":
+    r["benchmarks"].append(dict(b))
+else:
+    b["summary"]["median"] = float(value)
+json.dump(r, open("edited-run.json", "w"))
+PY
+  case_ "run.json entry: $key" 1 "$key" "edited-run.json" "run entry" -- "$perfgate" perfgate compare edited-run.json --against baseline.json --confirm never
+  rm -f baselines/default.json
+  case_ "baseline save --from a run.json whose entry $key" 1 "$key" "edited-run.json" -- "$perfgate" perfgate baseline save --from edited-run.json
+  if [ -e baselines/default.json ]; then row "  …and nothing was written" - bad "baselines/default.json exists"
+  else row "  …and nothing was written" - good ""; fi
+done
+gitc checkout -q -- baselines/default.json
+python3 - <<'PY'
+import json
+r = json.load(open("run.json"))
+b = r["benchmarks"][0]
+b["source"], b["unit"] = "stability", "ops/s"
+b["samples"] = [-100.0, -90.0, -110.0]
+b["summary"]["median"] = -100.0
+json.dump(r, open("edited-run.json", "w"))
+PY
+case_ "run.json: a negative rate" 1 "never negative" -- "$perfgate" perfgate compare edited-run.json --against baseline.json --confirm never
+
 cp run.json baseline.json
 printf '\xef\xbb\xbf' | cat - run.json > baseline.json
 case_ "baseline with a UTF-8 BOM" 0 -- compare_saved
@@ -165,7 +201,7 @@ case_ "threshold = 5 (500%)" 1 "500%" "perfgate.toml" -- compare_saved
 printf '[budgets]\n"a/b" = "> 20000/s"\n' > perfgate.toml
 case_ "a time metric with a throughput budget" 1 "another unit" -- compare_saved
 printf '[budgets]\n"no/such/*" = "< 1ms"\n' > perfgate.toml
-case_ "a budget that matches nothing" 0 "matches no benchmark" -- compare_saved
+case_ "a budget that matches nothing" 1 "matches no benchmark" "perfgate.toml" -- compare_saved
 rm perfgate.toml
 
 mkdir -p "$work/outside" && echo 'API_TOKEN = "ghp_secret"' > "$work/outside/secrets.toml"
@@ -186,6 +222,26 @@ r = json.load(open(sys.argv[1])); r["shard"] = sys.argv[2] + "/2"; json.dump(r, 
 PY
 done
 case_ "merge of shards of different commits" 2 "same commit" -- "$perfgate" perfgate merge shard1.json shard2.json --against baseline.json
+python3 - <<'PY'
+import json
+for i in (1, 2):
+    r = json.load(open(f"shard{i}.json"))
+    r["git"]["commit"] = "cccc"
+    if i == 2:
+        r["machine"]["cpu_model"] = "Another CPU"
+        r["git"]["dirty"] = True
+    json.dump(r, open(f"shard{i}.json", "w"))
+b = json.load(open("baseline.json"))
+b["benchmarks"] = [dict(b["benchmarks"][0], id=f"s/{i}") for i in (1, 2)]
+json.dump(b, open("shards-baseline.json", "w"))
+PY
+case_ "merge of shards measured on two machines" 1 "2 different machines" "Another CPU" -- "$perfgate" perfgate merge shard1.json shard2.json --against shards-baseline.json
+case_ "  …and the merged run says so" 0 -- python3 -c '
+import json
+c = json.load(open("target/perfgate/compare.json"))
+r = json.load(open("target/perfgate/run.json"))
+assert c["baseline"]["machine_differs"] is True, c["baseline"]
+assert r["git"]["dirty"] is True, r["git"]'
 
 mkdir -p target/perfgate && echo '{}' > target/perfgate/noise.json && gitc add -f target/perfgate/noise.json && gitc commit -qm noise
 case_ "a noise.json the change tracks" 1 "tracked by git" -- compare_saved
@@ -195,7 +251,18 @@ gitc checkout -q -b pr && cp run.json main && gitc add main && gitc commit -qm "
 case_ "--against main with a file named main" 2 "names both" -- "$perfgate" perfgate compare run.json --against main
 gitc checkout -q main
 
-case_ "no baseline at the rev: names it, offers --from" 1 "no baseline file at git:" "baseline save --from" -- "$perfgate" perfgate compare run.json --profile nosuch
+case_ "no baseline at the rev: names it, offers --from with its profile" 1 "no baseline file at git:" "baseline save --from <out-dir>/run.json --profile nosuch" -- "$perfgate" perfgate compare run.json --profile nosuch
+
+# A killed write's temporary (its process gone) is removed by the next write at once, and a
+# write's own temporary is made where `git status` does not see it.
+dead=$(sh -c 'echo $$')
+mkdir -p baselines && echo half > "baselines/.perfgate-write-$dead-abcdef"
+case_ "baseline save after a killed one" 0 -- "$perfgate" perfgate baseline save --from run.json
+if [ -e "baselines/.perfgate-write-$dead-abcdef" ]; then row "  …and the killed write's temporary is gone" - bad "still there"
+else row "  …and the killed write's temporary is gone" - good ""; fi
+if git status --porcelain --untracked-files=all | grep -q perfgate-write; then row "  …and git status shows no temporary" - bad "$(git status --porcelain | grep perfgate-write)"
+else row "  …and git status shows no temporary" - good ""; fi
+gitc checkout -q -- baselines 2>/dev/null || rm -rf baselines
 
 compare_saved > /dev/null 2>&1
 case_ "comment: bad GITHUB_REPOSITORY" 2 "GITHUB_REPOSITORY" -- env GITHUB_TOKEN=ghs_x GITHUB_REPOSITORY=not-a-repo "$perfgate" perfgate comment
@@ -211,6 +278,49 @@ while True:
 listener_pid=$!
 sleep 1
 case_ "comment against an API that never answers" 0 "could not post" -- timeout 200 env GITHUB_TOKEN=ghs_neverPrinted GITHUB_API_URL="http://127.0.0.1:$(cat "$work/port")" "$perfgate" perfgate comment --repo o/r --pr 1
+python3 -c '
+import socket, threading, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+print(s.getsockname()[1], flush=True)
+def trickle(c):
+    try:
+        c.recv(65536)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+        while True:
+            c.sendall(b" "); time.sleep(1)
+    except OSError:
+        pass
+while True:
+    c, _ = s.accept(); threading.Thread(target=trickle, args=(c,), daemon=True).start()
+' > "$work/slow-port" &
+slow_pid=$!
+sleep 1
+started=$(date +%s)
+case_ "comment against an API that answers a byte a second" 0 "could not post" "within 30 s" -- timeout 300 env GITHUB_TOKEN=ghs_neverPrinted GITHUB_API_URL="http://127.0.0.1:$(cat "$work/slow-port")" "$perfgate" perfgate comment --repo o/r --pr 1
+took=$(( $(date +%s) - started ))
+kill "$slow_pid" 2>/dev/null
+if [ "$took" -le 130 ]; then row "  …and it gave up within the step's bound (took ${took} s)" - good ""
+else row "  …and it gave up within the step's bound (took ${took} s)" - bad "over 130 s"; fi
+
+# Every free-text field of compare.json that reaches the comment is budgeted.
+python3 - <<'PY'
+import json
+c = json.load(open("target/perfgate/compare.json"))
+c["baseline"]["location"] = "L" * 70000
+c["baseline"]["provenance"]["machine"]["cpu_model"] = "C" * 70000
+c["machine"]["cpu_model"] = "M" * 70000
+c["method"] = "<" * 70000
+c["warnings"] = ["@" * 5000] * 40
+json.dump(c, open("huge-compare.json", "w"))
+PY
+comment_fits() {
+  "$perfgate" perfgate comment --dry-run --input huge-compare.json | python3 -c '
+import sys
+body = sys.stdin.read()
+print(len(body), "characters")
+sys.exit(0 if len(body) <= 65536 else 1)'
+}
+case_ "comment body from 70,000-character fields" 0 -- comment_fits
 
 printf '%-58s %-4s %-5s %s\n' case exit row why
 printf '%s\n' "${rows[@]}"

@@ -203,9 +203,15 @@ pub fn read_versioned<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// Reads and parses a run.json.
+/// Reads and parses a run.json, refusing entries no comparison can use (`entries::check`).
 pub fn read_run(path: &Path) -> Result<Run> {
-    read_versioned(path, RUN_FILE, RUN_SCHEMA)
+    let run: Run = read_versioned(path, RUN_FILE, RUN_SCHEMA)?;
+    crate::entries::check(
+        &run.benchmarks,
+        &path.display().to_string(),
+        crate::entries::Origin::Run,
+    )?;
+    Ok(run)
 }
 
 /// Reads a compare.json, checking its schema.
@@ -223,10 +229,14 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
 /// Prefix of the temporary files `write_atomic` writes beside its target.
 const TEMP_PREFIX: &str = ".perfgate-write-";
 
-/// Writes `text` to `path` atomically: a temporary file in the same directory, synced, then
-/// renamed over the target. A killed process leaves the old file intact; the temporary files
-/// such a kill leaves behind are removed by the next write into that directory. The file keeps
-/// the mode of the one it replaces (a new one gets 0644, as `git checkout` would).
+/// Writes `text` to `path` atomically: a temporary file, synced, then renamed over the target.
+/// A killed process leaves the old file intact. Inside a git work tree the temporary file is
+/// made in the repository's git directory, where `git status` and `git add -A` never see it
+/// (a killed `baseline save` would otherwise leave megabytes of untracked JSON beside the
+/// baseline); elsewhere, or where the git directory is on another filesystem, it is made beside
+/// the target. Temporaries a killed write left behind are removed by the next write there.
+/// The file keeps the mode of the one it replaces (a new one gets 0644, as `git checkout`
+/// would).
 pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
     let dir = path
         .parent()
@@ -238,20 +248,50 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
     };
     std::fs::create_dir_all(dir).map_err(write_err)?;
     remove_stale_temporaries(dir);
-    let mode = std::fs::metadata(path).map(|m| m.permissions()).ok();
-    let mut file = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .tempfile_in(dir)
-        .map_err(write_err)?;
-    file.write_all(text.as_bytes()).map_err(write_err)?;
-    if let Some(permissions) = mode.or_else(default_permissions) {
-        file.as_file()
-            .set_permissions(permissions)
-            .map_err(write_err)?;
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions())
+        .ok()
+        .or_else(default_permissions);
+    if let Some(scratch) = git_scratch_dir(dir) {
+        if let Ok(file) = temporary_with(&scratch, text, mode.clone()) {
+            // Only a rename across filesystems fails here; then the temporary goes beside.
+            if file.persist(path).is_ok() {
+                return Ok(());
+            }
+        }
     }
-    file.as_file().sync_all().map_err(write_err)?;
+    let file = temporary_with(dir, text, mode).map_err(write_err)?;
     file.persist(path).map_err(|e| write_err(e.error))?;
     Ok(())
+}
+
+/// A synced temporary file in `dir` holding `text`, with `mode`.
+fn temporary_with(
+    dir: &Path,
+    text: &str,
+    mode: Option<std::fs::Permissions>,
+) -> std::io::Result<tempfile::NamedTempFile> {
+    std::fs::create_dir_all(dir)?;
+    remove_stale_temporaries(dir);
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+        .tempfile_in(dir)?;
+    file.write_all(text.as_bytes())?;
+    if let Some(permissions) = mode {
+        file.as_file().set_permissions(permissions)?;
+    }
+    file.as_file().sync_all()?;
+    Ok(file)
+}
+
+/// `<git dir>/perfgate-tmp` when `dir` is inside a git work tree.
+fn git_scratch_dir(dir: &Path) -> Option<PathBuf> {
+    let repo = git2::Repository::discover(dir).ok()?;
+    let work_tree = repo.workdir()?.canonicalize().ok()?;
+    dir.canonicalize()
+        .ok()?
+        .starts_with(&work_tree)
+        .then(|| repo.path().join("perfgate-tmp"))
 }
 
 /// A new file's mode: 0644 on unix (a temporary file starts at 0600); elsewhere the default.
@@ -262,24 +302,52 @@ fn default_permissions() -> Option<std::fs::Permissions> {
     None
 }
 
-/// Removes temporary files an earlier, killed write left in `dir` (older than a minute, so a
-/// write running now in another process keeps its own).
+/// Removes temporary files an earlier, killed write left in `dir`: those whose writing process
+/// is gone (its id is in the name), and any older than a minute whose writer cannot be told.
 fn remove_stale_temporaries(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let stale = entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
-            && entry
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(TEMP_PREFIX) else {
+            continue;
+        };
+        let writer = rest
+            .split_once('-')
+            .and_then(|(pid, _)| pid.parse::<u32>().ok());
+        let stale = match writer {
+            Some(pid) => !process_alive(pid),
+            None => entry
                 .metadata()
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > std::time::Duration::from_secs(60));
+                .is_some_and(|age| age > std::time::Duration::from_secs(60)),
+        };
         if stale {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// Whether a process with this id exists (on unix; elsewhere assumed alive).
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // Signal 0 checks for existence; EPERM means it exists under another user.
+        // SAFETY: kill with signal 0 sends nothing.
+        let result = unsafe { libc::kill(pid, 0) };
+        result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    true
 }
 
 /// Held while a command measures into an out dir: two runs there would read each other's

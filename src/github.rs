@@ -16,8 +16,12 @@ use crate::error::{Error, Result};
 use crate::report::markdown::{Markdown, MARKER};
 use crate::report::Render;
 
-/// The longest one request to the GitHub API may take.
+/// The longest one request to the GitHub API may take, from sending it to its last byte (an
+/// API that trickles its answer a byte at a time is cut off here, not after each byte).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest the whole comment step may take: finding the pull request, reading the token's
+/// identity, listing comments and posting, with every retry and its backoff.
+pub const COMMENT_DEADLINE: Duration = Duration::from_secs(120);
 
 /// A non-empty environment variable.
 fn env(name: &str) -> Option<String> {
@@ -95,7 +99,7 @@ pub fn acceptance_in(
             "the label `{label}` was added for an earlier head of this pull request and accepts only that commit: remove it and add it again to accept {}",
             head_sha
                 .as_deref()
-                .map(|sha| format!("this head ({})", &sha[..sha.len().min(10)]))
+                .map(|sha| format!("this head ({})", perfgate_format::short_commit(sha)))
                 .unwrap_or_else(|| "this head".to_string())
         )));
     }
@@ -386,7 +390,31 @@ pub fn post_sticky(destination: &Destination, body: &str) -> Result<Posted> {
         .enable_all()
         .build()
         .map_err(|e| Error::Other(format!("cannot start the HTTP runtime: {e}")))?;
-    runtime.block_on(post_async(destination, body))
+    runtime.block_on(async {
+        tokio::time::timeout(COMMENT_DEADLINE, post_async(destination, body))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Other(format!(
+                    "GitHub API: the comment step gave up after {} s (its bound)",
+                    COMMENT_DEADLINE.as_secs()
+                )))
+            })
+    })
+}
+
+/// `call`'s answer, or an error once `REQUEST_TIMEOUT` has passed since it was sent.
+async fn within_deadline<T, Fut>(what: &str, call: Fut) -> Result<octocrab::Result<T>>
+where
+    Fut: std::future::Future<Output = octocrab::Result<T>>,
+{
+    tokio::time::timeout(REQUEST_TIMEOUT, call)
+        .await
+        .map_err(|_| {
+            Error::Other(format!(
+                "GitHub API, {what}: no complete answer within {} s",
+                REQUEST_TIMEOUT.as_secs()
+            ))
+        })
 }
 
 async fn post_async(d: &Destination, body: &str) -> Result<Posted> {
@@ -471,7 +499,12 @@ async fn post_async(d: &Destination, body: &str) -> Result<Posted> {
 async fn own_login(client: &Octocrab) -> Result<String> {
     let mut delay = Duration::from_millis(500);
     for attempt in 1..=ATTEMPTS {
-        match client.get::<User, _, ()>("/user", None).await {
+        let answer = within_deadline(
+            "reading the token's identity",
+            client.get::<User, _, ()>("/user", None),
+        )
+        .await?;
+        match answer {
             Ok(user) => return Ok(user.login),
             Err(e) => match status_of(&e) {
                 Some(401 | 403 | 404) => return Ok(ACTIONS_BOT.to_string()),
@@ -532,7 +565,7 @@ where
 {
     let mut delay = Duration::from_millis(500);
     for attempt in 1..=ATTEMPTS {
-        match call().await {
+        match within_deadline(what, call()).await? {
             Ok(value) => return Ok(value),
             Err(e) => {
                 let status = status_of(&e);

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod compare;
 pub mod config;
+pub mod entries;
 pub mod error;
 pub mod github;
 pub mod history;

@@ -245,7 +245,7 @@ fn baseline_log_plot_refuses_to_overwrite_a_non_svg_file() {
 }
 
 #[test]
-fn budgets_that_match_nothing_are_said_and_a_budget_in_the_wrong_unit_is_an_error() {
+fn a_budget_that_matches_nothing_and_a_budget_in_the_wrong_unit_are_errors() {
     let scratch = Scratch::new();
     scratch.write(
         "perfgate.toml",
@@ -272,6 +272,17 @@ fn budgets_that_match_nothing_are_said_and_a_budget_in_the_wrong_unit_is_an_erro
         compare["warnings"].to_string().contains("no/such/*"),
         "{compare}"
     );
+    // Alone, a budget that matches nothing still stops the gate: a typo drops no budget.
+    scratch.write("perfgate.toml", "[budgets]\n\"no/such/*\" = \"< 1ms\"\n");
+    let (code, stdout, stderr) = output(scratch.perfgate().args(support::COMPARE_SAVED_RUN));
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let compare = json(&stdout);
+    assert_eq!(compare["verdict"], "error", "{compare}");
+    assert_eq!(support::entry(&compare, "checksum/1k")["verdict"], "pass");
+    assert!(
+        compare["warnings"].to_string().contains("fix its id"),
+        "{compare}"
+    );
 }
 
 #[test]
@@ -292,6 +303,71 @@ fn shards_of_different_commits_are_refused_and_a_dirty_shard_keeps_the_merge_dir
     assert!(err.contains("same commit"), "{err}");
     let merged = merge_runs(&[shard(1, "aaaa", false), shard(2, "aaaa", true)]).unwrap();
     assert!(merged.git.unwrap().dirty);
+}
+
+#[test]
+fn a_merge_of_shards_from_two_machines_says_so_and_trusts_no_stored_figure() {
+    let scratch = Scratch::new();
+    for index in 1..=2 {
+        let mut run = run_envelope(vec![timing(&format!("b/{index}"), 1000.0)]);
+        run["shard"] = format!("{index}/2").into();
+        if index == 2 {
+            run["machine"]["cpu_model"] = "Another CPU".into();
+        }
+        scratch.write(&format!("shard{index}.json"), &run.to_string());
+    }
+    scratch.write(
+        "baseline.json",
+        &run_envelope(vec![timing("b/1", 1000.0), timing("b/2", 1000.0)]).to_string(),
+    );
+    let (code, stdout, stderr) = output(scratch.perfgate().args([
+        "merge",
+        "shard1.json",
+        "shard2.json",
+        "--against",
+        "baseline.json",
+        "--format",
+        "json",
+    ]));
+    // The baseline's machine is shard 1's: shard 2's stored figures are not judged.
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let compare = json(&stdout);
+    assert_eq!(compare["baseline"]["machine_differs"], true, "{compare}");
+    assert!(
+        compare["warnings"]
+            .to_string()
+            .contains("2 different machines"),
+        "{compare}"
+    );
+}
+
+#[test]
+fn a_killed_writes_temporary_is_removed_at_once_and_a_write_leaves_git_status_clean() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "run.json",
+        &run_envelope(vec![timing("checksum/1k", 1000.0)]).to_string(),
+    );
+    // A process that is gone: its temporary is stale however fresh the file is.
+    let mut gone = Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    let leftover = format!("baselines/.perfgate-write-{pid}-abcdef");
+    scratch.write(&leftover, "half a baseline");
+    let (code, _, stderr) = output(
+        scratch
+            .perfgate()
+            .args(["baseline", "save", "--from", "run.json"]),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!scratch.path().join(&leftover).exists());
+    let status = Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=all"])
+        .current_dir(scratch.path())
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(!status.contains("perfgate-write"), "{status}");
 }
 
 #[test]

@@ -78,6 +78,47 @@ proptest! {
         }
     }
 
+    /// One rule for entries, whoever reads them: a run.json, the same file read as a baseline,
+    /// and its entries as a suite's results file are accepted or refused together.
+    #[test]
+    fn every_reader_of_entries_agrees(
+        entries in prop::collection::vec(
+            (
+                0usize..3,
+                prop_oneof![Just("criterion"), Just("stability")],
+                prop_oneof![Just("ns"), Just("ops/s"), Just("ratio"), Just("B")],
+                prop::collection::vec(prop_oneof![-1e3..1e6f64, Just(0.0), Just(1e300)], 0..6),
+                prop::option::of(-1e3..1e6f64),
+            ),
+            1..4,
+        )
+    ) {
+        let benchmarks: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|(id, source, unit, samples, median)| {
+                let mut sorted = samples.clone();
+                sorted.sort_by(f64::total_cmp);
+                let true_median = cargo_perfgate::stats::median(&sorted);
+                let median = median.unwrap_or(if true_median.is_finite() { true_median } else { 0.0 });
+                serde_json::json!({
+                    "id": format!("b{id}"), "source": source, "package": "p", "target": "t",
+                    "unit": unit, "samples": samples,
+                    "summary": {"n": samples.len(), "median": median, "mean": median,
+                        "min": 0.0, "max": 0.0, "mad": 0.0}
+                })
+            })
+            .collect();
+        let text = run_envelope(benchmarks.clone()).to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let path = written(dir.path(), "run.json", &text);
+        let as_run = artifacts::read_run(&path).is_ok();
+        let as_baseline = baseline::parse(&text, "baselines/run.json").is_ok();
+        let results = serde_json::Value::Array(benchmarks).to_string();
+        let as_results = run::stability::parse_results(&results, Path::new("r.json")).is_ok();
+        prop_assert_eq!(as_run, as_baseline, "run.json vs baseline: {}", text);
+        prop_assert_eq!(as_run, as_results, "run.json vs suite results: {}", text);
+    }
+
     #[test]
     fn perfgate_toml(text in prop_oneof![
         mutated("[gate]\nthreshold = \"5%\"\nconfirm = \"auto\"\nunconfirmed = \"warn\"\n[thresholds]\n\"a/*\" = \"10%\"\n[budgets]\n\"a/b\" = \"< 20ms\"\n".to_string()),

@@ -353,3 +353,54 @@ fn a_degradation_scenario_reads_as_two_curves_with_their_knees_and_a_chart() {
     let markdown = Markdown::comment().render(&comparison);
     assert!(markdown.contains("Degradation curves"), "{markdown}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+    /// Every free-text field that reaches the comment is budgeted: whatever a compare.json holds
+    /// (a 70,000-character location, machine, commit, warning, note, id or budget text, made
+    /// of characters that escaping lengthens), the body stays within GitHub's 65,536.
+    #[test]
+    fn no_field_of_any_length_pushes_the_comment_over_githubs_limit(
+        piece in proptest::prelude::prop_oneof![
+            proptest::prelude::Just("a"), proptest::prelude::Just("<"), proptest::prelude::Just("@"),
+            proptest::prelude::Just("|"), proptest::prelude::Just("é"), proptest::prelude::Just("\u{1}"),
+            proptest::prelude::Just("`")
+        ],
+        length in 0usize..80_000,
+        rows in 1usize..40,
+    ) {
+        let long = piece.repeat(length);
+        let mut entries: Vec<Entry> = (0..rows)
+            .map(|i| {
+                let mut e = entry(&format!("{long}{i}"), Verdict::Regressed, 0.3);
+                e.note = Some(long.clone());
+                e.budgets = vec![BudgetCheck {
+                    target: long.clone(),
+                    warn_at: Some(long.clone()),
+                    limit: 1.0,
+                    actual: 2.0,
+                    margin: -1.0,
+                    status: "fail".into(),
+                    note: Some(long.clone()),
+                }];
+                e.trend = vec![1.0, 2.0];
+                e
+            })
+            .collect();
+        entries.push(entry("quiet", Verdict::Pass, 0.0));
+        let mut c = comparison(entries);
+        c.warnings = vec![long.clone(); 30];
+        c.method = long.clone();
+        let b = c.baseline.as_mut().unwrap();
+        b.location = long.clone();
+        b.chosen_by = Some(long.clone());
+        b.provenance.commit = Some(long.clone());
+        b.provenance.machine.cpu_model = long.clone();
+        b.provenance.machine.rustc = long.clone();
+        c.machine.cpu_model = long.clone();
+        let md = Markdown::comment().render(&c);
+        proptest::prop_assert!(md.chars().count() <= 65_536, "{} characters", md.chars().count());
+        proptest::prop_assert!(md.contains("perfgate"), "the verdict line is kept");
+    }
+}

@@ -7,9 +7,7 @@ pub mod git;
 
 use std::path::{Path, PathBuf};
 
-use perfgate_format::{
-    split_schema, Baseline, Benchmark, Provenance, Run, Source, BASELINE_SCHEMA, RUN_SCHEMA,
-};
+use perfgate_format::{split_schema, Baseline, Provenance, Run, BASELINE_SCHEMA, RUN_SCHEMA};
 use serde_json::Value;
 
 use crate::artifacts::{json_problem, schema_of, without_bom};
@@ -71,53 +69,12 @@ pub fn parse(text: &str, location: &str) -> Result<Baseline> {
             })
         }
     };
-    check_comparable(&baseline.benchmarks, location)?;
+    crate::entries::check(
+        &baseline.benchmarks,
+        location,
+        crate::entries::Origin::Baseline,
+    )?;
     Ok(baseline)
-}
-
-/// Refuses entries no comparison can use, naming the file and the entry: no samples,
-/// non-finite values, non-positive times, a summary that does not describe its samples, or an
-/// id given twice (the last copy would decide silently).
-pub fn check_comparable(benchmarks: &[Benchmark], location: &str) -> Result<()> {
-    let bad = |id: &str, detail: String| Error::Parse {
-        location: location.to_string(),
-        what: "baseline entry",
-        detail: format!(
-            "`{id}`: {detail}; restore the file from git or run `cargo perfgate baseline save`"
-        ),
-    };
-    let mut seen = std::collections::BTreeSet::new();
-    for b in benchmarks {
-        if !seen.insert(b.id.as_str()) {
-            return Err(bad(&b.id, "appears more than once".to_string()));
-        }
-        if b.samples.is_empty() {
-            return Err(bad(&b.id, "has no samples".to_string()));
-        }
-        if let Some(v) = b.samples.iter().find(|v| !v.is_finite()) {
-            return Err(bad(&b.id, format!("has a sample of {v}")));
-        }
-        if b.source == Source::Criterion {
-            if let Some(v) = b.samples.iter().find(|v| **v <= 0.0 || **v > 1e15) {
-                return Err(bad(
-                    &b.id,
-                    format!("has a time of {v} ns, outside (0, 1e15]"),
-                ));
-            }
-        }
-        let median = crate::stats::median(&b.samples);
-        let tolerance = 1e-2 * median.abs().max(1e-9);
-        if !b.summary.median.is_finite() || (b.summary.median - median).abs() > tolerance {
-            return Err(bad(
-                &b.id,
-                format!(
-                    "its summary median {} does not match its samples' median {median}",
-                    b.summary.median
-                ),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// A baseline made from a run: benchmarks sorted by id, samples rounded to 6 significant digits.
@@ -567,6 +524,18 @@ fn locate_at(
         .map(|text| parse(&text, &location))
         .transpose()?;
     let mut warnings = Vec::new();
+    if baseline.is_none() {
+        // The fix names the profile, so following it as printed writes this profile's file.
+        let flag = if profile == "default" {
+            String::new()
+        } else {
+            format!(" --profile {profile}")
+        };
+        warnings.push(format!(
+            "no baseline file at {location}: to keep this run as the baseline, `cargo perfgate baseline save --from <out-dir>/run.json{flag}` (nothing is measured again) and commit `{}`",
+            relative_path(&profile)
+        ));
+    }
     // Empty locally at HEAD, where the work tree's policy is the one used.
     let edits = policy.differences(work_tree);
     if !edits.is_empty() {

@@ -80,7 +80,7 @@ pub fn save(args: &cli::BaselineSaveArgs) -> Result<Outcome> {
         let source = run
             .git
             .as_ref()
-            .map(|g| g.commit.chars().take(10).collect::<String>())
+            .map(|g| perfgate_format::short_commit(&g.commit).to_string())
             .unwrap_or_else(|| "an unknown commit".into());
         let release = github::release_name().unwrap_or_else(|| "manual refresh".to_string());
         let message =

@@ -204,7 +204,7 @@ fn drift_since_baseline(
             return Err(Error::Git {
                 context: format!(
                     "the baseline's commit {} is not in this clone",
-                    &since[..since.len().min(10)]
+                    perfgate_format::short_commit(&since)
                 ),
                 message: format!(
                     "{e}; fetch the history (actions/checkout `fetch-depth: 0`, or `--fetch`)"
@@ -240,7 +240,7 @@ fn record_history(root: &std::path::Path, run: &Run, warnings: &mut Vec<String>)
     eprintln!(
         "perfgate: recorded this run in {} for {}",
         history::NOTES_REF,
-        &record.commit[..record.commit.len().min(10)]
+        perfgate_format::short_commit(&record.commit)
     );
     if github::in_actions() {
         if let Err(e) = history::push(root) {
@@ -293,9 +293,6 @@ fn judge(
     let in_scope = scope(workspace, selection);
     let no_confirmations = BTreeMap::new();
     let mut warnings = located.warnings.clone();
-    if located.baseline.is_none() {
-        warnings.push(format!("no baseline file at {}", located.location));
-    }
     let acceptance = super::acceptance(&located.policy, &mut warnings);
     warnings.extend(base.floor_warnings);
     let floors = base.floors;

@@ -69,7 +69,7 @@ pub fn history(args: &cli::HistoryArgs) -> Result<Outcome> {
             "perfgate: recorded {} in {} for {}",
             path.display(),
             history::NOTES_REF,
-            &record.commit[..record.commit.len().min(10)]
+            perfgate_format::short_commit(&record.commit)
         );
     }
     if args.fetch && !args.push {

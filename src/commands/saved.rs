@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use perfgate_format::{Benchmark, Confirmation, Run};
+use perfgate_format::{Benchmark, Confirmation, Machine, Run};
 
 use super::publish::{baseline_ref, publish};
 use crate::artifacts::{self, write_json, OutDir};
@@ -25,7 +25,7 @@ pub fn compare(args: &cli::CompareArgs) -> Result<Outcome> {
     let out = OutDir::resolve(output.out_dir.as_deref(), &target_dir);
     let run_path = args.run.clone().unwrap_or_else(|| out.run_json());
     let run = artifacts::read_run(&run_path)?;
-    judge_saved(&root, &args.against, &output, &out, &run)
+    judge_saved(&root, &args.against, &output, &out, &run, &[])
 }
 
 /// `cargo perfgate merge`: shard runs → one comparison.
@@ -40,7 +40,8 @@ pub fn merge(args: &cli::MergeArgs) -> Result<Outcome> {
         .collect::<Result<_>>()?;
     let merged = shard::merge_runs(&runs)?;
     write_json(&out.run_json(), &merged)?;
-    judge_saved(&root, &args.against, &output, &out, &merged)
+    let machines: Vec<Machine> = runs.iter().map(|(_, r)| r.machine.clone()).collect();
+    judge_saved(&root, &args.against, &output, &out, &merged, &machines)
 }
 
 fn judge_saved(
@@ -49,6 +50,7 @@ fn judge_saved(
     output: &Output,
     out: &OutDir,
     run: &Run,
+    shard_machines: &[Machine],
 ) -> Result<Outcome> {
     artifacts::refuse_tracked(out, root)?;
     let against = Against::from_args(against)?;
@@ -73,20 +75,33 @@ fn judge_saved(
     // A saved run has no selection to consult: every baseline benchmark was meant to be in it.
     let in_scope = |_: &Benchmark| true;
     let mut warnings = located.warnings.clone();
-    if located.baseline.is_none() {
-        warnings.push(format!("no baseline file at {}", located.location));
-    }
     let floors = artifacts::noise_floors(
         out,
         &run.machine,
         (root, crate::github::pr_base_ref().is_some()),
         &mut warnings,
     )?;
+    let mut baseline_ref = baseline_ref(&located, run);
+    // A merged run holds one machine, but its shards may have run on several (a CI matrix):
+    // the stored figures of any shard measured elsewhere than the baseline say nothing here.
+    if let Some(b) = baseline_ref.as_mut() {
+        b.machine_differs |= shard_machines.iter().any(|m| *m != b.provenance.machine);
+    }
+    let mut distinct: Vec<String> = shard_machines.iter().map(Machine::describe).collect();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.len() > 1 {
+        warnings.push(format!(
+            "the shards ran on {} different machines ({}): each shard's re-measurements are its own machine's, and no stored figure is judged against a baseline from another machine",
+            distinct.len(),
+            distinct.join("; ")
+        ));
+    }
     let acceptance = super::acceptance(&located.policy, &mut warnings);
     let comparison = compare::compare(&Inputs {
         run,
         baseline: located.baseline.as_ref(),
-        baseline_ref: baseline_ref(&located, run),
+        baseline_ref,
         policy: &located.policy,
         confirm: settings.confirm,
         confirmations: &confirmations,

@@ -299,14 +299,12 @@ pub fn accepted_by(acceptance: &Acceptance) -> String {
         acceptance
             .head_sha
             .as_deref()
-            .map(|sha| format!(" for commit {}", &sha[..sha.len().min(10)]))
+            .map(|sha| format!(" for commit {}", perfgate_format::short_commit(sha)))
             .unwrap_or_default()
     )
 }
 
-pub(super) fn short_commit(commit: &str) -> &str {
-    &commit[..commit.len().min(10)]
-}
+pub(super) use perfgate_format::short_commit;
 
 pub(super) fn machine_differs(inputs: &Inputs) -> bool {
     inputs
@@ -411,7 +409,7 @@ pub fn compare(inputs: &Inputs) -> Comparison {
         tool_version: TOOL_VERSION.to_string(),
         verdict: overall(
             &counts,
-            inputs.baseline.is_some() && !nothing_measured,
+            inputs.baseline.is_some() && !nothing_measured && unmatched_budgets(inputs).is_empty(),
             inputs.policy,
         ),
         counts,
@@ -425,6 +423,25 @@ pub fn compare(inputs: &Inputs) -> Comparison {
         acceptance: inputs.acceptance.cloned(),
         drift: inputs.drift.cloned(),
     }
+}
+
+/// Budgets whose pattern names no benchmark of the run or of its baseline: a typo that would
+/// drop a budget without a word, so the comparison cannot pass while one is there.
+pub(super) fn unmatched_budgets<'a>(inputs: &Inputs<'a>) -> Vec<&'a crate::config::Budget> {
+    let known = |budget: &crate::config::Budget| {
+        inputs
+            .run
+            .benchmarks
+            .iter()
+            .chain(
+                inputs
+                    .baseline
+                    .map(|b| b.benchmarks.as_slice())
+                    .unwrap_or_default(),
+            )
+            .any(|b| budget.pattern.matches(&b.id))
+    };
+    inputs.policy.budgets.iter().filter(|b| !known(b)).collect()
 }
 
 /// Benchmarks only in the run: `new` (budgets still apply).

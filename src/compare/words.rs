@@ -29,31 +29,12 @@ pub(super) fn warnings_of(inputs: &Inputs, counts: &Counts, nothing_measured: bo
             Unconfirmed::Warn => format!("{} flag(s) could not be re-measured; the base branch's perfgate.toml (`gate.unconfirmed = \"warn\"`) reports them without failing", counts.unconfirmed),
         });
     }
-    if inputs.baseline.is_none() {
-        warnings.insert(
-            0,
-            "no baseline to compare against: to keep this run as the baseline, `cargo perfgate baseline save --from <out-dir>/run.json` (nothing is measured again) and commit `baselines/`".to_string(),
-        );
-    }
-    for budget in &inputs.policy.budgets {
-        let known = inputs
-            .run
-            .benchmarks
-            .iter()
-            .chain(
-                inputs
-                    .baseline
-                    .map(|b| b.benchmarks.as_slice())
-                    .unwrap_or_default(),
-            )
-            .any(|b| budget.pattern.matches(&b.id));
-        if !known {
-            warnings.push(format!(
-                "budget `{}` = \"{}\" matches no benchmark of this run or its baseline: check its id",
-                budget.pattern.as_str(),
-                budget.text
-            ));
-        }
+    for budget in super::unmatched_budgets(inputs) {
+        warnings.push(format!(
+            "budget `{}` = \"{}\" matches no benchmark of this run or its baseline, so it would check nothing: fix its id in perfgate.toml or remove it (the gate stops rather than drop a budget silently)",
+            budget.pattern.as_str(),
+            budget.text
+        ));
     }
     if let Some(acceptance) = inputs.acceptance {
         warnings.push(if counts.accepted > 0 {

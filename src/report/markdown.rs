@@ -15,6 +15,20 @@ pub const SUMMARY_LIMIT: usize = 1_000_000;
 /// Most warnings shown, and most characters of one warning or note.
 const MAX_WARNINGS: usize = 20;
 const MAX_TEXT: usize = 1_000;
+/// Most characters of one name from outside: a benchmark id, a baseline location, a machine,
+/// a budget's text. Every free-text field reaches the body through `text` or `code` with one
+/// of these budgets, so the body stays under its limit whatever the files hold.
+const MAX_NAME: usize = 300;
+
+/// Outside text for a table cell or a line: cut to `max` characters, then made inert.
+fn text(value: &str, max: usize) -> String {
+    escape_text(&clip(value, max))
+}
+
+/// Outside text for a code span: cut to `max` characters, then made inert.
+fn code(value: &str, max: usize) -> String {
+    escape_code(&clip(value, max))
+}
 
 /// `text` cut to at most `max` characters, saying so.
 fn clip(text: &str, max: usize) -> String {
@@ -55,18 +69,21 @@ impl Render for Markdown {
         );
         head.push_str(&escape_text(&headline(comparison)));
         head.push_str("\n\n");
-        // Texts from outside can be long; each is cut, and so is their number, so the rows
-        // keep their room under the limit.
+        // Texts from outside can be long; each is cut, and so are their number and their total
+        // (a quarter of the limit: escaping can lengthen a text), so the rows keep their room.
+        let mut shown = 0;
         for warning in comparison.warnings.iter().take(MAX_WARNINGS) {
-            head.push_str(&format!(
-                "> [!WARNING]\n> {}\n\n",
-                escape_text(&clip(warning, MAX_TEXT))
-            ));
+            let block = format!("> [!WARNING]\n> {}\n\n", text(warning, MAX_TEXT));
+            if head.len() + block.len() > self.limit / 4 {
+                break;
+            }
+            head.push_str(&block);
+            shown += 1;
         }
-        if comparison.warnings.len() > MAX_WARNINGS {
+        if comparison.warnings.len() > shown {
             head.push_str(&format!(
                 "> [!WARNING]\n> …and {} more warnings; see compare.json.\n\n",
-                comparison.warnings.len() - MAX_WARNINGS
+                comparison.warnings.len() - shown
             ));
         }
         let (urgent, rest): (Vec<&Entry>, Vec<&Entry>) = comparison.entries.iter().partition(|e| {
@@ -87,24 +104,24 @@ impl Render for Markdown {
             let chosen = b
                 .chosen_by
                 .as_ref()
-                .map(|how| format!(" ({})", escape_text(how)))
+                .map(|how| format!(" ({})", text(how, MAX_NAME)))
                 .unwrap_or_default();
             tail.push_str(&format!(
                 "\nBaseline: `{}`{chosen}, measured at {} on {}.\n",
-                escape_code(&b.location),
+                code(&b.location, MAX_NAME),
                 match &b.provenance.commit {
-                    Some(c) => format!("`{}`", escape_code(&super::short_commit(Some(c)))),
+                    Some(c) => format!("`{}`", code(&super::short_commit(Some(c)), MAX_NAME)),
                     None => "an unknown commit".to_string(),
                 },
-                escape_text(&b.provenance.machine.describe())
+                text(&b.provenance.machine.describe(), MAX_NAME)
             ));
         }
         if let Some(cost) = super::cost_line(comparison) {
-            tail.push_str(&format!("\n{}\n", escape_text(&cost)));
+            tail.push_str(&format!("\n{}\n", text(&cost, MAX_NAME)));
         }
         tail.push_str(&format!(
             "\n<details><summary>How this was decided</summary>\n\n{}\n\nTo accept an intended slowdown, a maintainer labels the pull request (`gate.accept_label` in the base branch's perfgate.toml, `perfgate:accept` by default); the gate re-runs on the label and reports the regression as `accepted`. After merging, refresh the baseline on the default branch (`cargo perfgate baseline save`, commit `baselines/`).\n</details>\n",
-            escape_text(&clip(&comparison.method, 4 * MAX_TEXT))
+            text(&comparison.method, 4 * MAX_TEXT)
         ));
 
         let budget = self.limit.saturating_sub(head.len() + tail.len() + 200);
@@ -125,9 +142,9 @@ impl Render for Markdown {
             for curve in curves.iter().take(20) {
                 body.push_str(&format!(
                     "- {} (chart: `{}/{}` in the artifacts)\n",
-                    escape_text(&clip(&super::curves::describe(curve), MAX_TEXT)),
+                    text(&super::curves::describe(curve), MAX_TEXT),
                     crate::artifacts::CURVES_DIR,
-                    escape_code(&super::curves::file_name(curve))
+                    code(&super::curves::file_name(curve), MAX_NAME)
                 ));
             }
             body.push_str("\n</details>\n");
@@ -142,8 +159,8 @@ impl Render for Markdown {
             for row in &targets {
                 let line = format!(
                     "| {} | {} | {} | {} | {} |\n",
-                    escape_text(&row[0]),
-                    escape_text(&row[1]),
+                    text(&row[0], MAX_NAME),
+                    text(&row[1], MAX_NAME),
                     row[2],
                     row[3],
                     row[4]
@@ -177,7 +194,18 @@ impl Render for Markdown {
             }
             body.push_str("\n</details>\n");
         }
-        format!("{head}{body}{tail}")
+        let whole = format!("{head}{body}{tail}");
+        if whole.chars().count() <= self.limit {
+            return whole;
+        }
+        // Every part above is budgeted; this is the backstop should a budget be wrong.
+        format!(
+            "{MARKER}\n## {} perfgate: **{}**\n\n{}\n\nThe report does not fit in {} characters; the whole of it is in compare.json and report.md in the run's artifacts.\n",
+            icon(comparison.verdict),
+            comparison.verdict.as_str(),
+            text(&headline(comparison), MAX_TEXT),
+            self.limit
+        )
     }
 }
 
@@ -188,7 +216,7 @@ fn trends(entries: &[&Entry], room: usize) -> String {
     for e in entries.iter().filter(|e| e.trend.len() >= 2) {
         let line = format!(
             "- `{}` {} ({} commits: {} → {})\n",
-            escape_code(&e.id),
+            code(&e.id, MAX_NAME),
             super::sparkline(&e.trend),
             e.trend.len(),
             super::format_value(e.trend.first().copied(), &e.unit),
@@ -221,13 +249,13 @@ fn rows(entries: &[&Entry], budget: usize) -> (Vec<String>, usize) {
         let note = e
             .note
             .as_deref()
-            .map(|n| escape_text(&clip(n, MAX_TEXT)))
+            .map(|n| text(n, MAX_TEXT))
             .unwrap_or_default();
         let row = format!(
             "| {} | {} | {} | {} | {} | {} | {} |\n",
-            escape_text(&e.id),
-            escape_text(&format_value(e.baseline, &e.unit)),
-            escape_text(&format_value(e.current, &e.unit)),
+            text(&e.id, MAX_NAME),
+            text(&format_value(e.baseline, &e.unit), MAX_NAME),
+            text(&format_value(e.current, &e.unit), MAX_NAME),
             format_change(e),
             how(e),
             e.verdict.as_str(),

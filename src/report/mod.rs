@@ -38,7 +38,7 @@ pub fn terminal_text(text: &str) -> String {
 /// "an unknown commit".
 pub fn short_commit(commit: Option<&str>) -> String {
     commit
-        .map(|c| c.chars().take(10).collect())
+        .map(|c| perfgate_format::short_commit(c).to_string())
         .unwrap_or_else(|| "an unknown commit".to_string())
 }
 

@@ -232,7 +232,7 @@ impl<'a> BaselineBuild<'a> {
         if !manifest.exists() {
             return Err(Error::Other(format!(
                 "the baseline's commit {} has no Cargo.toml at the workspace's place ({})",
-                &commit[..commit.len().min(10)],
+                perfgate_format::short_commit(&commit),
                 manifest.display()
             )));
         }
@@ -296,7 +296,7 @@ impl<'a> BaselineBuild<'a> {
     }
 
     pub fn short(&self) -> &str {
-        &self.commit[..self.commit.len().min(10)]
+        perfgate_format::short_commit(&self.commit)
     }
 
     /// Whether the baseline side has an executable for a bench target.

@@ -317,19 +317,24 @@ fn read_benchmark(dir: &Path) -> Result<Measured> {
             ),
         });
     }
-    let per_iteration_ns: Vec<f64> = sample
-        .iters
-        .iter()
-        .zip(&sample.times)
-        .filter(|(iters, time)| **iters > 0.0 && time.is_finite() && **time >= 0.0)
-        .map(|(iters, time)| time / iters)
-        .collect();
-    if per_iteration_ns.is_empty() {
-        return Err(Error::Parse {
-            location: dir.join("sample.json").display().to_string(),
-            what: "criterion sample file",
-            detail: "no sample has a positive iteration count and a finite time".to_string(),
-        });
+    // Criterion writes a positive iteration count and a finite, non-negative time for every
+    // sample; anything else is a damaged file or a custom measurement that returned a negative
+    // duration, and dropping those samples would judge the rest as if nothing happened.
+    let location = dir.join("sample.json").display().to_string();
+    let mut per_iteration_ns = Vec::with_capacity(sample.times.len());
+    for (i, (iters, time)) in sample.iters.iter().zip(&sample.times).enumerate() {
+        if !(iters.is_finite() && *iters > 0.0 && time.is_finite() && *time >= 0.0) {
+            return Err(Error::Parse {
+                location,
+                what: "criterion sample file",
+                detail: format!(
+                    "sample {} of {} took {time} ns for {iters} iterations: criterion never writes a negative or non-finite time or a non-positive count, so the file is damaged or the benchmark's measurement (an `iter_custom` or custom `Measurement`) returned an impossible value; fix the benchmark and run it again",
+                    i + 1,
+                    sample.times.len()
+                ),
+            });
+        }
+        per_iteration_ns.push(time / iters);
     }
     Ok(Measured {
         id: benchmark.full_id,
@@ -394,22 +399,33 @@ mod tests {
         assert!((measured[0].per_iteration_ns[0] - 1000.0).abs() < 1e-9);
     }
 
-    #[test]
-    fn a_sample_file_with_no_usable_iteration_is_an_error_not_a_null_median() {
+    /// The error `collect` gives for a benchmark whose sample file holds `sample`.
+    fn refused_sample(sample: &str) -> String {
         let home = tempfile::tempdir().unwrap();
         let dir = home.path().join("b/new");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("benchmark.json"), r#"{"full_id":"b"}"#).unwrap();
-        std::fs::write(
-            dir.join("sample.json"),
-            r#"{"iters":[0.0,0.0],"times":[10.0,20.0]}"#,
-        )
-        .unwrap();
-        let err = collect(home.path()).unwrap_err().to_string();
+        std::fs::write(dir.join("sample.json"), sample).unwrap();
+        collect(home.path()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_sample_criterion_never_writes_is_named_never_dropped() {
+        // No usable iteration at all: an error, not a null median.
+        let err = refused_sample(r#"{"iters":[0.0,0.0],"times":[10.0,20.0]}"#);
         assert!(
-            err.contains("sample.json") && err.contains("no sample"),
+            err.contains("sample.json") && err.contains("sample 1 of 2"),
             "{err}"
         );
+        // Half the samples negative: not judged on the other half.
+        let err = refused_sample(r#"{"iters":[1.0,1.0,1.0,1.0],"times":[10.0,-20.0,10.0,-30.0]}"#);
+        assert!(
+            err.contains("sample 2 of 4") && err.contains("-20"),
+            "{err}"
+        );
+        // All negative: the cause is the time, not the count.
+        let err = refused_sample(r#"{"iters":[1.0,1.0],"times":[-10.0,-20.0]}"#);
+        assert!(err.contains("-10 ns") && err.contains("negative"), "{err}");
     }
 
     #[test]

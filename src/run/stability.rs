@@ -73,6 +73,7 @@ pub fn parse_results(text: &str, path: &Path) -> Result<Vec<Benchmark>, String> 
     let location = path.display().to_string();
     let metrics: Vec<Benchmark> =
         serde_json::from_str(text).map_err(|e| format!("{location}: not perfgate results: {e}"))?;
-    crate::baseline::check_comparable(&metrics, &location).map_err(|e| e.to_string())?;
+    crate::entries::check(&metrics, &location, crate::entries::Origin::SuiteResults)
+        .map_err(|e| e.to_string())?;
     Ok(metrics)
 }

@@ -1,8 +1,8 @@
 //! The result format cargo-perfgate and the `perfgate` harness both speak.
 //!
 //! Owns the serde types of `run.json`, baseline files and `compare.json`, with their schema
-//! versions, and the shape of a benchmark's id. Holds no logic beyond (de)serialisation, the
-//! schema check and that id shape. (Past 600 lines because it is the one definition of every
+//! versions, the shape of a benchmark's id and how a recorded commit is shown. Holds no logic
+//! beyond (de)serialisation, the schema check, that id shape and that short form. (Past 600 lines because it is the one definition of every
 //! type both sides speak: split, the schema would be defined in two places.)
 
 use std::collections::BTreeMap;
@@ -72,6 +72,15 @@ pub struct GitState {
     pub commit: String,
     /// Whether tracked files differed from `HEAD` when the run started.
     pub dirty: bool,
+}
+
+/// How a recorded commit is shown: its first 10 characters, cut on a character boundary (a file
+/// may hold any text there, so a byte slice could split a character).
+pub fn short_commit(commit: &str) -> &str {
+    match commit.char_indices().nth(10) {
+        Some((end, _)) => &commit[..end],
+        None => commit,
+    }
 }
 
 /// What a measurement is of: a criterion benchmark or a metric of a stability suite.
@@ -627,4 +636,17 @@ pub struct NoiseFloor {
     /// The threshold configured when it was measured.
     pub threshold: f64,
     pub seconds: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_commit;
+
+    #[test]
+    fn a_short_commit_is_ten_characters_never_a_split_one() {
+        assert_eq!(short_commit("0123456789abcdef"), "0123456789");
+        assert_eq!(short_commit("abc"), "abc");
+        assert_eq!(short_commit("aéééééééééééé"), "aéééééééé");
+        assert_eq!(short_commit(""), "");
+    }
 }
