@@ -2,6 +2,8 @@
 //! one whose id a collision prefixed, and one whose unit changed each get the verdict that says
 //! so, and only the base side's policy can make `missing` a warning.
 
+mod support;
+
 use std::collections::BTreeMap;
 
 use cargo_perfgate::compare::{self, Inputs};
@@ -311,6 +313,56 @@ fn a_slowdown_in_a_share_of_processes_is_regressed_and_machine_noise_is_not() {
     // Too few slow rounds to tell from chance.
     let (verdict, _) = verdict_of_confirmation(&mixture(3, 1.9, 0));
     assert_ne!(verdict, Verdict::Regressed);
+    // The median and its interval read a pass (a fast process's median, a tight interval):
+    // the one-sided tail still overturns it.
+    let mut tight = mixture(17, 1.9, 0);
+    (tight.change, tight.change_low, tight.change_high) = (0.002, -0.01, 0.02);
+    tight.halves = Some([0.001, 0.003]);
+    let (verdict, note) = verdict_of_confirmation(&tight);
+    assert_eq!(verdict, Verdict::Regressed, "{note}");
+    // A loaded machine's unchanged benchmark once had 6 slow far rounds and none fast in 48:
+    // still a pass.
+    let mut loaded = mixture(6, 1.3, 0);
+    (loaded.change, loaded.change_low, loaded.change_high) = (0.002, -0.01, 0.02);
+    loaded.halves = Some([0.001, 0.003]);
+    let (verdict, note) = verdict_of_confirmation(&loaded);
+    assert_eq!(verdict, Verdict::Pass, "{note}");
+}
+
+/// End to end, as a pull request: the demo's `checksum` takes a 1.9x slow path in about 35%
+/// of processes (chosen by a hash of the process id, as a hash seed or a layout effect would
+/// choose), the other benchmarks are unchanged. Every benchmark is re-measured against the
+/// merge-base's build; the median of `checksum`'s rounds is (most runs) a fast process's,
+/// and the far tail that fills on one side only makes it `regressed`.
+#[test]
+fn code_slow_in_a_share_of_processes_fails_the_pull_request() {
+    let demo = support::Demo::new();
+    let (code, _, stderr) = support::output(demo.perfgate().args(["baseline", "save", "--quick"]));
+    assert_eq!(code, 0, "{stderr}");
+    demo.commit("baseline on main");
+    demo.git(&["checkout", "-q", "-b", "pr"]);
+    demo.edit(
+        "src/lib.rs",
+        "let extra = data.len() as u64 * knob(CHECKSUM_SLOWDOWN_PERCENT) / 100;",
+        // Decided once per process (`process::id` is a system call: asked per call, it would
+        // slow every process).
+        // A splitmix64 step over the id: consecutive ids land anywhere in 0..100.
+        "static SLOW: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| { let mut z = u64::from(std::process::id()).wrapping_add(0x9e37_79b9_7f4a_7c15); z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9); z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb); (z ^ (z >> 31)) % 100 < 35 });\n    let extra = data.len() as u64 * knob(if *SLOW { 90 } else { 0 }) / 100;",
+    );
+    demo.commit("a slow path in some processes");
+    let (code, stdout, stderr) = support::output(
+        demo.perfgate()
+            .args(["check", "--quick", "--format", "json"])
+            .env("GITHUB_BASE_REF", "main"),
+    );
+    let compare = support::json(&stdout);
+    let checksum = support::entry(&compare, "checksum/1k");
+    assert_eq!(code, 3, "{checksum}\n{stderr}");
+    // Usually by the far tail ("a slow path in a share of processes"); when chance gives the
+    // slow processes the majority of the rounds, by the median itself. Never a pass.
+    assert_eq!(checksum["verdict"], "regressed", "{checksum}");
+    // The other benchmarks are not asserted on: the edit moves code, and a build whose parse
+    // loop lands on another alignment is measurably (and truly) +7% slower in every round.
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use perfgate_format::{Benchmark, Comparison, Confirmation, Cost, Drift, Overall, Run};
+use perfgate_format::{Benchmark, Comparison, Confirmation, Cost, Direction, Drift, Overall, Run};
 
 use super::publish::{baseline_ref, publish};
 use crate::artifacts::{self, write_json, OutDir};
@@ -417,6 +417,7 @@ fn to_items<'a>(
             points: entry(id)
                 .and_then(|e| e.kind)
                 .is_some_and(perfgate_format::Kind::in_points),
+            direction: entry(id).map_or(Direction::LowerIsBetter, |e| e.direction),
         })
         .collect()
 }

@@ -41,6 +41,7 @@ pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
         .iter()
         .map(|(id, target)| confirm::Flagged {
             points: false,
+            direction: perfgate_format::Direction::LowerIsBetter,
             id,
             target,
             threshold: policy.threshold_for(id, &target.package),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use perfgate_format::Confirmation;
+use perfgate_format::{Confirmation, Direction};
 use rand::seq::SliceRandom;
 
 use super::base_side::{relocate, BaselineBuild};
@@ -85,17 +85,34 @@ pub struct Flagged<'a> {
     /// Whether the metric is compared in points (a fraction): each round's difference rather
     /// than its ratio.
     pub points: bool,
+    /// Which way is worse: a slowdown in a share of processes fills that tail only.
+    pub direction: Direction,
 }
 
 /// Whether the rounds so far settle a verdict against `±threshold`: their interval at
-/// `1 - level` (and both halves) clear of `+threshold` or of `-threshold`, or inside the band.
-/// The same reading decides the verdict in `compare`, so the rounds stop exactly when the
-/// verdict is settled. Rounds left out as mode switches do not count: with fewer counted rounds
-/// than an interval at `1 - level` needs, nothing is settled yet.
-pub fn settled(log_ratios: &[f64], threshold: f64, level: f64) -> bool {
+/// `1 - level` (and both halves) clear of `+threshold` or of `-threshold`, or inside the band,
+/// unless the far tails are filling one-sidedly (`stats::Share::Emerging`: more rounds tell a
+/// slow path in a share of processes from chance), or a slowdown in a share of processes is
+/// called (`stats::Share::Slow`). `worse` is the direction that is worse, `None` for a
+/// fraction (compared in points, where no share is read). The same readings decide the
+/// verdict in `compare`, so the rounds stop exactly when the verdict is settled. Rounds left
+/// out as mode switches do not count: with fewer counted rounds than an interval at
+/// `1 - level` needs, nothing is settled yet.
+pub fn settled(log_ratios: &[f64], threshold: f64, level: f64, worse: Option<Direction>) -> bool {
     let read = stats::paired_rounds_at(log_ratios, level, threshold);
-    read.counted >= stats::min_values_for_interval(level)
-        && stats::side_of(&read, threshold) != stats::Side::Straddles
+    if read.counted < stats::min_values_for_interval(level) {
+        return false;
+    }
+    let side = stats::side_of(&read, threshold);
+    let Some(direction) = worse else {
+        return side != stats::Side::Straddles;
+    };
+    let oriented = stats::oriented(log_ratios, direction);
+    match stats::slow_share(&oriented, threshold, level).0 {
+        stats::Share::Slow => true,
+        stats::Share::Emerging => side == stats::worse_side(direction),
+        stats::Share::Clear => side != stats::Side::Straddles,
+    }
 }
 
 /// `alpha` over `count` re-measured benchmarks: the level each needs to be significant alone.
@@ -144,7 +161,12 @@ fn batch_rounds(
         open.retain(|item| {
             let ratios = log_ratios(result.medians.get(item.id).map_or(&[][..], |m| m), item.points);
             let settles = is_look(round, first_look(item.level))
-                && settled(&ratios, item.threshold, item.level);
+                && settled(
+                    &ratios,
+                    item.threshold,
+                    item.level,
+                    (!item.points).then_some(item.direction),
+                );
             let done = round == last_round || out_of_time || settles;
             if done {
                 result.seconds.insert(item.id.to_string(), elapsed / items.len() as f64);
@@ -481,6 +503,7 @@ mod tests {
     };
     use crate::stats;
     use crate::workspace::{BenchTarget, Harness};
+    use perfgate_format::Direction;
 
     #[test]
     fn criterion_flags_go_in_batches_of_at_most_twenty_in_their_order_and_a_suite_in_one() {
@@ -503,6 +526,7 @@ mod tests {
                 threshold: 0.05,
                 level: 0.001,
                 points: false,
+                direction: Direction::LowerIsBetter,
             })
             .collect();
         let shape: Vec<(String, usize)> = batches(&flagged)
@@ -542,15 +566,35 @@ mod tests {
 
     #[test]
     fn a_clear_regression_or_a_clear_pass_stops_the_rounds() {
-        assert!(settled(&rounds(16, 0.05, 0.01), 0.02, 0.05 / 3.0));
-        assert!(settled(&rounds(16, 0.0, 0.005), 0.02, 0.05 / 3.0));
+        assert!(settled(
+            &rounds(16, 0.05, 0.01),
+            0.02,
+            0.05 / 3.0,
+            Some(Direction::LowerIsBetter)
+        ));
+        assert!(settled(
+            &rounds(16, 0.0, 0.005),
+            0.02,
+            0.05 / 3.0,
+            Some(Direction::LowerIsBetter)
+        ));
     }
 
     #[test]
     fn a_change_near_the_threshold_asks_for_more_rounds() {
-        assert!(!settled(&rounds(16, 0.015, 0.03), 0.02, 0.05 / 3.0));
+        assert!(!settled(
+            &rounds(16, 0.015, 0.03),
+            0.02,
+            0.05 / 3.0,
+            Some(Direction::LowerIsBetter)
+        ));
         // Beyond the threshold but not yet significant at the level it must reach.
-        assert!(!settled(&rounds(16, 0.04, 0.06), 0.02, 0.05 / 300.0));
+        assert!(!settled(
+            &rounds(16, 0.04, 0.06),
+            0.02,
+            0.05 / 300.0,
+            Some(Direction::LowerIsBetter)
+        ));
     }
 
     #[test]
@@ -564,7 +608,12 @@ mod tests {
         assert_eq!(looks, [12, 20, 28, 36, 44]);
         assert!(is_look(MAX_ROUNDS - 4, 12) && MAX_ROUNDS >= 144);
         // A clear regression settles at the first look of 20 flags.
-        assert!(settled(&rounds(12, 0.3, 0.02), 0.05, 0.05 / 20.0));
+        assert!(settled(
+            &rounds(12, 0.3, 0.02),
+            0.05,
+            0.05 / 20.0,
+            Some(Direction::LowerIsBetter)
+        ));
     }
 
     #[test]
@@ -577,8 +626,18 @@ mod tests {
             stats::paired_rounds_at(&ratios, 0.05 / 20.0, 0.05).counted,
             9
         );
-        assert!(!settled(&ratios, 0.05, 0.05 / 20.0));
-        assert!(settled(&rounds(10, 0.3, 0.02), 0.05, 0.05 / 20.0));
+        assert!(!settled(
+            &ratios,
+            0.05,
+            0.05 / 20.0,
+            Some(Direction::LowerIsBetter)
+        ));
+        assert!(settled(
+            &rounds(10, 0.3, 0.02),
+            0.05,
+            0.05 / 20.0,
+            Some(Direction::LowerIsBetter)
+        ));
     }
 
     #[test]
@@ -588,9 +647,19 @@ mod tests {
         let mut ratios = rounds(9, 0.0, 0.002);
         ratios.extend([1.02f64.ln(), 0.98f64.ln(), 1.021f64.ln()]);
         assert_eq!(ratios.len(), first_look(0.05 / 20.0));
-        assert!(settled(&ratios, 0.05, 0.05 / 20.0));
+        assert!(settled(
+            &ratios,
+            0.05,
+            0.05 / 20.0,
+            Some(Direction::LowerIsBetter)
+        ));
         // Against a 2% threshold the same rounds are as far out as the threshold: not settled.
-        assert!(!settled(&ratios, 0.02, 0.05 / 20.0));
+        assert!(!settled(
+            &ratios,
+            0.02,
+            0.05 / 20.0,
+            Some(Direction::LowerIsBetter)
+        ));
     }
 
     #[test]

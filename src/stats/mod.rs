@@ -1,10 +1,15 @@
 //! Pure statistics over samples: robust summaries, intervals for the ratio of medians (a
 //! distribution-free analytic one, and the bootstrap), rank tests, the median's order-statistic
-//! interval, the confirm stage's reading of paired rounds, and Holm's control of false
-//! alarms across one run's comparisons, and the sign test on the rounds' far tails that finds
-//! a slowdown in a share of processes.
-//! No I/O, no policy: `compare` decides what the numbers mean. (Past 600 lines with its unit
-//! tests; the split into `stats/` is issue 32's.)
+//! interval, Holm's control of false alarms across one run's comparisons, and change points.
+//! The confirm stage's reading of paired rounds (and of their far tails) is in `rounds`.
+//! No I/O, no policy: `compare` decides what the numbers mean.
+
+mod rounds;
+
+pub use rounds::{
+    oriented, paired_rounds, paired_rounds_at, side_of, slow_share, tails, worse_side,
+    PairedRounds, Share, Side, Tails, MIN_SLOW_ROUNDS,
+};
 
 use perfgate_format::{median_of_sorted, Summary};
 use rand::{Rng, SeedableRng};
@@ -264,62 +269,11 @@ pub fn min_values_for_interval(miss: f64) -> usize {
 }
 
 /// P(X <= k) for X ~ Binomial(n, 1/2).
-fn binomial_half_cdf(k: usize, n: usize) -> f64 {
+pub(crate) fn binomial_half_cdf(k: usize, n: usize) -> f64 {
     use statrs::distribution::{Binomial, DiscreteCDF};
     Binomial::new(0.5, n as u64)
         .map(|b| b.cdf(k as u64))
         .unwrap_or(1.0)
-}
-
-/// The far tails of a confirm stage's rounds: how many rounds read beyond `+threshold`, how
-/// many beyond `-threshold` (as ratios, `1 + t` and `1 / (1 + t)`), the one-sided sign-test
-/// p-value of that split, and the mean change over every round.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Tails {
-    pub slower: usize,
-    pub faster: usize,
-    /// P(at least `slower` of `slower + faster` rounds on the slow side) when either side is
-    /// as likely (a sign test: Dixon & Mood 1946).
-    pub p_value: f64,
-    /// Mean of every round's ratio, minus one: the expected change per process.
-    pub mean: f64,
-}
-
-/// The tails of `log_ratios` (candidate over baseline, one per round) beyond `±threshold`.
-///
-/// Within a round the two sides run in random order, so whatever changes the machine's speed
-/// for a while (a neighbour, a frequency step, a mode switch) lands on either side alike:
-/// its rounds fall in both tails evenly. A code path that is slow in some of the candidate's
-/// processes only (a hash seed, a layout effect, a lazy-init race) puts its rounds in one
-/// tail. The median and its interval, which leave such rounds out as mode switches, cannot
-/// see it; this split can.
-pub fn tails(log_ratios: &[f64], threshold: f64) -> Tails {
-    let edge = threshold.ln_1p();
-    let finite: Vec<f64> = log_ratios
-        .iter()
-        .copied()
-        .filter(|r| r.is_finite())
-        .collect();
-    let slower = finite.iter().filter(|&&r| r > edge).count();
-    let faster = finite.iter().filter(|&&r| r < -edge).count();
-    let n = slower + faster;
-    let p_value = if n == 0 {
-        1.0
-    } else {
-        // P(X >= slower) = P(X <= faster) for X ~ Binomial(n, 1/2).
-        binomial_half_cdf(faster, n)
-    };
-    let mean = if finite.is_empty() {
-        0.0
-    } else {
-        finite.iter().map(|r| r.exp()).sum::<f64>() / finite.len() as f64 - 1.0
-    };
-    Tails {
-        slower,
-        faster,
-        p_value,
-        mean,
-    }
 }
 
 /// Holm's step-down adjustment (Holm 1979): adjusted p-values controlling the family-wise error
@@ -335,121 +289,6 @@ pub fn holm_adjust(p_values: &[f64]) -> Vec<f64> {
         adjusted[i] = running;
     }
     adjusted
-}
-
-/// What the confirm stage's rounds say: the change, its interval and p-value, from the rounds
-/// that count.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PairedRounds {
-    /// Median of the counted rounds' ratios, minus one.
-    pub change: f64,
-    pub low: f64,
-    pub high: f64,
-    /// Wilcoxon signed-rank p of the counted rounds' log-ratios.
-    pub p_value: f64,
-    /// Rounds counted; the rest were mode switches.
-    pub counted: usize,
-    /// The change read from the first and from the second half of the counted rounds, in the
-    /// order they ran: two batches far enough apart in time to see different machine phases.
-    pub halves: [f64; 2],
-}
-
-/// Where an interval on a change lies against `±threshold`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// Above `+threshold`, and both halves agree.
-    Above,
-    /// Below `-threshold`, and both halves agree.
-    Below,
-    /// Within `[-threshold, +threshold]`.
-    Inside,
-    /// Across an edge, or clear of it with halves that disagree: more rounds, or no verdict.
-    Straddles,
-}
-
-/// Where a re-measured change lies: a change counts as beyond the threshold only when its
-/// whole interval is, and both time-ordered halves of the rounds say so too. Rounds on a
-/// shared machine are not independent (it changes speed for seconds at a time), so a p-value
-/// against "no change" overstates the evidence; an interval clear of the threshold, read
-/// alike by two batches, rules out "within the threshold" itself.
-pub fn side_of(read: &PairedRounds, threshold: f64) -> Side {
-    let [first, second] = read.halves;
-    if read.low > threshold && first > threshold && second > threshold {
-        Side::Above
-    } else if read.high < -threshold && first < -threshold && second < -threshold {
-        Side::Below
-    } else if read.low >= -threshold && read.high <= threshold {
-        Side::Inside
-    } else {
-        Side::Straddles
-    }
-}
-
-/// Reads paired per-round log-ratios (candidate over baseline). A round further from the rounds'
-/// median than four scaled median absolute deviations (and than 1%) is a mode switch: the machine
-/// changed speed between the round's two processes (on shared runners memory-bound benchmarks
-/// flip between two speeds ~1.8x apart for seconds at a time, which shows up as ±40-80% rounds),
-/// and is left out. Of the rest: the median as the change, its order-statistic 95% interval
-/// (`median_interval`), the Wilcoxon signed-rank p-value, and the medians of the first and the
-/// second half. The cut is symmetric, so under no change the counted rounds stay symmetric
-/// about zero.
-pub fn paired_rounds(log_ratios: &[f64]) -> PairedRounds {
-    paired_rounds_at(log_ratios, 0.05, 0.0)
-}
-
-/// [`paired_rounds`] with the interval missing with probability at most `miss`, for a verdict
-/// against `±threshold` (relative, or in points): a round within half the threshold of the
-/// median always counts: it is ordinary spread, not a change of the machine's speed, and
-/// cannot by itself carry the interval from a median inside half the threshold across it.
-/// Leaving it out read the interval from fewer rounds than were measured and left quiet
-/// benchmarks short of the rounds a verdict needs (an A/A batch of 20 on a quiet machine lost
-/// 3-5 of 20 rounds each, with intervals of ±1-2% against a 5% threshold).
-pub fn paired_rounds_at(log_ratios: &[f64], miss: f64, threshold: f64) -> PairedRounds {
-    let finite: Vec<f64> = log_ratios
-        .iter()
-        .copied()
-        .filter(|r| r.is_finite())
-        .collect();
-    if finite.is_empty() {
-        return PairedRounds {
-            change: f64::NAN,
-            low: f64::NAN,
-            high: f64::NAN,
-            p_value: 1.0,
-            counted: 0,
-            halves: [f64::NAN; 2],
-        };
-    }
-    let centre = median(&finite);
-    let spread = median(
-        &finite
-            .iter()
-            .map(|r| (r - centre).abs())
-            .collect::<Vec<_>>(),
-    );
-    let floor = (threshold / 2.0).max(0.01).ln_1p();
-    let cut = (4.0 * 1.4826 * spread).max(floor);
-    let counted: Vec<f64> = finite
-        .into_iter()
-        .filter(|r| (r - centre).abs() <= cut)
-        .collect();
-    let (low, high) = median_interval_at(&counted, miss);
-    let (first, second) = counted.split_at(counted.len() / 2);
-    let half = |h: &[f64]| {
-        if h.is_empty() {
-            f64::NAN
-        } else {
-            median(h).exp() - 1.0
-        }
-    };
-    PairedRounds {
-        change: median(&counted).exp() - 1.0,
-        low: low.exp() - 1.0,
-        high: high.exp() - 1.0,
-        p_value: wilcoxon_signed_rank_p(&counted),
-        counted: counted.len(),
-        halves: [half(first), half(second)],
-    }
 }
 
 fn average_ranks(sorted: &[f64]) -> Vec<f64> {
@@ -597,38 +436,6 @@ mod tests {
     }
 
     #[test]
-    fn mode_switch_rounds_are_not_counted() {
-        // Twelve rounds near +3% and four rounds where the machine changed speed mid-round.
-        let mut ratios: Vec<f64> = (0..12).map(|i| 1.03 + 0.002 * f64::from(i % 5)).collect();
-        ratios.extend([1.75, 0.58, 1.8, 0.6]);
-        let logs: Vec<f64> = ratios.iter().map(|r| r.ln()).collect();
-        let read = paired_rounds(&logs);
-        assert_eq!(read.counted, 12);
-        assert!(read.low > 0.029 && read.high < 0.04, "{read:?}");
-        assert!(read.p_value < 0.001, "{read:?}");
-    }
-
-    #[test]
-    fn a_round_within_half_the_threshold_always_counts() {
-        // Twelve quiet A/A rounds within ±0.3% and three 2% away: against 0 they are mode
-        // switches (beyond 4 MADs and 1%); against a 5% threshold they count, and the interval
-        // that holds them stays inside the band.
-        let mut ratios: Vec<f64> = (0..12)
-            .map(|i| 1.0 + 0.001 * f64::from(i % 7) - 0.003)
-            .collect();
-        ratios.extend([1.02, 0.98, 1.021]);
-        let logs: Vec<f64> = ratios.iter().map(|r| r.ln()).collect();
-        assert_eq!(paired_rounds_at(&logs, 0.05 / 20.0, 0.0).counted, 12);
-        let read = paired_rounds_at(&logs, 0.05 / 20.0, 0.05);
-        assert_eq!(read.counted, 15);
-        assert_eq!(side_of(&read, 0.05), Side::Inside);
-        // A machine's change of speed stays out whatever the threshold.
-        let mut switched = logs.clone();
-        switched.push(1.8f64.ln());
-        assert_eq!(paired_rounds_at(&switched, 0.05 / 20.0, 0.05).counted, 15);
-    }
-
-    #[test]
     fn median_interval_takes_the_binomial_order_statistics() {
         let values: Vec<f64> = (1..=16).map(f64::from).collect();
         // n = 16: P(X < 4) = 1.06% <= 2.5% < P(X < 5) = 3.8%, so the 4th from each end.
@@ -675,25 +482,5 @@ mod tests {
         let b: Vec<f64> = (100..120).map(f64::from).collect();
         assert!(mann_whitney_p(&a, &b) < 1e-6);
         assert!(mann_whitney_p(&a, &a) > 0.9);
-    }
-
-    #[test]
-    fn a_slow_path_in_a_share_of_processes_fills_one_tail_and_machine_noise_both() {
-        use super::tails;
-        // 48 rounds: 17 at 1.9x (a slow path in 35% of processes), the rest within ±1%.
-        let mut mixture: Vec<f64> = (0..31)
-            .map(|i| (1.0 + 0.01 * ((i % 5) as f64 - 2.0) / 2.0f64).ln())
-            .collect();
-        mixture.extend(std::iter::repeat_n(1.9f64.ln(), 17));
-        let t = tails(&mixture, 0.05);
-        assert_eq!((t.slower, t.faster), (17, 0));
-        assert!(t.p_value < 1e-4, "{t:?}");
-        assert!(t.mean > 0.25, "{t:?}");
-        // The machine changing speed lands on either side alike: no one-sided tail.
-        let mut noisy: Vec<f64> = (0..40).map(|_| 0.0).collect();
-        noisy.extend([1.8f64.ln(), -(1.8f64.ln()), 1.6f64.ln(), -(1.7f64.ln())]);
-        let t = tails(&noisy, 0.05);
-        assert_eq!((t.slower, t.faster), (2, 2));
-        assert!(t.p_value > 0.5, "{t:?}");
     }
 }
