@@ -5,6 +5,7 @@
 #
 #   scripts/bad-inputs.sh            (builds target/release/cargo-perfgate first)
 #   PERFGATE=/path/to/cargo-perfgate scripts/bad-inputs.sh   (another build, e.g. an older one)
+#   VERBOSE=1 scripts/bad-inputs.sh   (each row followed by the first error or warning line)
 #
 # Cases that need real benchmarks (fail-closed confirmation, timeouts, the out-dir lock) are
 # replayed by tests/fail_closed.rs and tests/hardening.rs.
@@ -77,6 +78,17 @@ case_() {
   done
   if grep -q "panicked" <<<"$out"; then verdict=bad; why="${why:+$why; }panicked"; fi
   row "$name" "$code" "$verdict" "$why"
+  if [ "${VERBOSE:-0}" = 1 ]; then
+    # The line holding the first key word, else the first error or warning line.
+    local line="" k
+    for k in "${keys[@]}"; do
+      [ "${k:0:1}" = "!" ] && continue
+      line=$(grep -m1 -F -- "$k" <<<"$out" | sed 's/^ *//' | cut -c1-400)
+      break
+    done
+    [ -n "$line" ] || line=$(grep -m1 -E 'perfgate: (error|warning)|error:|warning' <<<"$out" | cut -c1-400)
+    rows+=("      $line")
+  fi
 }
 compare_saved() { "$perfgate" perfgate compare run.json --against baseline.json --confirm never --format json; }
 
@@ -320,7 +332,7 @@ body = sys.stdin.read()
 print(len(body), "characters")
 sys.exit(0 if len(body) <= 65536 else 1)'
 }
-case_ "comment body from 70,000-character fields" 0 -- comment_fits
+case_ "comment body from 70,000-character fields" 0 "characters" -- comment_fits
 
 printf '%-58s %-4s %-5s %s\n' case exit row why
 printf '%s\n' "${rows[@]}"

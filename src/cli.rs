@@ -1,5 +1,6 @@
-//! Command-line types (clap) and nothing else: `config` turns them into a resolved `Config`,
-//! and no module after it sees these types.
+//! Command-line types (clap) and nothing else: `config` turns them into its own values
+//! (`Selection`, `Output`, `Overrides`, and with the policy `Settings`), and no module after it
+//! sees these types.
 
 use std::path::PathBuf;
 

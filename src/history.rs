@@ -319,23 +319,6 @@ pub fn value_at(commit: &Commit, id: &str) -> Option<f64> {
     (!medians.is_empty()).then(|| stats::median(&medians))
 }
 
-/// The first-parent commits from `since` (exclusive) to `head` (inclusive); `None` when
-/// `since` is not on that line.
-pub fn commits_since(root: &Path, since: Oid, head: Oid) -> Result<Option<usize>> {
-    let repo = git::Repo::open(root)?.repo;
-    let context = || format!("counting the commits since {}", git::short(since));
-    let mut walk = repo.revwalk().map_err(|e| Error::git(context(), e))?;
-    walk.push(head).map_err(|e| Error::git(context(), e))?;
-    walk.simplify_first_parent()
-        .map_err(|e| Error::git(context(), e))?;
-    for (n, oid) in walk.enumerate() {
-        if oid.map_err(|e| Error::git(context(), e))? == since {
-            return Ok(Some(n));
-        }
-    }
-    Ok(None)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,8 @@
 //! cargo-perfgate: a performance gate for Rust workspaces. The modules are the pipeline, in
 //! the order data flows: cli → config → workspace → run → stats → baseline → compare → report
-//! → github (→ history, the per-commit record in git notes); `artifacts` owns the files under `target/perfgate/`, and `commands` wires the
-//! steps together, one file per group of subcommands.
+//! → github (→ history, the per-commit record in git notes); `artifacts` owns the files under
+//! `target/perfgate/`, `entries` what every reader checks of a benchmark entry, and `commands`
+//! wires the steps together, one file per group of subcommands.
 
 pub mod artifacts;
 pub mod baseline;

@@ -81,23 +81,9 @@ fn entry_of(base: Vec<f64>, current: Vec<f64>, confirm: Confirm) -> perfgate_for
     let policy = Policy::default();
     let run = run(vec![benchmark("b", current)]);
     let baseline = baseline(vec![benchmark("b", base)]);
-    let floors = BTreeMap::new();
-    let confirmations = BTreeMap::new();
-    let in_scope = |_: &Benchmark| true;
     let comparison = compare::compare(&Inputs {
-        run: &run,
-        baseline: Some(&baseline),
-        baseline_ref: None,
-        policy: &policy,
         confirm,
-        confirmations: &confirmations,
-        confirm_unavailable: None,
-        confirm_failures: &BTreeMap::new(),
-        floors: &floors,
-        in_scope: &in_scope,
-        warnings: Vec::new(),
-        acceptance: None,
-        drift: None,
+        ..Inputs::new(&run, Some(&baseline), &policy)
     });
     comparison.entries[0].clone()
 }
@@ -289,22 +275,9 @@ fn auto_re_measures_flags_and_always_re_measures_every_pair() {
         benchmark("slow", regressed.clone()),
         benchmark("same", regressed),
     ]);
-    let (floors, confirmations) = (BTreeMap::new(), BTreeMap::new());
-    let in_scope = |_: &Benchmark| true;
     let first = compare::compare(&Inputs {
-        run: &run,
-        baseline: Some(&baseline),
-        baseline_ref: None,
-        policy: &policy,
         confirm: Confirm::Auto,
-        confirmations: &confirmations,
-        confirm_unavailable: None,
-        confirm_failures: &BTreeMap::new(),
-        floors: &floors,
-        in_scope: &in_scope,
-        warnings: Vec::new(),
-        acceptance: None,
-        drift: None,
+        ..Inputs::new(&run, Some(&baseline), &policy)
     });
     assert_eq!(compare::to_confirm(&first, Confirm::Auto), ["slow"]);
     assert_eq!(compare::to_confirm(&first, Confirm::Always).len(), 2);
@@ -337,22 +310,11 @@ fn stored_only(
     acceptance: Option<&perfgate_format::Acceptance>,
     drift: Option<&perfgate_format::Drift>,
 ) -> perfgate_format::Comparison {
-    let (floors, confirmations) = (BTreeMap::new(), BTreeMap::new());
-    let in_scope = |_: &Benchmark| true;
     compare::compare(&Inputs {
-        run,
-        baseline: Some(baseline),
-        baseline_ref: None,
-        policy,
         confirm: Confirm::Never,
-        confirmations: &confirmations,
-        confirm_unavailable: None,
-        confirm_failures: &BTreeMap::new(),
-        floors: &floors,
-        in_scope: &in_scope,
-        warnings: Vec::new(),
         acceptance,
         drift,
+        ..Inputs::new(run, Some(baseline), policy)
     })
 }
 

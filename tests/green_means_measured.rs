@@ -81,21 +81,10 @@ fn judged_with(
     unavailable: Option<String>,
 ) -> Comparison {
     let (run, baseline) = (run_of(current), baseline_of(baseline));
-    let in_scope = |_: &Benchmark| true;
     compare::compare(&Inputs {
-        run: &run,
-        baseline: Some(&baseline),
-        baseline_ref: None,
-        policy,
         confirm,
-        confirmations: &BTreeMap::new(),
         confirm_unavailable: unavailable,
-        confirm_failures: &BTreeMap::new(),
-        floors: &BTreeMap::new(),
-        in_scope: &in_scope,
-        warnings: Vec::new(),
-        acceptance: None,
-        drift: None,
+        ..Inputs::new(&run, Some(&baseline), policy)
     })
 }
 

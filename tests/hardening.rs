@@ -4,61 +4,11 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::{json, output, run_envelope, timing};
-
-/// A small cargo workspace with no benchmarks in a fresh git repository: enough for every
-/// command that does not measure.
-struct Scratch {
-    dir: tempfile::TempDir,
-}
-
-impl Scratch {
-    fn new() -> Scratch {
-        let dir = tempfile::tempdir().unwrap();
-        let scratch = Scratch { dir };
-        scratch.write(
-            "Cargo.toml",
-            "[package]\nname = \"scratch\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
-        );
-        scratch.write("src/lib.rs", "");
-        scratch.write(".gitignore", "/target\n");
-        scratch.git(&["init", "-q", "-b", "main"]);
-        scratch.git(&["add", "-A"]);
-        scratch.git(&["commit", "-q", "-m", "scratch"]);
-        scratch
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, file: &str, text: &str) {
-        let path = self.path().join(file);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-
-    fn git(&self, args: &[&str]) {
-        support::git_in(self.path(), args);
-    }
-
-    fn perfgate(&self) -> Command {
-        support::perfgate_in(self.path(), &self.path().join("target"))
-    }
-
-    /// A saved comparison of `run` against `base` (stored samples only), for the renderers.
-    fn compared(&self, base: serde_json::Value, run: serde_json::Value) -> PathBuf {
-        self.write("baseline.json", &base.to_string());
-        self.write("run.json", &run.to_string());
-        let (code, _, stderr) = output(self.perfgate().args(support::COMPARE_SAVED_RUN));
-        assert!(code == 0 || code == 3, "{stderr}");
-        self.path().join("target/perfgate/compare.json")
-    }
-}
+use support::{json, output, run_envelope, timing, Scratch};
 
 fn hostile_id() -> &'static str {
     "evil\n::error title=owned::pwned\u{1b}[31m<script>@everyone</script>"

@@ -313,27 +313,10 @@ fn nothing_handed_to_git_is_read_as_an_option() {
 }
 
 /// A scratch package in a new repository on `main` (no benchmarks: `compare` judges saved runs).
-fn scratch() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    std::fs::write(
-        root.join("Cargo.toml"),
-        "[package]\nname = \"scratch\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-    )
-    .unwrap();
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::write(root.join("src/lib.rs"), "").unwrap();
-    std::fs::write(root.join(".gitignore"), "/target\n").unwrap();
-    support::git_in(root, &["init", "-q", "-b", "main"]);
-    support::git_in(root, &["add", "-A"]);
-    support::git_in(root, &["commit", "-q", "-m", "scratch"]);
-    dir
-}
-
 #[test]
 fn a_branch_that_commits_the_first_baseline_is_compared_with_it_and_told_so() {
-    let dir = scratch();
-    let root = dir.path();
+    let scratch = support::Scratch::new();
+    let root = scratch.path();
     let target = root.join("target");
     support::git_in(root, &["checkout", "-q", "-b", "feature"]);
     let same = support::run_envelope(vec![support::timing("parse/1k", 1000.0)]);

@@ -3,8 +3,6 @@
 //! gate's core (compare, then every report format).
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-
 use cargo_perfgate::compare::{self, Inputs};
 use cargo_perfgate::config::{Confirm, Policy};
 use cargo_perfgate::report::{json::Json, junit::Junit, markdown::Markdown, table::Table, Render};
@@ -81,22 +79,9 @@ pub fn baseline(n: usize) -> Baseline {
 
 /// Stage one of the gate over a run and a baseline, as `compare --confirm=never` does it.
 pub fn compare(run: &Run, baseline: &Baseline, policy: &Policy) -> Comparison {
-    let confirmations = BTreeMap::new();
-    let everything = |_: &Benchmark| true;
     compare::compare(&Inputs {
-        run,
-        baseline: Some(baseline),
-        baseline_ref: None,
-        policy,
         confirm: Confirm::Never,
-        confirmations: &confirmations,
-        confirm_unavailable: None,
-        confirm_failures: &BTreeMap::new(),
-        floors: &BTreeMap::new(),
-        in_scope: &everything,
-        warnings: Vec::new(),
-        acceptance: None,
-        drift: None,
+        ..Inputs::new(run, Some(baseline), policy)
     })
 }
 

@@ -148,6 +148,14 @@ impl Repo {
         })
     }
 
+    /// How many commits `head` has that `base` does not (git's ahead count).
+    pub fn commits_ahead(&self, head: Oid, base: Oid) -> Result<usize> {
+        self.repo
+            .graph_ahead_behind(head, base)
+            .map(|(ahead, _)| ahead)
+            .map_err(|e| Error::git(format!("counting the commits since {}", short(base)), e))
+    }
+
     /// The merge-base of `HEAD` and a PR's base branch (`refs/remotes/origin/<base>`, else
     /// `refs/heads/<base>`: full ref names, so a local branch named like the remote's never
     /// stands in for it).

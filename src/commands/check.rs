@@ -213,10 +213,7 @@ fn drift_since_baseline(
         }
     };
     let head = repo.resolve("HEAD")?;
-    let (commits, _) = repo
-        .repo
-        .graph_ahead_behind(head, commit)
-        .map_err(|e| Error::git("counting the commits since the baseline's", e))?;
+    let commits = repo.commits_ahead(head, commit)?;
     located.commit = Some(commit);
     Ok(Drift {
         since: commit.to_string(),

@@ -48,6 +48,36 @@ pub struct Inputs<'a> {
     pub drift: Option<&'a Drift>,
 }
 
+impl<'a> Inputs<'a> {
+    /// The inputs of a comparison of `run` with `baseline` under `policy` and its `confirm`
+    /// mode: every baseline entry in scope, nothing re-measured, no floors, no warnings, no
+    /// acceptance. Callers set what differs with struct update syntax
+    /// (`Inputs { confirm: Confirm::Never, ..Inputs::new(run, baseline, policy) }`).
+    pub fn new(run: &'a Run, baseline: Option<&'a Baseline>, policy: &'a Policy) -> Self {
+        static NO_CONFIRMATIONS: BTreeMap<String, Confirmation> = BTreeMap::new();
+        static NO_FAILURES: BTreeMap<String, String> = BTreeMap::new();
+        static NO_FLOORS: BTreeMap<String, f64> = BTreeMap::new();
+        fn everything(_: &Benchmark) -> bool {
+            true
+        }
+        Inputs {
+            run,
+            baseline,
+            baseline_ref: None,
+            policy,
+            confirm: policy.confirm,
+            confirmations: &NO_CONFIRMATIONS,
+            confirm_unavailable: None,
+            confirm_failures: &NO_FAILURES,
+            floors: &NO_FLOORS,
+            in_scope: &everything,
+            warnings: Vec::new(),
+            acceptance: None,
+            drift: None,
+        }
+    }
+}
+
 /// The benchmarks the confirm stage re-measures after the stored comparison: under `auto`,
 /// those it flags as regressions or improvements (a stored number alone should not claim
 /// either); under `always`, every benchmark with both sides; under `never`, none.

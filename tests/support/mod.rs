@@ -340,3 +340,53 @@ pub fn timing(id: &str, median: f64) -> serde_json::Value {
             "max": samples[29], "mad": median * 0.005}
     })
 }
+
+/// A small cargo workspace with no benchmarks in a fresh git repository: enough for every
+/// command that does not measure.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        let scratch = Scratch { dir };
+        scratch.write(
+            "Cargo.toml",
+            "[package]\nname = \"scratch\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+        );
+        scratch.write("src/lib.rs", "");
+        scratch.write(".gitignore", "/target\n");
+        scratch.git(&["init", "-q", "-b", "main"]);
+        scratch.git(&["add", "-A"]);
+        scratch.git(&["commit", "-q", "-m", "scratch"]);
+        scratch
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, file: &str, text: &str) {
+        let path = self.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    pub fn git(&self, args: &[&str]) {
+        git_in(self.path(), args);
+    }
+
+    pub fn perfgate(&self) -> Command {
+        perfgate_in(self.path(), &self.path().join("target"))
+    }
+
+    /// A saved comparison of `run` against `base` (stored samples only), for the renderers.
+    pub fn compared(&self, base: serde_json::Value, run: serde_json::Value) -> PathBuf {
+        self.write("baseline.json", &base.to_string());
+        self.write("run.json", &run.to_string());
+        let (code, _, stderr) = output(self.perfgate().args(COMPARE_SAVED_RUN));
+        assert!(code == 0 || code == 3, "{stderr}");
+        self.path().join("target/perfgate/compare.json")
+    }
+}

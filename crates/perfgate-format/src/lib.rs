@@ -646,7 +646,7 @@ mod tests {
     fn a_short_commit_is_ten_characters_never_a_split_one() {
         assert_eq!(short_commit("0123456789abcdef"), "0123456789");
         assert_eq!(short_commit("abc"), "abc");
-        assert_eq!(short_commit("aéééééééééééé"), "aéééééééé");
+        assert_eq!(short_commit("aéééééééééééé"), "aééééééééé");
         assert_eq!(short_commit(""), "");
     }
 }
