@@ -2,11 +2,14 @@
 //! come in as data, so the same inputs always give the same `compare.json`. This file pairs the
 //! run with the baseline and assembles the comparison; each rule is a small judge in `judges`
 //! (re-measured, stored-only, budgets, the overall verdict), and its words (warnings, the
-//! method line) in `words`; `to_confirm` says what the confirm stage should re-measure.
+//! method line) in `words`; what it is given is `inputs::Inputs`; `to_confirm` says what the
+//! confirm stage should re-measure.
 
+mod inputs;
 mod judges;
 mod words;
 
+pub use inputs::Inputs;
 use judges::apply_budgets;
 pub use judges::{judge_confirmed, judge_stored, overall, Stored, StoredContext};
 use words::{method_text, warnings_of};
@@ -14,69 +17,12 @@ use words::{method_text, warnings_of};
 use std::collections::{BTreeMap, BTreeSet};
 
 use perfgate_format::{
-    Acceptance, Baseline, BaselineRef, Benchmark, Comparison, Confirmation, Counts, Direction,
-    Drift, Entry, Method, Run, Verdict, COMPARE_SCHEMA,
+    Acceptance, Benchmark, Comparison, Counts, Direction, Entry, Method, Verdict, COMPARE_SCHEMA,
 };
 
 use crate::artifacts::{MAX_WIDENING, TOOL_VERSION};
 use crate::config::{Confirm, Policy};
 use crate::stats;
-
-/// Everything a comparison depends on.
-pub struct Inputs<'a> {
-    pub run: &'a Run,
-    pub baseline: Option<&'a Baseline>,
-    pub baseline_ref: Option<BaselineRef>,
-    pub policy: &'a Policy,
-    pub confirm: Confirm,
-    /// Same-machine A/B results by benchmark id.
-    pub confirmations: &'a BTreeMap<String, Confirmation>,
-    /// Why no flagged benchmark could be confirmed, when none could (no commit to build, the
-    /// baseline side did not build).
-    pub confirm_unavailable: Option<String>,
-    /// Why single benchmarks could not be confirmed, by id (their rounds failed).
-    pub confirm_failures: &'a BTreeMap<String, String>,
-    /// This machine's A/A noise floor by benchmark id (`noise.json`): a threshold below a
-    /// benchmark's floor is widened to it, and the entry says so.
-    pub floors: &'a BTreeMap<String, f64>,
-    /// Whether a baseline entry was meant to be measured by this run (filters, shards).
-    pub in_scope: &'a dyn Fn(&Benchmark) -> bool,
-    pub warnings: Vec<String>,
-    /// A maintainer's acceptance of this change's regressions (the pull request's label).
-    pub acceptance: Option<&'a Acceptance>,
-    /// Set for a drift run: the default branch against the baseline's commit.
-    pub drift: Option<&'a Drift>,
-}
-
-impl<'a> Inputs<'a> {
-    /// The inputs of a comparison of `run` with `baseline` under `policy` and its `confirm`
-    /// mode: every baseline entry in scope, nothing re-measured, no floors, no warnings, no
-    /// acceptance. Callers set what differs with struct update syntax
-    /// (`Inputs { confirm: Confirm::Never, ..Inputs::new(run, baseline, policy) }`).
-    pub fn new(run: &'a Run, baseline: Option<&'a Baseline>, policy: &'a Policy) -> Self {
-        static NO_CONFIRMATIONS: BTreeMap<String, Confirmation> = BTreeMap::new();
-        static NO_FAILURES: BTreeMap<String, String> = BTreeMap::new();
-        static NO_FLOORS: BTreeMap<String, f64> = BTreeMap::new();
-        fn everything(_: &Benchmark) -> bool {
-            true
-        }
-        Inputs {
-            run,
-            baseline,
-            baseline_ref: None,
-            policy,
-            confirm: policy.confirm,
-            confirmations: &NO_CONFIRMATIONS,
-            confirm_unavailable: None,
-            confirm_failures: &NO_FAILURES,
-            floors: &NO_FLOORS,
-            in_scope: &everything,
-            warnings: Vec::new(),
-            acceptance: None,
-            drift: None,
-        }
-    }
-}
 
 /// The benchmarks the confirm stage re-measures after the stored comparison: under `auto`,
 /// those it flags as regressions or improvements (a stored number alone should not claim

@@ -62,30 +62,7 @@ impl Markdown {
 
 impl Render for Markdown {
     fn render(&self, comparison: &Comparison) -> String {
-        let mut head = format!(
-            "{MARKER}\n## {} perfgate: **{}**\n\n",
-            icon(comparison.verdict),
-            comparison.verdict.as_str()
-        );
-        head.push_str(&escape_text(&headline(comparison)));
-        head.push_str("\n\n");
-        // Texts from outside can be long; each is cut, and so are their number and their total
-        // (a quarter of the limit: escaping can lengthen a text), so the rows keep their room.
-        let mut shown = 0;
-        for warning in comparison.warnings.iter().take(MAX_WARNINGS) {
-            let block = format!("> [!WARNING]\n> {}\n\n", text(warning, MAX_TEXT));
-            if head.len() + block.len() > self.limit / 4 {
-                break;
-            }
-            head.push_str(&block);
-            shown += 1;
-        }
-        if comparison.warnings.len() > shown {
-            head.push_str(&format!(
-                "> [!WARNING]\n> …and {} more warnings; see compare.json.\n\n",
-                comparison.warnings.len() - shown
-            ));
-        }
+        let head = self.head(comparison);
         let (urgent, rest): (Vec<&Entry>, Vec<&Entry>) = comparison.entries.iter().partition(|e| {
             matches!(
                 e.verdict,
@@ -99,30 +76,7 @@ impl Render for Markdown {
                     | Verdict::Missing
             )
         });
-        let mut tail = String::new();
-        if let Some(b) = &comparison.baseline {
-            let chosen = b
-                .chosen_by
-                .as_ref()
-                .map(|how| format!(" ({})", text(how, MAX_NAME)))
-                .unwrap_or_default();
-            tail.push_str(&format!(
-                "\nBaseline: `{}`{chosen}, measured at {} on {}.\n",
-                code(&b.location, MAX_NAME),
-                match &b.provenance.commit {
-                    Some(c) => format!("`{}`", code(&super::short_commit(Some(c)), MAX_NAME)),
-                    None => "an unknown commit".to_string(),
-                },
-                text(&b.provenance.machine.describe(), MAX_NAME)
-            ));
-        }
-        if let Some(cost) = super::cost_line(comparison) {
-            tail.push_str(&format!("\n{}\n", text(&cost, MAX_NAME)));
-        }
-        tail.push_str(&format!(
-            "\n<details><summary>How this was decided</summary>\n\n{}\n\nTo accept an intended slowdown, a maintainer labels the pull request (`gate.accept_label` in the base branch's perfgate.toml, `perfgate:accept` by default); the gate re-runs on the label and reports the regression as `accepted`. After merging, refresh the baseline on the default branch (`cargo perfgate baseline save`, commit `baselines/`).\n</details>\n",
-            text(&comparison.method, 4 * MAX_TEXT)
-        ));
+        let tail = footer(comparison);
 
         let budget = self.limit.saturating_sub(head.len() + tail.len() + 200);
         let mut body = String::new();
@@ -136,47 +90,9 @@ impl Render for Markdown {
             }
             body.push_str(&trends(&urgent, budget.saturating_sub(body.len()) / 4));
         }
-        let curves = super::curves::curves(comparison);
-        if !curves.is_empty() {
-            body.push_str("\n<details><summary>Degradation curves</summary>\n\n");
-            for curve in curves.iter().take(20) {
-                body.push_str(&format!(
-                    "- {} (chart: `{}/{}` in the artifacts)\n",
-                    text(&super::curves::describe(curve), MAX_TEXT),
-                    crate::artifacts::CURVES_DIR,
-                    code(&super::curves::file_name(curve), MAX_NAME)
-                ));
-            }
-            body.push_str("\n</details>\n");
-        }
-        let targets = super::target_rows(comparison);
-        if !targets.is_empty() {
-            let mut section = String::from(
-                "\n<details><summary>Targets vs actuals</summary>\n\n| metric | target | actual | margin | status |\n|---|---|---:|---:|---|\n",
-            );
-            let room = budget.saturating_sub(body.len()) / 3;
-            let mut left = 0;
-            for row in &targets {
-                let line = format!(
-                    "| {} | {} | {} | {} | {} |\n",
-                    text(&row[0], MAX_NAME),
-                    text(&row[1], MAX_NAME),
-                    row[2],
-                    row[3],
-                    row[4]
-                );
-                if section.len() + line.len() > room {
-                    left += 1;
-                    continue;
-                }
-                section.push_str(&line);
-            }
-            if left > 0 {
-                section.push_str(&format!("\n…and {left} more; see compare.json.\n"));
-            }
-            section.push_str("\n</details>\n");
-            body.push_str(&section);
-        }
+        body.push_str(&curves_section(comparison));
+        let room = budget.saturating_sub(body.len()) / 3;
+        body.push_str(&targets_section(comparison, room));
         if !rest.is_empty() {
             let (rest_rows, rest_left) =
                 rows(&rest, budget.saturating_sub(body.len()).saturating_sub(120));
@@ -207,6 +123,117 @@ impl Render for Markdown {
             self.limit
         )
     }
+}
+
+impl Markdown {
+    /// The verdict line, the headline and the warnings: each warning cut, and their number and
+    /// total bounded (a quarter of the limit: escaping can lengthen a text), so the rows keep
+    /// their room.
+    fn head(&self, comparison: &Comparison) -> String {
+        let mut head = format!(
+            "{MARKER}\n## {} perfgate: **{}**\n\n",
+            icon(comparison.verdict),
+            comparison.verdict.as_str()
+        );
+        head.push_str(&escape_text(&headline(comparison)));
+        head.push_str("\n\n");
+        let mut shown = 0;
+        for warning in comparison.warnings.iter().take(MAX_WARNINGS) {
+            let block = format!("> [!WARNING]\n> {}\n\n", text(warning, MAX_TEXT));
+            if head.len() + block.len() > self.limit / 4 {
+                break;
+            }
+            head.push_str(&block);
+            shown += 1;
+        }
+        if comparison.warnings.len() > shown {
+            head.push_str(&format!(
+                "> [!WARNING]\n> …and {} more warnings; see compare.json.\n\n",
+                comparison.warnings.len() - shown
+            ));
+        }
+        head
+    }
+}
+
+/// Where the baseline came from, the run's cost and how the verdict was decided.
+fn footer(comparison: &Comparison) -> String {
+    let mut tail = String::new();
+    if let Some(b) = &comparison.baseline {
+        let chosen = b
+            .chosen_by
+            .as_ref()
+            .map(|how| format!(" ({})", text(how, MAX_NAME)))
+            .unwrap_or_default();
+        tail.push_str(&format!(
+            "\nBaseline: `{}`{chosen}, measured at {} on {}.\n",
+            code(&b.location, MAX_NAME),
+            match &b.provenance.commit {
+                Some(c) => format!("`{}`", code(&super::short_commit(Some(c)), MAX_NAME)),
+                None => "an unknown commit".to_string(),
+            },
+            text(&b.provenance.machine.describe(), MAX_NAME)
+        ));
+    }
+    if let Some(cost) = super::cost_line(comparison) {
+        tail.push_str(&format!("\n{}\n", text(&cost, MAX_NAME)));
+    }
+    tail.push_str(&format!(
+            "\n<details><summary>How this was decided</summary>\n\n{}\n\nTo accept an intended slowdown, a maintainer labels the pull request (`gate.accept_label` in the base branch's perfgate.toml, `perfgate:accept` by default); the gate re-runs on the label and reports the regression as `accepted`. After merging, refresh the baseline on the default branch (`cargo perfgate baseline save`, commit `baselines/`).\n</details>\n",
+            text(&comparison.method, 4 * MAX_TEXT)
+        ));
+    tail
+}
+
+/// The degradation scenarios, one line each with their chart's name.
+fn curves_section(comparison: &Comparison) -> String {
+    let mut body = String::new();
+    let curves = super::curves::curves(comparison);
+    if !curves.is_empty() {
+        body.push_str("\n<details><summary>Degradation curves</summary>\n\n");
+        for curve in curves.iter().take(20) {
+            body.push_str(&format!(
+                "- {} (chart: `{}/{}` in the artifacts)\n",
+                text(&super::curves::describe(curve), MAX_TEXT),
+                crate::artifacts::CURVES_DIR,
+                code(&super::curves::file_name(curve), MAX_NAME)
+            ));
+        }
+        body.push_str("\n</details>\n");
+    }
+    body
+}
+
+/// Targets vs actuals, as many rows as fit in `room` bytes.
+fn targets_section(comparison: &Comparison, room: usize) -> String {
+    let targets = super::target_rows(comparison);
+    if !targets.is_empty() {
+        let mut section = String::from(
+                "\n<details><summary>Targets vs actuals</summary>\n\n| metric | target | actual | margin | status |\n|---|---|---:|---:|---|\n",
+            );
+        let mut left = 0;
+        for row in &targets {
+            let line = format!(
+                "| {} | {} | {} | {} | {} |\n",
+                text(&row[0], MAX_NAME),
+                text(&row[1], MAX_NAME),
+                row[2],
+                row[3],
+                row[4]
+            );
+            if section.len() + line.len() > room {
+                left += 1;
+                continue;
+            }
+            section.push_str(&line);
+        }
+        if left > 0 {
+            section.push_str(&format!("\n…and {left} more; see compare.json.\n"));
+        }
+        section.push_str("\n</details>\n");
+        return section;
+    }
+    String::new()
 }
 
 /// The flagged benchmarks' medians per commit on the default branch, as sparklines, within
