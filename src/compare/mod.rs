@@ -379,13 +379,14 @@ pub fn compare(inputs: &Inputs) -> Comparison {
     entries.sort_by(|a, b| a.verdict.cmp(&b.verdict).then_with(|| a.id.cmp(&b.id)));
     let counts = count(&entries);
     let nothing_measured = inputs.run.benchmarks.is_empty();
-    let warnings = warnings_of(inputs, &counts, nothing_measured);
+    let unmatched = unmatched_budgets(inputs);
+    let warnings = warnings_of(inputs, &counts, nothing_measured, &unmatched);
     Comparison {
         schema: COMPARE_SCHEMA.to_string(),
         tool_version: TOOL_VERSION.to_string(),
         verdict: overall(
             &counts,
-            inputs.baseline.is_some() && !nothing_measured && unmatched_budgets(inputs).is_empty(),
+            inputs.baseline.is_some() && !nothing_measured && unmatched.is_empty(),
             inputs.policy,
         ),
         counts,
@@ -403,7 +404,7 @@ pub fn compare(inputs: &Inputs) -> Comparison {
 
 /// Budgets whose pattern names no benchmark of the run or of its baseline: a typo that would
 /// drop a budget without a word, so the comparison cannot pass while one is there.
-pub(super) fn unmatched_budgets<'a>(inputs: &Inputs<'a>) -> Vec<&'a crate::config::Budget> {
+fn unmatched_budgets<'a>(inputs: &Inputs<'a>) -> Vec<&'a crate::config::Budget> {
     let known = |budget: &crate::config::Budget| {
         inputs
             .run

@@ -9,7 +9,12 @@ use crate::config::{Confirm, Unconfirmed};
 
 /// The run-level messages: the inputs' own, then what kept the gate from a verdict or what it
 /// reports without failing.
-pub(super) fn warnings_of(inputs: &Inputs, counts: &Counts, nothing_measured: bool) -> Vec<String> {
+pub(super) fn warnings_of(
+    inputs: &Inputs,
+    counts: &Counts,
+    nothing_measured: bool,
+    unmatched_budgets: &[&crate::config::Budget],
+) -> Vec<String> {
     let mut warnings = inputs.warnings.clone();
     if nothing_measured {
         warnings.insert(
@@ -29,7 +34,7 @@ pub(super) fn warnings_of(inputs: &Inputs, counts: &Counts, nothing_measured: bo
             Unconfirmed::Warn => format!("{} flag(s) could not be re-measured; the base branch's perfgate.toml (`gate.unconfirmed = \"warn\"`) reports them without failing", counts.unconfirmed),
         });
     }
-    for budget in super::unmatched_budgets(inputs) {
+    for budget in unmatched_budgets {
         warnings.push(format!(
             "budget `{}` = \"{}\" matches no benchmark of this run or its baseline, so it would check nothing: fix its id in perfgate.toml or remove it (the gate stops rather than drop a budget silently)",
             budget.pattern.as_str(),

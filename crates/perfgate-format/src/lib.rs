@@ -2,8 +2,9 @@
 //!
 //! Owns the serde types of `run.json`, baseline files and `compare.json`, with their schema
 //! versions, the shape of a benchmark's id and how a recorded commit is shown. Holds no logic
-//! beyond (de)serialisation, the schema check, that id shape and that short form. (Past 600 lines because it is the one definition of every
-//! type both sides speak: split, the schema would be defined in two places.)
+//! beyond (de)serialisation, the schema check, that id shape and that short form. (Past 600
+//! lines because it is the one definition of every type both sides speak: split, the schema
+//! would be defined in two places.)
 
 use std::collections::BTreeMap;
 
