@@ -16,6 +16,7 @@ use crate::github;
 use crate::history;
 use crate::outcome::Outcome;
 use crate::run::base_side::{BaseDir, BaselineBuild};
+use crate::run::paired::{self, Listed};
 use crate::run::{confirm, criterion, shard, Executables};
 use crate::workspace::{BenchTarget, Workspace};
 
@@ -86,8 +87,28 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
         &mut floor_warnings,
     )?;
     let measuring = Instant::now();
-    let (mut run, candidate, _lock) =
-        super::measure_work_tree(&workspace, &selection, &out, settings.timeout)?;
+    // In a pull request whose baseline side built, the A/B rounds are the measurement: the
+    // benchmarks they will measure are not run a first time on their own.
+    let paired = github::pr_base_ref().is_some()
+        && !drifting
+        && matches!(prebuilt, Some((Ok(_), _)));
+    let (run, pairs, candidate, _lock) = if paired {
+        let lock = out.lock()?;
+        let state = git::state(&workspace.root, baseline::BASELINE_DIR);
+        let has = |id: &str| {
+            located
+                .baseline
+                .as_ref()
+                .is_some_and(|b| b.benchmarks.iter().any(|e| e.id == id))
+        };
+        let planned =
+            paired::measure_unpaired(&workspace, &selection, &out, settings.timeout, state, &has)?;
+        (planned.run, planned.paired, planned.executables, lock)
+    } else {
+        let (run, candidate, lock) =
+            super::measure_work_tree(&workspace, &selection, &out, settings.timeout)?;
+        (run, Vec::new(), candidate, lock)
+    };
     let measure_seconds = measuring.elapsed().as_secs_f64();
     let base = BeforeMeasuring {
         dir: base_dir.as_ref(),
@@ -96,7 +117,17 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
         floor_warnings,
     };
     let mut judged = judge(
-        &workspace, &selection, &located, &run, &candidate, &settings, &out, base,
+        &workspace,
+        &selection,
+        &located,
+        Measured {
+            run,
+            pairs: &pairs,
+            candidate: &candidate,
+        },
+        &settings,
+        &out,
+        base,
     )?;
     judged.comparison.cost = Some(Cost {
         measure_seconds,
@@ -106,7 +137,8 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
         rounds: judged.confirmations.values().map(|c| c.rounds).sum(),
         total_seconds: begun.elapsed().as_secs_f64(),
     });
-    if !judged.confirmations.is_empty() {
+    let mut run = judged.run;
+    if !judged.confirmations.is_empty() || paired {
         // Kept with the measurements, so `merge` of shards decides as each `check` did.
         run.confirmations = judged.confirmations;
         write_json(&out.run_json(), &run)?;
@@ -246,23 +278,14 @@ fn record_history(root: &std::path::Path, run: &Run, warnings: &mut Vec<String>)
     }
 }
 
-/// A comparison, the re-measurements behind it, and what the confirm stage cost.
+/// A comparison, the run it judged, the re-measurements behind it, and what the confirm stage
+/// cost.
 struct Judged {
     comparison: Comparison,
+    run: Run,
     confirmations: BTreeMap<String, Confirmation>,
     build_seconds: f64,
     confirm_seconds: f64,
-}
-
-impl Judged {
-    fn stored_only(comparison: Comparison) -> Self {
-        Judged {
-            comparison,
-            confirmations: BTreeMap::new(),
-            build_seconds: 0.0,
-            confirm_seconds: 0.0,
-        }
-    }
 }
 
 /// What `check` reads and builds before the change's code runs: where the baseline side is
@@ -274,54 +297,204 @@ struct BeforeMeasuring<'a> {
     floor_warnings: Vec<String>,
 }
 
-/// Compares, then re-measures what the stored comparison flagged (or everything with
-/// `--confirm=always`) and compares again with those figures.
-#[allow(clippy::too_many_arguments)]
+/// What the candidate's measuring gave: the run so far, the benchmarks its rounds are to
+/// measure (a pull request's; none otherwise), and its executables.
+struct Measured<'a> {
+    run: Run,
+    pairs: &'a [Listed],
+    candidate: &'a Executables,
+}
+
+/// What the confirm stage gave the comparison: its rounds, or why it could not run, and what
+/// building the baseline side and the rounds cost.
+#[derive(Default)]
+struct Stage {
+    confirmed: confirm::Confirmed,
+    unavailable: Option<String>,
+    build_seconds: f64,
+    confirm_seconds: f64,
+}
+
+/// Compares, re-measures what the stored comparison flagged (or everything with
+/// `--confirm=always`) and compares again with those figures. In a pull request the rounds
+/// also measure the candidate's side of `measured.pairs`, which joins the run here; the
+/// comparison that plans them reads the baseline's own entries in their place (its figures
+/// decide nothing: under `always` every pair is re-measured), and the run never holds them.
 fn judge(
     workspace: &Workspace,
     selection: &Selection,
     located: &Located,
-    run: &Run,
-    candidate: &Executables,
+    measured: Measured,
     settings: &Settings,
     out: &OutDir,
     base: BeforeMeasuring,
 ) -> Result<Judged> {
     let in_scope = scope(workspace, selection);
-    let no_confirmations = BTreeMap::new();
     let mut warnings = located.warnings.clone();
     let acceptance = super::acceptance(&located.policy, &mut warnings);
     warnings.extend(base.floor_warnings);
-    let floors = base.floors;
-    let mut inputs = Inputs {
-        run,
-        baseline: located.baseline.as_ref(),
-        baseline_ref: baseline_ref(located, run),
-        policy: &located.policy,
-        confirm: settings.confirm,
-        confirmations: &no_confirmations,
-        confirm_unavailable: None,
-        confirm_failures: &BTreeMap::new(),
-        floors: &floors,
+    let context = Context {
+        located,
+        settings,
+        floors: base.floors,
         in_scope: &in_scope,
         warnings,
-        acceptance: acceptance.as_ref(),
-        drift: located.drift.as_ref(),
+        acceptance,
+        paired: !measured.pairs.is_empty(),
     };
-    let first = compare::compare(&inputs);
-    let ids = compare::to_confirm(&first, settings.confirm);
+    let planning = with_baseline_entries(&measured.run, measured.pairs, located);
+    let first = compare::compare(&context.inputs(&planning));
+    let stage = confirm_stage(
+        workspace,
+        selection,
+        located,
+        (&first, &planning, measured.candidate),
+        settings,
+        out,
+        (base.dir, base.prebuilt),
+    )?;
+    let Stage {
+        confirmed:
+            confirm::Confirmed {
+                confirmations,
+                failures,
+                candidate: mut rounds_measured,
+            },
+        unavailable,
+        build_seconds,
+        confirm_seconds,
+    } = stage;
+    let mut run = measured.run;
+    let mut unmeasured = Vec::new();
+    for pair in measured.pairs {
+        match rounds_measured.remove(&pair.id) {
+            Some(b) => run.benchmarks.push(b),
+            None => unmeasured.push(pair.clone()),
+        }
+    }
+    if !unmeasured.is_empty() {
+        eprintln!(
+            "perfgate: measuring {} benchmark(s) the rounds gave no figure for, as a run without rounds would",
+            unmeasured.len()
+        );
+        let (found, errors) = paired::measure_listed(
+            &unmeasured,
+            measured.candidate,
+            selection,
+            out,
+            settings.timeout,
+        );
+        run.benchmarks.extend(found);
+        run.errors.extend(errors);
+    }
+    if !measured.pairs.is_empty() {
+        in_target_order(&mut run, workspace);
+    }
+    let comparison = compare::compare(&Inputs {
+        confirmations: &confirmations,
+        confirm_failures: &failures,
+        confirm_unavailable: unavailable,
+        ..context.inputs(&run)
+    });
+    Ok(Judged {
+        comparison,
+        run,
+        confirmations,
+        build_seconds,
+        confirm_seconds,
+    })
+}
+
+/// What every comparison of one `check` shares: all of `Inputs` but the run and the confirm
+/// stage's results.
+struct Context<'a> {
+    located: &'a Located,
+    settings: &'a Settings,
+    floors: BTreeMap<String, f64>,
+    in_scope: &'a dyn Fn(&Benchmark) -> bool,
+    warnings: Vec<String>,
+    acceptance: Option<perfgate_format::Acceptance>,
+    paired: bool,
+}
+
+impl Context<'_> {
+    fn inputs<'a>(&'a self, run: &'a Run) -> Inputs<'a> {
+        Inputs {
+            baseline_ref: baseline_ref(self.located, run),
+            confirm: self.settings.confirm,
+            floors: &self.floors,
+            in_scope: self.in_scope,
+            warnings: self.warnings.clone(),
+            acceptance: self.acceptance.as_ref(),
+            drift: self.located.drift.as_ref(),
+            paired: self.paired,
+            ..Inputs::new(run, self.located.baseline.as_ref(), &self.located.policy)
+        }
+    }
+}
+
+/// The run the confirm stage is planned from: the run so far, and for each pair the baseline's
+/// entry under the candidate's package and target. Never written, never judged.
+fn with_baseline_entries(run: &Run, pairs: &[Listed], located: &Located) -> Run {
+    let mut planning = run.clone();
+    let entries = located.baseline.as_ref().map_or(&[][..], |b| &b.benchmarks);
+    for pair in pairs {
+        if let Some(entry) = entries.iter().find(|e| e.id == pair.id) {
+            planning.benchmarks.push(Benchmark {
+                package: pair.target.package.clone(),
+                target: pair.target.name.clone(),
+                ..entry.clone()
+            });
+        }
+    }
+    planning
+}
+
+/// A run's benchmarks in the workspace's target order, each criterion target's by id (as
+/// criterion saves them), a suite's metrics as it wrote them.
+fn in_target_order(run: &mut Run, workspace: &Workspace) {
+    let position = |b: &Benchmark| {
+        workspace
+            .targets
+            .iter()
+            .position(|t| t.package == b.package && t.name == b.target)
+            .unwrap_or(usize::MAX)
+    };
+    run.benchmarks.sort_by(|a, b| {
+        position(a).cmp(&position(b)).then_with(|| match a.source {
+            perfgate_format::Source::Criterion => a.id.cmp(&b.id),
+            perfgate_format::Source::Stability => std::cmp::Ordering::Equal,
+        })
+    });
+}
+
+/// The confirm stage: what the first comparison asks to re-measure, against the baseline's
+/// commit built outside the checkout (or the build made before the change's code ran).
+fn confirm_stage<'a>(
+    workspace: &Workspace,
+    selection: &Selection,
+    located: &Located,
+    (first, planning, candidate): (&Comparison, &Run, &Executables),
+    settings: &Settings,
+    out: &OutDir,
+    (dir, prebuilt): (
+        Option<&'a BaseDir>,
+        Option<(Result<BaselineBuild<'a>>, f64)>,
+    ),
+) -> Result<Stage> {
+    let ids = compare::to_confirm(first, settings.confirm);
     if ids.is_empty() {
-        return Ok(Judged::stored_only(first));
+        return Ok(Stage::default());
     }
     let Some(commit) = located.commit else {
-        inputs.confirm_unavailable = Some(
-            "the baseline file records no clean commit this repository has, so there is no baseline side to build; gate against a git revision (`--against <rev>`)".to_string(),
-        );
-        return Ok(Judged::stored_only(compare::compare(&inputs)));
+        return Ok(Stage {
+            unavailable: Some("the baseline file records no clean commit this repository has, so there is no baseline side to build; gate against a git revision (`--against <rev>`)".to_string()),
+            ..Stage::default()
+        });
     };
-    let flagged = re_measurable(&ids, run, workspace);
+    let flagged = re_measurable(&ids, planning, workspace);
     if flagged.is_empty() {
-        return Ok(Judged::stored_only(first));
+        return Ok(Stage::default());
     }
     // Each target once, whatever order its benchmarks' ids interleave in.
     let mut targets: Vec<BenchTarget> = Vec::new();
@@ -335,7 +508,7 @@ fn judge(
         flagged.len(),
         git::short(commit)
     );
-    let (built, build_seconds) = match (base.prebuilt, base.dir) {
+    let (built, build_seconds) = match (prebuilt, dir) {
         (Some(prebuilt), _) => prebuilt,
         (None, Some(dir)) => {
             let building = Instant::now();
@@ -352,17 +525,16 @@ fn judge(
     let mut built = match built {
         Ok(built) => built,
         Err(e) => {
-            inputs.confirm_unavailable =
-                Some(format!("building the baseline's commit failed: {e}"));
-            return Ok(Judged {
+            return Ok(Stage {
+                unavailable: Some(format!("building the baseline's commit failed: {e}")),
                 build_seconds,
-                ..Judged::stored_only(compare::compare(&inputs))
+                ..Stage::default()
             });
         }
     };
-    let items = to_items(&flagged, &first, &located.policy);
+    let items = to_items(&flagged, first, &located.policy);
     let confirming = Instant::now();
-    let (confirmations, failures) = confirm::confirm(
+    let confirmed = confirm::confirm(
         workspace,
         &mut built,
         candidate,
@@ -371,15 +543,11 @@ fn judge(
         settings.timeout,
         settings.confirm_budget,
     )?;
-    let confirm_seconds = confirming.elapsed().as_secs_f64();
-    inputs.confirm_failures = &failures;
-    inputs.confirmations = &confirmations;
-    let comparison = compare::compare(&inputs);
-    Ok(Judged {
-        comparison,
-        confirmations,
+    Ok(Stage {
+        confirmed,
+        unavailable: None,
         build_seconds,
-        confirm_seconds,
+        confirm_seconds: confirming.elapsed().as_secs_f64(),
     })
 }
 

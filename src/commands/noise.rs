@@ -49,7 +49,11 @@ pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
         })
         .collect();
     let mut itself = BaselineBuild::itself(&workspace, &executables)?;
-    let (results, failures) = confirm::confirm(
+    let confirm::Confirmed {
+        confirmations: results,
+        failures,
+        ..
+    } = confirm::confirm(
         &workspace,
         &mut itself,
         &executables,

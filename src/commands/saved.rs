@@ -114,6 +114,7 @@ fn judge_saved(
         warnings,
         acceptance: acceptance.as_ref(),
         drift: None,
+        paired: false,
     });
     publish(&comparison, output, out)
 }

@@ -31,6 +31,9 @@ pub struct Inputs<'a> {
     pub acceptance: Option<&'a Acceptance>,
     /// Set for a drift run: the default branch against the baseline's commit.
     pub drift: Option<&'a Drift>,
+    /// Whether the rounds were the candidate's measurement (a pull request): its criterion
+    /// benchmarks were not run on their own first.
+    pub paired: bool,
 }
 
 impl<'a> Inputs<'a> {
@@ -59,6 +62,7 @@ impl<'a> Inputs<'a> {
             warnings: Vec::new(),
             acceptance: None,
             drift: None,
+            paired: false,
         }
     }
 }

@@ -95,7 +95,12 @@ pub(super) fn method_text(inputs: &Inputs) -> String {
                 None if done < paired => " A comparison that was not re-measured is `unconfirmed`, never a pass on its stored samples.".to_string(),
                 None => String::new(),
             };
-            format!("Every comparison was to be re-measured, {done} were: {rounds}.{not_done}")
+            let measured_by = if inputs.paired {
+                " In this pull request the rounds were the change's measurement: its criterion benchmarks that the baseline has were not run on their own first, and a re-measured row's stored change is its candidate's per-round medians against the baseline file's samples, deciding nothing."
+            } else {
+                ""
+            };
+            format!("Every comparison was to be re-measured, {done} were: {rounds}.{not_done}{measured_by}")
         }
         Confirm::Never => "Nothing was re-measured (--confirm=never): a stored change whose interval lies beyond the threshold and that is significant (Mann-Whitney U, Holm-adjusted) is `regressed`.".to_string(),
     };

@@ -6,6 +6,7 @@ pub mod base_side;
 pub mod confirm;
 pub mod criterion;
 pub mod machine;
+pub mod paired;
 pub mod shard;
 pub mod stability;
 
@@ -268,7 +269,7 @@ pub fn measure(
 /// Runs one bench target with the harness it is written in. Without a user filter, a target
 /// that runs must report something: one that exits 0 having measured nothing would otherwise
 /// pass as "nothing changed".
-fn measure_target(
+pub(crate) fn measure_target(
     target: &BenchTarget,
     executable: &Path,
     selection: &Selection,
@@ -380,22 +381,32 @@ fn kill_group(child: &mut std::process::Child) {
 /// same whichever ran first, so no two benchmarks of a run share an id. Ids already made
 /// unique (shards being merged) are read back to the target's own first.
 pub(crate) fn make_ids_unique(benchmarks: &mut [Benchmark]) {
-    for b in benchmarks.iter_mut() {
-        b.id = b.own_id().to_string();
+    let keys: Vec<(&str, &str, &str)> = benchmarks
+        .iter()
+        .map(|b| (b.package.as_str(), b.target.as_str(), b.own_id()))
+        .collect();
+    let ids = unique_ids(&keys);
+    for (b, id) in benchmarks.iter_mut().zip(ids) {
+        b.id = id;
     }
-    let mut owners: BTreeMap<String, std::collections::BTreeSet<(String, String)>> =
-        BTreeMap::new();
-    for b in benchmarks.iter() {
-        owners
-            .entry(b.id.clone())
-            .or_default()
-            .insert((b.package.clone(), b.target.clone()));
+}
+
+/// The run's id of each `(package, target, own id)`: the own id, or `package::target::id` when
+/// another target names a benchmark alike (see [`make_ids_unique`]).
+pub(crate) fn unique_ids(keys: &[(&str, &str, &str)]) -> Vec<String> {
+    let mut owners: BTreeMap<&str, std::collections::BTreeSet<(&str, &str)>> = BTreeMap::new();
+    for &(package, target, id) in keys {
+        owners.entry(id).or_default().insert((package, target));
     }
-    for b in benchmarks.iter_mut() {
-        if owners.get(&b.id).is_some_and(|o| o.len() > 1) {
-            b.id = perfgate_format::qualified_id(&b.package, &b.target, &b.id);
-        }
-    }
+    keys.iter()
+        .map(|&(package, target, id)| {
+            if owners.get(id).is_some_and(|o| o.len() > 1) {
+                perfgate_format::qualified_id(package, target, id)
+            } else {
+                id.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The id a target itself gives a benchmark (`make_ids_unique`'s prefix taken off).

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use perfgate_format::{Confirmation, Direction};
+use perfgate_format::{Benchmark, Confirmation, Direction};
 use rand::seq::SliceRandom;
 
 use super::base_side::{relocate, BaselineBuild};
@@ -54,6 +54,9 @@ struct BatchRounds {
     seconds: BTreeMap<String, f64>,
     bounded: BTreeMap<String, String>,
     failed: BTreeMap<String, String>,
+    /// The candidate's figure of each benchmark as its process last reported it (unit, kind,
+    /// throughput): the shape of the entry its rounds make (`Confirmed::candidate`).
+    shape: BTreeMap<String, Benchmark>,
 }
 
 /// The rounds of a batch: the flagged benchmarks of one bench target, measured together by one
@@ -159,6 +162,9 @@ fn batch_rounds(
                     Some(b) => {
                         medians.entry(item.id.to_string()).or_insert([f64::NAN; 2])[side] =
                             b.summary.median;
+                        if side == 1 {
+                            result.shape.insert(item.id.to_string(), b.clone());
+                        }
                         true
                     }
                     None => {
@@ -247,8 +253,16 @@ fn log_ratios(medians_by_round: &[[f64; 2]], points: bool) -> Vec<f64> {
         .collect()
 }
 
-/// The re-measured benchmarks, and those that could not be, with the reason.
-pub type Confirmed = (BTreeMap<String, Confirmation>, BTreeMap<String, String>);
+/// What the rounds gave: the re-measured benchmarks, those that could not be (with the
+/// reason), and each benchmark's candidate side as a measurement of its own: one sample per
+/// round, the median of that round's candidate process (in a pull request the rounds are the
+/// candidate's run).
+#[derive(Default)]
+pub struct Confirmed {
+    pub confirmations: BTreeMap<String, Confirmation>,
+    pub failures: BTreeMap<String, String>,
+    pub candidate: BTreeMap<String, Benchmark>,
+}
 
 /// Re-measures the flagged benchmarks in alternating rounds, one batch per bench target. A
 /// benchmark whose side fails to run is left out (and so stays unconfirmed), with the reason in
@@ -263,8 +277,12 @@ pub fn confirm(
     budget: Duration,
 ) -> Result<Confirmed> {
     let begun = Instant::now();
-    let mut confirmed = BTreeMap::new();
-    let mut failed = BTreeMap::new();
+    let mut stage = Confirmed::default();
+    let Confirmed {
+        confirmations: confirmed,
+        failures: failed,
+        candidate: measured,
+    } = &mut stage;
     let progress = Progress::new(flagged.len());
     let mut rng = rand::thread_rng();
     // Seconds one benchmark's round has cost so far (both sides), to tell whether the budget
@@ -322,6 +340,11 @@ pub fn confirm(
             let cost = batch_begun.elapsed().as_secs_f64() / benchmark_rounds as f64;
             per_benchmark_round = Some(per_benchmark_round.map_or(cost, |c| c.max(cost)));
         }
+        for item in &items {
+            if let Some(measurement) = candidate_side(item, &batch) {
+                measured.insert(item.id.to_string(), measurement);
+            }
+        }
         for item in items {
             if let Some(problem) = batch.failed.get(item.id) {
                 progress.finish_one(&format!("{}: could not confirm: {problem}", item.id));
@@ -359,7 +382,29 @@ pub fn confirm(
         }
     }
     progress.done();
-    Ok((confirmed, failed))
+    Ok(stage)
+}
+
+/// A benchmark's candidate side of its rounds as a measurement: the figure its process
+/// reported, with one sample per round (that round's candidate median). None without a round.
+fn candidate_side(item: &Flagged, batch: &BatchRounds) -> Option<Benchmark> {
+    let samples: Vec<f64> = batch
+        .medians
+        .get(item.id)?
+        .iter()
+        .map(|pair| pair[1])
+        .filter(|v| v.is_finite())
+        .collect();
+    if samples.is_empty() {
+        return None;
+    }
+    let mut measurement = batch.shape.get(item.id)?.clone();
+    measurement.id = item.id.to_string();
+    measurement.package = item.target.package.clone();
+    measurement.target = item.target.name.clone();
+    measurement.summary = stats::summary(&samples);
+    measurement.samples = samples;
+    Some(measurement)
 }
 
 /// The batches the flags are re-measured in, in the flags' order (largest and most certain

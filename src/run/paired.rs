@@ -1,0 +1,223 @@
+//! In a pull request the A/B rounds are the measurement: the candidate is built and each
+//! criterion target's benchmarks are listed; only what the rounds will not measure runs as
+//! usual here (stability suites, benchmarks the baseline does not have). The rest is measured
+//! by the confirm stage's rounds, whose candidate side becomes the run
+//! (`confirm::Confirmed::candidate`); a benchmark the rounds could not measure runs as usual
+//! afterwards (`measure_listed`), so the run never lacks it.
+
+use std::time::Duration;
+
+use perfgate_format::{Benchmark, GitState, Run, TargetError, RUN_SCHEMA};
+
+use super::{criterion, machine, shard, Executables, Progress};
+use crate::artifacts::{OutDir, TOOL_VERSION};
+use crate::config::Selection;
+use crate::error::Result;
+use crate::workspace::{BenchTarget, Harness, Workspace};
+
+/// A criterion benchmark the candidate lists, under its id in the run.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub id: String,
+    pub target: BenchTarget,
+}
+
+/// What was measured before the rounds: the run so far, the candidate's executables, and the
+/// benchmarks the rounds will measure (the baseline has them).
+pub struct Planned {
+    pub run: Run,
+    pub executables: Executables,
+    pub paired: Vec<Listed>,
+}
+
+/// Builds the candidate, lists its criterion benchmarks (the selection's filter and shard
+/// applied) and runs, as `measure` does, everything `in_baseline` does not claim for the rounds.
+pub fn measure_unpaired(
+    workspace: &Workspace,
+    selection: &Selection,
+    out: &OutDir,
+    timeout: Duration,
+    git: Option<GitState>,
+    in_baseline: &dyn Fn(&str) -> bool,
+) -> Result<Planned> {
+    criterion::check_filter(selection.filter.as_deref())?;
+    let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let targets = shard::targets_in_shard(&workspace.targets, selection.shard);
+    let executables = if targets.is_empty() {
+        Executables::new()
+    } else {
+        super::build(&workspace.manifest_path, &targets, selection, None)?
+    };
+    let progress = Progress::new(targets.len());
+    let mut suites: Vec<Benchmark> = Vec::new();
+    let mut listed: Vec<(BenchTarget, String)> = Vec::new();
+    let mut errors = Vec::new();
+    for target in &targets {
+        let label = format!("{}/{}", target.package, target.name);
+        let Some(executable) = executables.get(&(target.package.clone(), target.name.clone()))
+        else {
+            errors.push(target_error(
+                target,
+                "cargo built no executable for this bench target",
+            ));
+            continue;
+        };
+        match target.harness {
+            Harness::Criterion => {
+                match criterion::list(target, executable, selection.filter.as_deref()) {
+                    Ok(ids) => {
+                        let mine: Vec<String> = ids
+                            .into_iter()
+                            .filter(|id| {
+                                selection
+                                    .shard
+                                    .is_none_or(|s| shard::listed_in_shard(target, id, s))
+                            })
+                            .collect();
+                        if mine.is_empty() && selection.filter.is_none() && selection.shard.is_none() {
+                            errors.push(target_error(target, "`--bench --list` lists no benchmark: does it run any (criterion_main!)?"));
+                        }
+                        progress.finish_one(&format!(
+                            "{label}: {} benchmarks listed, to be measured in rounds against the baseline side",
+                            mine.len()
+                        ));
+                        listed.extend(mine.into_iter().map(|id| (target.clone(), id)));
+                    }
+                    Err(message) => errors.push(target_error(target, &message)),
+                }
+            }
+            Harness::Stability => {
+                progress.start(&format!("running {label}"));
+                match super::measure_target(target, executable, selection, out, timeout) {
+                    Ok(found) => {
+                        progress.finish_one(&format!("{label}: {} metrics", found.len()));
+                        suites.extend(found);
+                    }
+                    Err(message) => {
+                        progress.finish_one(&format!("{label}: error: {message}"));
+                        errors.push(target_error(target, &message));
+                    }
+                }
+            }
+        }
+    }
+    progress.done();
+    // Ids as `measure` gives them: unique over every benchmark of the run.
+    let keys: Vec<(&str, &str, &str)> = suites
+        .iter()
+        .map(|b| (b.package.as_str(), b.target.as_str(), b.own_id()))
+        .chain(
+            listed
+                .iter()
+                .map(|(t, id)| (t.package.as_str(), t.name.as_str(), id.as_str())),
+        )
+        .collect();
+    let ids = super::unique_ids(&keys);
+    let (suite_ids, listed_ids) = ids.split_at(suites.len());
+    for (b, id) in suites.iter_mut().zip(suite_ids) {
+        b.id = id.clone();
+    }
+    let (paired, unpaired): (Vec<Listed>, Vec<Listed>) = listed
+        .into_iter()
+        .zip(listed_ids)
+        .map(|((target, _), id)| Listed {
+            id: id.clone(),
+            target,
+        })
+        .partition(|l| in_baseline(&l.id));
+    let (new, new_errors) = measure_listed(&unpaired, &executables, selection, out, timeout);
+    suites.extend(new);
+    errors.extend(new_errors);
+    let run = Run {
+        schema: RUN_SCHEMA.to_string(),
+        tool_version: TOOL_VERSION.to_string(),
+        started,
+        git,
+        machine: machine::fingerprint(),
+        shard: selection.shard.map(|s| format!("{}/{}", s.index, s.count)),
+        benchmarks: suites,
+        errors,
+        confirmations: Default::default(),
+    };
+    Ok(Planned {
+        run,
+        executables,
+        paired,
+    })
+}
+
+/// Runs listed criterion benchmarks as `measure` would (one process per target, an exact filter
+/// naming them), under their ids in the run. A target that fails, or leaves one of them
+/// unmeasured, is an error entry: the run never silently lacks a benchmark it listed.
+pub fn measure_listed(
+    listed: &[Listed],
+    executables: &Executables,
+    selection: &Selection,
+    out: &OutDir,
+    timeout: Duration,
+) -> (Vec<Benchmark>, Vec<TargetError>) {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    let mut targets: Vec<&BenchTarget> = Vec::new();
+    for l in listed {
+        if !targets.contains(&&l.target) {
+            targets.push(&l.target);
+        }
+    }
+    let measurement = if selection.quick {
+        criterion::Measurement::Quick
+    } else {
+        criterion::Measurement::Full
+    };
+    for target in targets {
+        let mine: Vec<&Listed> = listed.iter().filter(|l| &l.target == target).collect();
+        let Some(executable) = executables.get(&(target.package.clone(), target.name.clone()))
+        else {
+            errors.push(target_error(
+                target,
+                "cargo built no executable for this bench target",
+            ));
+            continue;
+        };
+        let own: Vec<String> = mine
+            .iter()
+            .map(|l| regex::escape(super::own_id(&l.id, target)))
+            .collect();
+        let filter = format!("^(?:{})$", own.join("|"));
+        let measured = criterion::run(
+            target,
+            executable,
+            &out.criterion_home(&target.package, &target.name),
+            &criterion::arguments(target.harness_version.as_ref(), Some(&filter), measurement),
+            timeout,
+            &out.log(&format!("{}-{}", target.package, target.name)),
+        );
+        match measured {
+            Ok(benchmarks) => {
+                for l in mine {
+                    let own = super::own_id(&l.id, target);
+                    match benchmarks.iter().find(|b| b.id == own) {
+                        Some(b) => found.push(Benchmark {
+                            id: l.id.clone(),
+                            ..b.clone()
+                        }),
+                        None => errors.push(target_error(
+                            target,
+                            &format!("`{}` is listed by `--bench --list` but its run did not measure it", l.id),
+                        )),
+                    }
+                }
+            }
+            Err(message) => errors.push(target_error(target, &message)),
+        }
+    }
+    (found, errors)
+}
+
+fn target_error(target: &BenchTarget, message: &str) -> TargetError {
+    TargetError {
+        package: target.package.clone(),
+        target: target.name.clone(),
+        message: message.to_string(),
+    }
+}
