@@ -125,6 +125,71 @@ fn a_renamed_benchmark_is_missing_and_fails_the_run() {
 }
 
 #[test]
+fn a_rename_is_named_and_only_a_maintainers_label_acknowledges_it() {
+    let baseline = vec![
+        timing("checksum/1k", "core", 100.0),
+        timing("hash/64", "core", 40.0),
+        timing("parse", "core", 50.0),
+    ];
+    // `checksum/1k` renamed unchanged; `hash/64` renamed and made 30% slower.
+    let current = vec![
+        timing("checksum/1kb", "core", 101.0),
+        timing("hash/64b", "core", 52.0),
+        timing("parse", "core", 50.0),
+    ];
+    let policy = Policy::default();
+    let unlabelled = judged(baseline.clone(), current.clone(), &policy);
+    assert_eq!(unlabelled.verdict, Overall::Error, "a rename is not a pass");
+    let note = |c: &Comparison, id: &str| {
+        c.entries
+            .iter()
+            .find(|e| e.id == id)
+            .and_then(|e| e.note.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        note(&unlabelled, "checksum/1kb").contains("renamed? from the baseline's `checksum/1k`"),
+        "{}",
+        note(&unlabelled, "checksum/1kb")
+    );
+    assert!(
+        !note(&unlabelled, "hash/64b").contains("renamed"),
+        "30% apart is no rename by its numbers"
+    );
+
+    let acceptance = perfgate_format::Acceptance {
+        label: "perfgate:accept".into(),
+        by: Some("maintainer".into()),
+        pull_request: Some(12),
+        head_sha: Some("0123456789abcdef0123456789abcdef01234567".into()),
+    };
+    let (run, base) = (run_of(current), baseline_of(baseline));
+    let labelled = compare::compare(&Inputs {
+        confirm: Confirm::Never,
+        acceptance: Some(&acceptance),
+        ..Inputs::new(&run, Some(&base), &policy)
+    });
+    assert_eq!(labelled.verdict, Overall::Pass, "{:?}", labelled.warnings);
+    assert_eq!(verdict(&labelled, "checksum/1k"), Verdict::Accepted);
+    assert_eq!(verdict(&labelled, "hash/64"), Verdict::Accepted);
+    let renamed = note(&labelled, "checksum/1k");
+    assert!(
+        renamed.contains("accepted with the label `perfgate:accept` added by @maintainer on #12 for commit 0123456789")
+            && renamed.contains("renamed to `checksum/1kb`"),
+        "{renamed}"
+    );
+    let warnings = labelled.warnings.join("\n");
+    assert!(
+        warnings.contains("2 benchmark(s) of the baseline not measured by this change"),
+        "{warnings}"
+    );
+    assert!(
+        !warnings.contains("no confirmed regression to accept"),
+        "{warnings}"
+    );
+}
+
+#[test]
 fn the_base_sides_policy_can_make_missing_a_warning() {
     let policy = Policy {
         missing: Unconfirmed::Warn,
@@ -379,5 +444,60 @@ fn inconclusive_is_not_a_pass_unless_the_base_side_says_warn() {
     assert_eq!(
         compare::overall(&with_regression, true, &Policy::default()),
         Overall::Fail
+    );
+}
+
+#[test]
+fn a_pull_request_measures_its_benchmarks_once_by_the_rounds() {
+    let demo = support::Demo::new();
+    let (code, _, stderr) = support::output(demo.perfgate().args(["baseline", "save", "--quick"]));
+    assert_eq!(code, 0, "{stderr}");
+    demo.commit("baseline on main");
+    demo.git(&["checkout", "-q", "-b", "pr"]);
+    demo.slow_down("CHECKSUM_SLOWDOWN_PERCENT", 30);
+    demo.commit("checksum does more work");
+    let out = demo.target.join("perfgate");
+    // `baseline save` ran the target on its own; the pull request must not.
+    std::fs::remove_dir_all(out.join("logs")).unwrap();
+    let (code, stdout, stderr) = support::output(
+        demo.perfgate()
+            .args(["check", "--quick", "--format", "json", "checksum|parse"])
+            .env("GITHUB_BASE_REF", "main"),
+    );
+    let compare = support::json(&stdout);
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    assert_eq!(
+        support::entry(&compare, "checksum/1k")["verdict"],
+        "regressed"
+    );
+    assert!(
+        stderr.contains("2 benchmarks listed, to be measured in rounds"),
+        "{stderr}"
+    );
+    // No run of the criterion target on its own: its log would be `demo-core-core.log`.
+    assert!(!out.join("logs/demo-core-core.log").exists());
+    // What run.json holds for a benchmark is its candidate side of the rounds, sample for round.
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    for id in ["checksum/1k", "parse/1000_lines"] {
+        let measured = run["benchmarks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["id"] == id)
+            .unwrap_or_else(|| panic!("{id} not in run.json"));
+        let rounds = &support::entry(&compare, id)["confirmation"]["rounds"];
+        assert_eq!(
+            measured["samples"].as_array().map(Vec::len),
+            rounds.as_u64().map(|r| r as usize),
+            "{id}"
+        );
+    }
+    assert!(
+        compare["method"]
+            .as_str()
+            .is_some_and(|m| m.contains("the rounds were the change's measurement")),
+        "{}",
+        compare["method"]
     );
 }

@@ -89,17 +89,14 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
     let measuring = Instant::now();
     // In a pull request whose baseline side built, the A/B rounds are the measurement: the
     // benchmarks they will measure are not run a first time on their own.
-    let paired = github::pr_base_ref().is_some()
-        && !drifting
-        && matches!(prebuilt, Some((Ok(_), _)));
+    let paired =
+        github::pr_base_ref().is_some() && !drifting && matches!(prebuilt, Some((Ok(_), _)));
     let (run, pairs, candidate, _lock) = if paired {
         let lock = out.lock()?;
         let state = git::state(&workspace.root, baseline::BASELINE_DIR);
-        let has = |id: &str| {
-            located
-                .baseline
-                .as_ref()
-                .is_some_and(|b| b.benchmarks.iter().any(|e| e.id == id))
+        let by_id = baseline_by_id(&located);
+        let has = |l: &Listed| {
+            compare::baseline_entry(&l.id, (&l.target.package, &l.target.name), &by_id).is_some()
         };
         let planned =
             paired::measure_unpaired(&workspace, &selection, &out, settings.timeout, state, &has)?;
@@ -437,10 +434,12 @@ impl Context<'_> {
 /// entry under the candidate's package and target. Never written, never judged.
 fn with_baseline_entries(run: &Run, pairs: &[Listed], located: &Located) -> Run {
     let mut planning = run.clone();
-    let entries = located.baseline.as_ref().map_or(&[][..], |b| &b.benchmarks);
+    let by_id = baseline_by_id(located);
     for pair in pairs {
-        if let Some(entry) = entries.iter().find(|e| e.id == pair.id) {
+        let target = (pair.target.package.as_str(), pair.target.name.as_str());
+        if let Some(entry) = compare::baseline_entry(&pair.id, target, &by_id) {
             planning.benchmarks.push(Benchmark {
+                id: pair.id.clone(),
                 package: pair.target.package.clone(),
                 target: pair.target.name.clone(),
                 ..entry.clone()
@@ -448,6 +447,15 @@ fn with_baseline_entries(run: &Run, pairs: &[Listed], located: &Located) -> Run 
         }
     }
     planning
+}
+
+/// The baseline's entries by id.
+fn baseline_by_id(located: &Located) -> BTreeMap<&str, &Benchmark> {
+    located
+        .baseline
+        .as_ref()
+        .map(|b| b.benchmarks.iter().map(|e| (e.id.as_str(), e)).collect())
+        .unwrap_or_default()
 }
 
 /// A run's benchmarks in the workspace's target order, each criterion target's by id (as

@@ -7,6 +7,7 @@
 
 mod inputs;
 mod judges;
+mod renames;
 mod words;
 
 pub use inputs::Inputs;
@@ -316,19 +317,31 @@ fn baseline_of<'a>(
     current: &Benchmark,
     baseline_by_id: &BTreeMap<&str, &'a Benchmark>,
 ) -> Option<&'a Benchmark> {
-    if let Some(found) = baseline_by_id.get(current.id.as_str()) {
+    baseline_entry(
+        &current.id,
+        (&current.package, &current.target),
+        baseline_by_id,
+    )
+}
+
+/// [`baseline_of`] for a benchmark known by its id in the run and its target.
+pub fn baseline_entry<'a>(
+    id: &str,
+    (package, target): (&str, &str),
+    baseline_by_id: &BTreeMap<&str, &'a Benchmark>,
+) -> Option<&'a Benchmark> {
+    if let Some(found) = baseline_by_id.get(id) {
         return Some(*found);
     }
-    let same_target = |b: &&&Benchmark| b.package == current.package && b.target == current.target;
-    let own = current.own_id();
-    let other_form = if own == current.id {
-        perfgate_format::qualified_id(&current.package, &current.target, own)
+    let own = perfgate_format::own_id(id, package, target);
+    let other_form = if own == id {
+        perfgate_format::qualified_id(package, target, own)
     } else {
         own.to_string()
     };
     baseline_by_id
         .get(other_form.as_str())
-        .filter(same_target)
+        .filter(|b| b.package == package && b.target == target)
         .copied()
 }
 
@@ -376,11 +389,12 @@ pub fn compare(inputs: &Inputs) -> Comparison {
         .collect();
     entries.extend(new_entries(inputs, &baseline_by_id));
     entries.extend(unmeasured_entries(inputs, &paired));
+    let acknowledged = renames::read(&mut entries, inputs.acceptance);
     entries.sort_by(|a, b| a.verdict.cmp(&b.verdict).then_with(|| a.id.cmp(&b.id)));
     let counts = count(&entries);
     let nothing_measured = inputs.run.benchmarks.is_empty();
     let unmatched = unmatched_budgets(inputs);
-    let warnings = warnings_of(inputs, &counts, nothing_measured, &unmatched);
+    let warnings = warnings_of(inputs, &counts, nothing_measured, &unmatched, acknowledged);
     Comparison {
         schema: COMPARE_SCHEMA.to_string(),
         tool_version: TOOL_VERSION.to_string(),

@@ -14,6 +14,7 @@ pub(super) fn warnings_of(
     counts: &Counts,
     nothing_measured: bool,
     unmatched_budgets: &[&crate::config::Budget],
+    acknowledged_missing: usize,
 ) -> Vec<String> {
     let mut warnings = inputs.warnings.clone();
     if nothing_measured {
@@ -42,18 +43,24 @@ pub(super) fn warnings_of(
         ));
     }
     if let Some(acceptance) = inputs.acceptance {
-        warnings.push(if counts.accepted > 0 {
-            format!(
-                "{} confirmed regression(s) accepted with {}: reported, not failed; the next baseline refresh (`cargo perfgate baseline save` on the default branch) takes them in",
-                counts.accepted,
+        let regressions = counts.accepted.saturating_sub(acknowledged_missing);
+        if acknowledged_missing > 0 {
+            warnings.push(format!(
+                "{acknowledged_missing} benchmark(s) of the baseline not measured by this change (removed or renamed) accepted with {}: reported, not failed; the next baseline refresh drops them",
                 accepted_by(acceptance)
-            )
-        } else {
-            format!(
+            ));
+        }
+        if regressions > 0 {
+            warnings.push(format!(
+                "{regressions} confirmed regression(s) accepted with {}: reported, not failed; the next baseline refresh (`cargo perfgate baseline save` on the default branch) takes them in",
+                accepted_by(acceptance)
+            ));
+        } else if acknowledged_missing == 0 {
+            warnings.push(format!(
                 "{} is set, and there is no confirmed regression to accept",
                 accepted_by(acceptance)
-            )
-        });
+            ));
+        }
     }
     if let Some(drift) = inputs.drift {
         warnings.push(format!(

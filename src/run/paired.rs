@@ -38,7 +38,7 @@ pub fn measure_unpaired(
     out: &OutDir,
     timeout: Duration,
     git: Option<GitState>,
-    in_baseline: &dyn Fn(&str) -> bool,
+    in_baseline: &dyn Fn(&Listed) -> bool,
 ) -> Result<Planned> {
     criterion::check_filter(selection.filter.as_deref())?;
     let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
@@ -74,7 +74,10 @@ pub fn measure_unpaired(
                                     .is_none_or(|s| shard::listed_in_shard(target, id, s))
                             })
                             .collect();
-                        if mine.is_empty() && selection.filter.is_none() && selection.shard.is_none() {
+                        if mine.is_empty()
+                            && selection.filter.is_none()
+                            && selection.shard.is_none()
+                        {
                             errors.push(target_error(target, "`--bench --list` lists no benchmark: does it run any (criterion_main!)?"));
                         }
                         progress.finish_one(&format!(
@@ -124,7 +127,7 @@ pub fn measure_unpaired(
             id: id.clone(),
             target,
         })
-        .partition(|l| in_baseline(&l.id));
+        .partition(|l| in_baseline(l));
     let (new, new_errors) = measure_listed(&unpaired, &executables, selection, out, timeout);
     suites.extend(new);
     errors.extend(new_errors);
@@ -203,7 +206,10 @@ pub fn measure_listed(
                         }),
                         None => errors.push(target_error(
                             target,
-                            &format!("`{}` is listed by `--bench --list` but its run did not measure it", l.id),
+                            &format!(
+                                "`{}` is listed by `--bench --list` but its run did not measure it",
+                                l.id
+                            ),
                         )),
                     }
                 }
