@@ -50,8 +50,10 @@ fn every_criterion_version_is_measured_gated_green_and_a_slowdown_is_confirmed_r
     // Same build, no rebuild: the shards.
     shards_list_every_version_and_merge_into_the_ids_of_one_run(&fixture);
 
-    // Checksum does twice the work in every package: each version's flag is re-measured
-    // (criterion 0.3 only takes whole seconds) and confirmed.
+    // Checksum does twice the work in every package, as a pull request: each version's
+    // benchmark is measured by the rounds alone (listed in each version's form, its id
+    // prefixed by the collision; criterion 0.3 only takes whole seconds) and confirmed.
+    fixture.git(&["checkout", "-q", "-b", "pr"]);
     for package in PACKAGES {
         let lib = format!("{}/src/lib.rs", &package["crit-".len()..]);
         fixture.edit(
@@ -60,12 +62,15 @@ fn every_criterion_version_is_measured_gated_green_and_a_slowdown_is_confirmed_r
             "pub const EXTRA_PASSES: u32 = 1;",
         );
     }
+    fixture.commit("checksum does twice the work");
     let (code, stdout, stderr) = output(
         fixture
             .perfgate()
-            .args(["check", "--quick", "--format", "json"]),
+            .args(["check", "--quick", "--format", "json", "checksum"])
+            .env("GITHUB_BASE_REF", "main"),
     );
     assert_eq!(code, 3, "a 2x slowdown should fail: {stdout}\n{stderr}");
+    assert!(stderr.contains("listed, to be measured in rounds"), "{stderr}");
     let compare = json(&stdout);
     for package in PACKAGES {
         let entry = support::entry(&compare, &id(package, "checksum/1k"));
