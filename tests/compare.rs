@@ -48,6 +48,7 @@ fn run(benchmarks: Vec<Benchmark>) -> Run {
         benchmarks,
         errors: Vec::new(),
         confirmations: BTreeMap::new(),
+        identical: Default::default(),
     }
 }
 

@@ -53,6 +53,7 @@ fn run_of(benchmarks: Vec<Benchmark>) -> Run {
         benchmarks,
         errors: Vec::new(),
         confirmations: BTreeMap::new(),
+        identical: Default::default(),
     }
 }
 
@@ -500,4 +501,45 @@ fn a_pull_request_measures_its_benchmarks_once_by_the_rounds() {
         "{}",
         compare["method"]
     );
+}
+
+#[test]
+fn an_unchanged_pull_request_is_unchanged_by_construction_until_its_package_changes() {
+    let demo = support::Demo::new();
+    let (code, _, stderr) = support::output(demo.perfgate().args(["baseline", "save", "--quick"]));
+    assert_eq!(code, 0, "{stderr}");
+    demo.commit("baseline on main");
+    demo.git(&["checkout", "-q", "-b", "pr"]);
+    let gate = || {
+        support::output(
+            demo.perfgate()
+                .args(["check", "--quick", "--format", "json"])
+                .env("GITHUB_BASE_REF", "main"),
+        )
+    };
+    let (code, stdout, stderr) = gate();
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let compare = support::json(&stdout);
+    for (id, _) in support::verdicts(&compare) {
+        let entry = support::entry(&compare, &id);
+        assert_eq!(entry["method"], "identical", "{entry}");
+        assert_eq!(entry["verdict"], "pass", "{entry}");
+        assert!(
+            entry["current"].is_null(),
+            "nothing measured, nothing shown: {entry}"
+        );
+    }
+    assert_eq!(compare["cost"]["rounds"], 0, "{}", compare["cost"]);
+    assert!(
+        stderr.contains("unchanged by construction, not run"),
+        "{stderr}"
+    );
+
+    // A file the benchmarks could read at run time, new in the package: measured again.
+    demo.write("benches/input.txt", "data");
+    let (code, stdout, stderr) = gate();
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let compare = support::json(&stdout);
+    let checksum = support::entry(&compare, "checksum/1k");
+    assert_eq!(checksum["method"], "confirmed", "{checksum}");
 }

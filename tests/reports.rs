@@ -229,6 +229,7 @@ fn run_with(ids: &[&str], shard: Option<&str>) -> Run {
             .collect(),
         errors: vec![],
         confirmations: Default::default(),
+        identical: Default::default(),
     }
 }
 

@@ -69,6 +69,7 @@ pub fn run(n: usize, slower: f64, seed: u64) -> Run {
         benchmarks,
         errors: Vec::new(),
         confirmations: Default::default(),
+        identical: Default::default(),
     }
 }
 

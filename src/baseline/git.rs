@@ -470,6 +470,37 @@ impl Repo {
         })
     }
 
+    /// Files that differ between `base`'s tree and the work tree (committed since, staged,
+    /// edited, or untracked and not ignored), as absolute paths.
+    pub fn changed_since(&self, base: Oid) -> Result<Vec<PathBuf>> {
+        let git = |e: git2::Error| Error::Git {
+            context: format!("listing the files changed since {}", short(base)),
+            message: e.message().to_string(),
+        };
+        let tree = self
+            .repo
+            .find_commit(base)
+            .and_then(|c| c.tree())
+            .map_err(git)?;
+        let mut options = git2::DiffOptions::new();
+        options.include_untracked(true).recurse_untracked_dirs(true);
+        let diff = self
+            .repo
+            .diff_tree_to_workdir_with_index(Some(&tree), Some(&mut options))
+            .map_err(git)?;
+        let mut changed = Vec::new();
+        for delta in diff.deltas() {
+            for file in [delta.old_file(), delta.new_file()] {
+                if let Some(path) = file.path() {
+                    changed.push(self.workdir.join(path));
+                }
+            }
+        }
+        changed.sort();
+        changed.dedup();
+        Ok(changed)
+    }
+
     /// Tracked files that differ from HEAD (in the index or the work tree), repository-relative,
     /// leaving out those under `except` (a workspace-relative directory).
     pub fn changed_files(&self, except: &str) -> Vec<String> {

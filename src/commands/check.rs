@@ -98,9 +98,21 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
         let has = |l: &Listed| {
             compare::baseline_entry(&l.id, (&l.target.package, &l.target.name), &by_id).is_some()
         };
+        let unchanged: Box<paired::Unchanged> = match (&prebuilt, located.commit) {
+            (Some((Ok(built), _)), Some(commit)) => {
+                Box::new(unchanged_by_construction(&workspace, built, commit))
+            }
+            _ => Box::new(|_: &BenchTarget, _: &std::path::Path| None),
+        };
+        let plan = paired::Plan {
+            in_baseline: &has,
+            unchanged: &*unchanged,
+        };
         let planned =
-            paired::measure_unpaired(&workspace, &selection, &out, settings.timeout, state, &has)?;
-        (planned.run, planned.paired, planned.executables, lock)
+            paired::measure_unpaired(&workspace, &selection, &out, settings.timeout, state, &plan)?;
+        let (mut run, pairs) = (planned.run, planned.paired);
+        record_unchanged(&mut run, &planned.unchanged, &located, &selection);
+        (run, pairs, planned.executables, lock)
     } else {
         let (run, candidate, lock) =
             super::measure_work_tree(&workspace, &selection, &out, settings.timeout)?;
@@ -121,6 +133,7 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
             run,
             pairs: &pairs,
             candidate: &candidate,
+            paired,
         },
         &settings,
         &out,
@@ -300,6 +313,8 @@ struct Measured<'a> {
     run: Run,
     pairs: &'a [Listed],
     candidate: &'a Executables,
+    /// Whether the rounds are the candidate's measurement (a pull request).
+    paired: bool,
 }
 
 /// What the confirm stage gave the comparison: its rounds, or why it could not run, and what
@@ -337,7 +352,7 @@ fn judge(
         in_scope: &in_scope,
         warnings,
         acceptance,
-        paired: !measured.pairs.is_empty(),
+        paired: measured.paired,
     };
     let planning = with_baseline_entries(&measured.run, measured.pairs, located);
     let first = compare::compare(&context.inputs(&planning));
@@ -384,7 +399,7 @@ fn judge(
         run.benchmarks.extend(found);
         run.errors.extend(errors);
     }
-    if !measured.pairs.is_empty() {
+    if measured.paired {
         in_target_order(&mut run, workspace);
     }
     let comparison = compare::compare(&Inputs {
@@ -447,6 +462,54 @@ fn with_baseline_entries(run: &Run, pairs: &[Listed], located: &Located) -> Run 
         }
     }
     planning
+}
+
+/// In a pull request, whether a bench target is unchanged by construction: its executable is
+/// byte-identical to the baseline side's (hashed right after its build) and its package
+/// directory holds no file the change touched (a benchmark may read its package's files at run
+/// time). Gives the executable's SHA-256 when it is. When the changed files cannot be listed,
+/// no target is.
+fn unchanged_by_construction<'a>(
+    workspace: &Workspace,
+    built: &'a BaselineBuild,
+    commit: git2::Oid,
+) -> impl Fn(&BenchTarget, &std::path::Path) -> Option<String> + 'a {
+    let changed = git::Repo::open(&workspace.root)
+        .and_then(|r| r.changed_since(commit))
+        .map_err(|e| eprintln!("perfgate: warning: every bench target runs: {e}"))
+        .ok();
+    move |target: &BenchTarget, executable: &std::path::Path| {
+        let root = target
+            .package_root
+            .canonicalize()
+            .unwrap_or_else(|_| target.package_root.clone());
+        if changed.as_ref()?.iter().any(|p| p.starts_with(&root)) {
+            return None;
+        }
+        built.same_executable(&(target.package.clone(), target.name.clone()), executable)
+    }
+}
+
+/// Records as `identical` every baseline entry in scope of the bench targets left unrun as
+/// unchanged by construction.
+fn record_unchanged(
+    run: &mut Run,
+    unchanged: &[(BenchTarget, String)],
+    located: &Located,
+    selection: &Selection,
+) {
+    let selected = criterion::filter_matches(selection.filter.as_deref());
+    let entries = located.baseline.as_ref().map_or(&[][..], |b| &b.benchmarks);
+    for (target, hash) in unchanged {
+        for entry in entries.iter().filter(|e| {
+            e.package == target.package
+                && e.target == target.name
+                && shard::benchmark_in_shard(e, selection.shard)
+                && selected(&e.id)
+        }) {
+            run.identical.insert(entry.id.clone(), hash.clone());
+        }
+    }
 }
 
 /// The baseline's entries by id.

@@ -31,7 +31,9 @@ use crate::stats;
 pub fn to_confirm(first: &Comparison, mode: Confirm) -> Vec<String> {
     let wanted = |e: &&Entry| match mode {
         Confirm::Never => false,
-        Confirm::Always => e.baseline.is_some() && e.current.is_some(),
+        Confirm::Always => {
+            e.baseline.is_some() && e.current.is_some() && e.method != Method::Identical
+        }
         Confirm::Auto => {
             e.method == Method::Stored
                 && matches!(
@@ -175,6 +177,11 @@ fn judge_pair(
         entry.change_high = finite(stored.high);
     }
     entry.p_value = Some(stored.p);
+    if let Some(hash) = identical(inputs, baseline) {
+        entry.method = Method::Identical;
+        entry.note = Some(identical_note(hash));
+        return entry;
+    }
     (entry.verdict, entry.note) = match inputs.confirmations.get(&current.id) {
         Some(confirmation) => {
             let p = confirmed_p.get(current.id.as_str()).copied().unwrap_or(1.0);
@@ -345,6 +352,19 @@ pub fn baseline_entry<'a>(
         .copied()
 }
 
+/// The SHA-256 a baseline entry's bench executable shares with the change's, when `check` set
+/// it aside as unchanged by construction (`Run::identical`).
+fn identical<'a>(inputs: &'a Inputs, baseline: &Benchmark) -> Option<&'a String> {
+    inputs.run.identical.get(&baseline.id)
+}
+
+fn identical_note(hash: &str) -> String {
+    format!(
+        "unchanged by construction, not measured (so no budget is checked on it): the change left its bench executable byte-identical to the baseline side's (SHA-256 {}…) and touched no file in its package",
+        &hash[..hash.len().min(12)]
+    )
+}
+
 /// Compares a run with a baseline under a policy.
 pub fn compare(inputs: &Inputs) -> Comparison {
     let baseline_by_id: BTreeMap<&str, &Benchmark> = inputs
@@ -392,7 +412,8 @@ pub fn compare(inputs: &Inputs) -> Comparison {
     let acknowledged = renames::read(&mut entries, inputs.acceptance);
     entries.sort_by(|a, b| a.verdict.cmp(&b.verdict).then_with(|| a.id.cmp(&b.id)));
     let counts = count(&entries);
-    let nothing_measured = inputs.run.benchmarks.is_empty();
+    // Benchmarks set aside as unchanged by construction were judged, not lost.
+    let nothing_measured = inputs.run.benchmarks.is_empty() && inputs.run.identical.is_empty();
     let unmatched = unmatched_budgets(inputs);
     let warnings = warnings_of(inputs, &counts, nothing_measured, &unmatched, acknowledged);
     Comparison {
@@ -473,6 +494,14 @@ fn unmeasured_entries(inputs: &Inputs, paired: &[(&Benchmark, &Benchmark)]) -> V
             .iter()
             .find(|e| e.package == old.package && e.target == old.target);
         if failed.is_none() && !(inputs.in_scope)(old) {
+            continue;
+        }
+        if let (None, Some(hash)) = (failed, identical(inputs, old)) {
+            let mut entry = lone_entry(old, Verdict::Pass, inputs.policy);
+            entry.baseline = Some(old.summary.median);
+            entry.method = Method::Identical;
+            entry.note = Some(identical_note(hash));
+            entries.push(entry);
             continue;
         }
         let mut entry = lone_entry(old, Verdict::Missing, inputs.policy);

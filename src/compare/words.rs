@@ -107,7 +107,11 @@ pub(super) fn method_text(inputs: &Inputs) -> String {
             } else {
                 ""
             };
-            format!("Every comparison was to be re-measured, {done} were: {rounds}.{not_done}{measured_by}")
+            let identical = match inputs.run.identical.len() {
+                0 => String::new(),
+                n => format!(" {n} benchmark(s) were not measured: the change left their bench executable byte-identical to the baseline side's (SHA-256 of each file) and touched no file in their package, so they are unchanged by construction (`identical executable`)."),
+            };
+            format!("Every comparison was to be re-measured, {done} were: {rounds}.{not_done}{measured_by}{identical}")
         }
         Confirm::Never => "Nothing was re-measured (--confirm=never): a stored change whose interval lies beyond the threshold and that is significant (Mann-Whitney U, Holm-adjusted) is `regressed`.".to_string(),
     };

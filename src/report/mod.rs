@@ -97,10 +97,13 @@ pub fn format_change(entry: &Entry) -> String {
 
 /// How the row's change was measured: re-measured on this machine (with its rounds; a
 /// stability suite in its quick mode), against the stored samples, or from single-run figures
-/// (no interval).
+/// (no interval); or not at all, its executable being the baseline's own.
 pub fn how(entry: &Entry) -> String {
     let decided = entry.difference.or(entry.change);
     let interval = entry.difference_low.or(entry.change_low);
+    if entry.method == perfgate_format::Method::Identical {
+        return "identical executable".to_string();
+    }
     match (&entry.confirmation, decided, interval) {
         (Some(c), _, _) if c.quick => format!("re-measured, {} quick-suite rounds", c.rounds),
         (Some(c), _, _) => format!("re-measured, {} rounds", c.rounds),

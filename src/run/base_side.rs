@@ -299,6 +299,14 @@ impl<'a> BaselineBuild<'a> {
         perfgate_format::short_commit(&self.commit)
     }
 
+    /// The SHA-256 (hex) of a bench target's baseline executable, as hashed right after its
+    /// build, when the candidate's executable at `candidate` is byte-identical to it.
+    pub fn same_executable(&self, key: &(String, String), candidate: &Path) -> Option<String> {
+        let theirs = self.hashes.get(key)?;
+        let ours = hash_file(candidate).ok()?;
+        (&ours == theirs).then(|| ours.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
     /// Whether the baseline side has an executable for a bench target.
     pub fn has(&self, key: &(String, String)) -> bool {
         self.executables.contains_key(key)

@@ -262,6 +262,7 @@ pub fn measure(
         benchmarks,
         errors,
         confirmations: BTreeMap::new(),
+        identical: Default::default(),
     };
     Ok((run, executables))
 }

@@ -22,23 +22,38 @@ pub struct Listed {
     pub target: BenchTarget,
 }
 
-/// What was measured before the rounds: the run so far, the candidate's executables, and the
-/// benchmarks the rounds will measure (the baseline has them).
+/// What was measured before the rounds: the run so far, the candidate's executables, the
+/// benchmarks the rounds will measure (the baseline has them), and the bench targets neither
+/// ran nor listed because the change cannot have changed them (with their executable's hash).
 pub struct Planned {
     pub run: Run,
     pub executables: Executables,
     pub paired: Vec<Listed>,
+    pub unchanged: Vec<(BenchTarget, String)>,
 }
 
-/// Builds the candidate, lists its criterion benchmarks (the selection's filter and shard
-/// applied) and runs, as `measure` does, everything `in_baseline` does not claim for the rounds.
+/// What decides, per bench target, what runs before the rounds: whether the baseline has a
+/// benchmark (then the rounds measure it), and whether the target is unchanged by construction
+/// (its executable's hash when it is: then nothing of it runs).
+pub struct Plan<'a> {
+    pub in_baseline: &'a dyn Fn(&Listed) -> bool,
+    pub unchanged: &'a Unchanged<'a>,
+}
+
+/// Whether a bench target (with its built executable) is unchanged by construction: its
+/// executable's hash when it is.
+pub type Unchanged<'a> = dyn Fn(&BenchTarget, &std::path::Path) -> Option<String> + 'a;
+
+/// Builds the candidate, sets aside the targets `plan` finds unchanged, lists the other
+/// criterion targets' benchmarks (the selection's filter and shard applied) and runs, as
+/// `measure` does, everything the rounds will not measure.
 pub fn measure_unpaired(
     workspace: &Workspace,
     selection: &Selection,
     out: &OutDir,
     timeout: Duration,
     git: Option<GitState>,
-    in_baseline: &dyn Fn(&Listed) -> bool,
+    plan: &Plan,
 ) -> Result<Planned> {
     criterion::check_filter(selection.filter.as_deref())?;
     let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
@@ -52,6 +67,7 @@ pub fn measure_unpaired(
     let mut suites: Vec<Benchmark> = Vec::new();
     let mut listed: Vec<(BenchTarget, String)> = Vec::new();
     let mut errors = Vec::new();
+    let mut unchanged = Vec::new();
     for target in &targets {
         let label = format!("{}/{}", target.package, target.name);
         let Some(executable) = executables.get(&(target.package.clone(), target.name.clone()))
@@ -62,6 +78,13 @@ pub fn measure_unpaired(
             ));
             continue;
         };
+        if let Some(hash) = (plan.unchanged)(target, executable) {
+            progress.finish_one(&format!(
+                "{label}: its executable is byte-identical to the baseline side's and its package is untouched: unchanged by construction, not run"
+            ));
+            unchanged.push((target.clone(), hash));
+            continue;
+        }
         match target.harness {
             Harness::Criterion => {
                 match criterion::list(target, executable, selection.filter.as_deref()) {
@@ -127,7 +150,7 @@ pub fn measure_unpaired(
             id: id.clone(),
             target,
         })
-        .partition(|l| in_baseline(l));
+        .partition(|l| (plan.in_baseline)(l));
     let (new, new_errors) = measure_listed(&unpaired, &executables, selection, out, timeout);
     suites.extend(new);
     errors.extend(new_errors);
@@ -141,11 +164,13 @@ pub fn measure_unpaired(
         benchmarks: suites,
         errors,
         confirmations: Default::default(),
+        identical: Default::default(),
     };
     Ok(Planned {
         run,
         executables,
         paired,
+        unchanged,
     })
 }
 

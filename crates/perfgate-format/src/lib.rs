@@ -277,6 +277,11 @@ pub struct Run {
     /// `compare` against the same baseline commit decides exactly as `check` did.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub confirmations: BTreeMap<String, Confirmation>,
+    /// Baseline entries `check` left unmeasured in a pull request because the change left their
+    /// bench executable byte-identical to the baseline side's and touched no file in their
+    /// package: by id, the executable's SHA-256 (hex).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub identical: BTreeMap<String, String>,
 }
 
 /// Where a baseline came from.
@@ -371,6 +376,9 @@ pub enum Method {
     Stored,
     /// Re-measured: baseline and candidate builds alternated on this machine.
     Confirmed,
+    /// Not measured: the change left the benchmark's bench executable byte-identical to the
+    /// baseline side's, and touched no file in its package (`Run::identical`).
+    Identical,
 }
 
 fn ninety_five() -> f64 {
