@@ -13,15 +13,17 @@
 # 6. A generated target of 1,000 benchmarks (short times set in code) with 200 made 30% slower:
 #    the gate's total time, its cost line and what became of the 200, with each confirm budget
 #    of BUDGETS (default "20m 2m"; 20m is the default budget).
+# 7. Part 1 as a pull request that changes nothing the benchmarks read (a commit outside the
+#    package): every bench executable byte-identical to the baseline side's.
 #
 # Parts 4 and 5 run the tool at PERFGATE (default: this checkout's release build) and, when
 # BEFORE is set, another build of it, e.g. the previous release.
 #
-#   RUNS=5 BEFORE=/path/to/old/cargo-perfgate PARTS="1 2 3 4 5 6" scripts/cost.sh
+#   RUNS=5 BEFORE=/path/to/old/cargo-perfgate PARTS="1 2 3 4 5 6 7" scripts/cost.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-5}
-parts=${PARTS:-"1 2 3 4 5 6"}
+parts=${PARTS:-"1 2 3 4 5 6 7"}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
@@ -90,6 +92,14 @@ fi
 if part 2; then
     echo "== 2. the same, a pull request making the 3 benchmarks 30% slower ($runs runs)"
     demo_slower
+    bench_vs_gate "$demo" CI=true GITHUB_BASE_REF=main
+    (cd "$demo" && git_quiet checkout -q main)
+fi
+
+if part 7; then
+    echo "== 7. the same as a pull request that changes no file of the package ($runs runs)"
+    demo_ready
+    (cd "$demo" && git_quiet checkout -q -B unchanged main)
     bench_vs_gate "$demo" CI=true GITHUB_BASE_REF=main
     (cd "$demo" && git_quiet checkout -q main)
 fi

@@ -55,6 +55,8 @@ pub struct Workspace {
     pub manifest_path: PathBuf,
     pub target_dir: PathBuf,
     pub targets: Vec<BenchTarget>,
+    /// The directory of every package of the workspace, selected or not.
+    pub members: Vec<PathBuf>,
 }
 
 impl Workspace {
@@ -137,11 +139,18 @@ impl Workspace {
                 filter,
             });
         }
+        let members = metadata
+            .workspace_packages()
+            .iter()
+            .filter_map(|p| p.manifest_path.parent())
+            .map(|dir| PathBuf::from(dir.as_std_path()))
+            .collect();
         Ok(Workspace {
             manifest_path: root.join("Cargo.toml"),
             root,
             target_dir: PathBuf::from(metadata.target_directory.as_std_path()),
             targets,
+            members,
         })
     }
 }

@@ -123,8 +123,13 @@ fn shards_list_every_version_and_merge_into_the_ids_of_one_run(fixture: &Demo) {
         "--confirm",
         "never",
     ]));
-    // Stored comparison only: a pass, or a flag left unconfirmed (exit 1); never a crash.
-    assert!(code == 0 || code == 1, "merge: {code}\n{stdout}\n{stderr}");
+    // Stored comparison only (`--confirm never` decides on stored samples, so a loaded
+    // machine's few-percent noise can read as a regression, exit 3): any verdict, never a crash
+    // or a usage error. What this checks is the ids below.
+    assert!(
+        matches!(code, 0 | 1 | 3),
+        "merge: {code}\n{stdout}\n{stderr}"
+    );
     let merged = json(&fixture.read("target/merged/run.json"));
     let mut ids: Vec<String> = merged["benchmarks"]
         .as_array()

@@ -2,27 +2,30 @@
 //! come in as data, so the same inputs always give the same `compare.json`. This file pairs the
 //! run with the baseline and assembles the comparison; each rule is a small judge in `judges`
 //! (re-measured, stored-only, budgets, the overall verdict), and its words (warnings, the
-//! method line) in `words`; what it is given is `inputs::Inputs`; `to_confirm` says what the
-//! confirm stage should re-measure.
+//! method line) in `words`; entries with one side only (`new`, `missing`, `identical`) in
+//! `one_side`; likely renames and an acceptance of `missing` in `renames`; what it is given is
+//! `inputs::Inputs`; `to_confirm` says what the confirm stage should re-measure.
 
 mod inputs;
 mod judges;
+mod one_side;
 mod renames;
 mod words;
 
 pub use inputs::Inputs;
 use judges::apply_budgets;
 pub use judges::{judge_confirmed, judge_stored, overall, Stored, StoredContext};
+use one_side::{identical, identical_note, lone_entry, new_entries, unmeasured_entries};
 use words::{method_text, warnings_of};
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use perfgate_format::{
-    Acceptance, Benchmark, Comparison, Counts, Direction, Entry, Method, Verdict, COMPARE_SCHEMA,
+    Acceptance, Benchmark, Comparison, Counts, Entry, Method, Verdict, COMPARE_SCHEMA,
 };
 
 use crate::artifacts::{MAX_WIDENING, TOOL_VERSION};
-use crate::config::{Confirm, Policy};
+use crate::config::Confirm;
 use crate::stats;
 
 /// The benchmarks the confirm stage re-measures after the stored comparison: under `auto`,
@@ -352,19 +355,6 @@ pub fn baseline_entry<'a>(
         .copied()
 }
 
-/// The SHA-256 a baseline entry's bench executable shares with the change's, when `check` set
-/// it aside as unchanged by construction (`Run::identical`).
-fn identical<'a>(inputs: &'a Inputs, baseline: &Benchmark) -> Option<&'a String> {
-    inputs.run.identical.get(&baseline.id)
-}
-
-fn identical_note(hash: &str) -> String {
-    format!(
-        "unchanged by construction, not measured (so no budget is checked on it): the change left its bench executable byte-identical to the baseline side's (SHA-256 {}…) and touched no file in its package",
-        &hash[..hash.len().min(12)]
-    )
-}
-
 /// Compares a run with a baseline under a policy.
 pub fn compare(inputs: &Inputs) -> Comparison {
     let baseline_by_id: BTreeMap<&str, &Benchmark> = inputs
@@ -456,133 +446,11 @@ fn unmatched_budgets<'a>(inputs: &Inputs<'a>) -> Vec<&'a crate::config::Budget> 
     inputs.policy.budgets.iter().filter(|b| !known(b)).collect()
 }
 
-/// Benchmarks only in the run: `new` (budgets still apply).
-fn new_entries<'a>(
-    inputs: &'a Inputs,
-    baseline_by_id: &'a BTreeMap<&str, &Benchmark>,
-) -> impl Iterator<Item = Entry> + 'a {
-    inputs
-        .run
-        .benchmarks
-        .iter()
-        .filter(|c| baseline_of(c, baseline_by_id).is_none())
-        .map(|current| {
-            let mut entry = lone_entry(current, Verdict::New, inputs.policy);
-            entry.current = Some(current.summary.median);
-            entry.note = Some("no baseline for this benchmark yet".to_string());
-            apply_budgets(&mut entry, current, inputs.policy);
-            entry
-        })
-}
-
-/// Baseline benchmarks the run did not measure (an `error` when their target failed, else
-/// `missing` when they were in scope), and one `error` per failed target with no such entry.
-fn unmeasured_entries(inputs: &Inputs, paired: &[(&Benchmark, &Benchmark)]) -> Vec<Entry> {
-    let run = inputs.run;
-    let measured: BTreeSet<&str> = paired.iter().map(|(b, _)| b.id.as_str()).collect();
-    let mut entries = Vec::new();
-    let mut errored_targets = BTreeSet::new();
-    let unmeasured = inputs
-        .baseline
-        .map(|b| b.benchmarks.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .filter(|b| !measured.contains(b.id.as_str()));
-    for old in unmeasured {
-        let failed = run
-            .errors
-            .iter()
-            .find(|e| e.package == old.package && e.target == old.target);
-        if failed.is_none() && !(inputs.in_scope)(old) {
-            continue;
-        }
-        if let (None, Some(hash)) = (failed, identical(inputs, old)) {
-            let mut entry = lone_entry(old, Verdict::Pass, inputs.policy);
-            entry.baseline = Some(old.summary.median);
-            entry.method = Method::Identical;
-            entry.note = Some(identical_note(hash));
-            entries.push(entry);
-            continue;
-        }
-        let mut entry = lone_entry(old, Verdict::Missing, inputs.policy);
-        entry.baseline = Some(old.summary.median);
-        entry.note = Some(match failed {
-            Some(error) => {
-                entry.verdict = Verdict::Error;
-                errored_targets.insert((error.package.as_str(), error.target.as_str()));
-                error.message.clone()
-            }
-            None => "in the baseline but not measured: removed or renamed? `cargo perfgate baseline save` accepts it".to_string(),
-        });
-        entries.push(entry);
-    }
-    for error in &run.errors {
-        if errored_targets.contains(&(error.package.as_str(), error.target.as_str())) {
-            continue;
-        }
-        entries.push(Entry {
-            id: format!("{}/{}", error.package, error.target),
-            package: error.package.clone(),
-            target: error.target.clone(),
-            unit: String::new(),
-            direction: Direction::LowerIsBetter,
-            threshold: inputs.policy.threshold,
-            note: Some(error.message.clone()),
-            ..empty_entry(Verdict::Error)
-        });
-    }
-    entries
-}
-
 /// How many baseline entries this run was meant to measure.
 pub(super) fn expected_in_scope(inputs: &Inputs) -> usize {
     inputs.baseline.map_or(0, |b| {
         b.benchmarks.iter().filter(|x| (inputs.in_scope)(x)).count()
     })
-}
-
-/// An entry with a verdict and nothing measured yet.
-fn empty_entry(verdict: Verdict) -> Entry {
-    Entry {
-        id: String::new(),
-        verdict,
-        package: String::new(),
-        target: String::new(),
-        unit: String::new(),
-        direction: Direction::LowerIsBetter,
-        baseline: None,
-        current: None,
-        change: None,
-        change_low: None,
-        change_high: None,
-        p_value: None,
-        threshold: 0.0,
-        method: Method::Stored,
-        throughput: None,
-        kind: None,
-        difference: None,
-        difference_low: None,
-        difference_high: None,
-        confirmation: None,
-        note: None,
-        trend: Vec::new(),
-        budgets: Vec::new(),
-    }
-}
-
-/// The entry of one benchmark, before its numbers are filled in.
-fn lone_entry(b: &Benchmark, verdict: Verdict, policy: &Policy) -> Entry {
-    Entry {
-        id: b.id.clone(),
-        package: b.package.clone(),
-        target: b.target.clone(),
-        unit: b.unit.clone(),
-        direction: b.direction,
-        kind: Some(b.kind()),
-        threshold: policy.threshold_for(&b.id, &b.package),
-        throughput: b.throughput.clone(),
-        ..empty_entry(verdict)
-    }
 }
 
 fn count(entries: &[Entry]) -> Counts {
