@@ -534,6 +534,17 @@ fn an_unchanged_pull_request_is_unchanged_by_construction_until_its_package_chan
         stderr.contains("unchanged by construction, not run"),
         "{stderr}"
     );
+    // The saved run says so, for `compare` (and `merge`) against the same commit only.
+    let saved = demo.target.join("perfgate/run.json");
+    let (code, stdout, stderr) = support::output(
+        demo.perfgate()
+            .args(["compare", "--format", "json", "--out-dir", "target/again"])
+            .arg(&saved)
+            .env("GITHUB_BASE_REF", "main"),
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let again = support::json(&stdout);
+    assert_eq!(support::entry(&again, "checksum/1k")["method"], "identical");
 
     // A file the benchmarks could read at run time, new in the package: measured again.
     demo.write("benches/input.txt", "data");

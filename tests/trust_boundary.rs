@@ -131,8 +131,10 @@ fn a_benchmark_that_overwrites_the_baseline_executable_is_caught_and_does_not_ou
 
     // Job 2 in the same checkout and baseline directory: an innocent docs-only pull request
     // is judged against a fresh build of the base, not the executables job 1 left behind.
+    // (A text file in the package, not Markdown: the benchmarks could read it, so they are
+    // measured rather than set aside as unchanged by construction.)
     demo.git(&["checkout", "-q", "-b", "docs", &main_commit]);
-    demo.write("NOTES.md", "docs only\n");
+    demo.write("NOTES.txt", "docs only\n");
     demo.commit("docs");
     let (code, stdout, stderr) = in_pr(&demo, &[]);
     assert!(

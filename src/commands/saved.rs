@@ -72,6 +72,11 @@ fn judge_saved(
         .filter(|(_, c)| Some(&c.baseline_commit) == against_commit.as_ref())
         .map(|(id, c)| (id.clone(), c.clone()))
         .collect();
+    // So do the entries it set aside as unchanged against this very commit's build.
+    let mut run = run.clone();
+    run.identical
+        .retain(|_, i| Some(&i.baseline_commit) == against_commit.as_ref());
+    let run = &run;
     // A saved run has no selection to consult: every baseline benchmark was meant to be in it.
     let in_scope = |_: &Benchmark| true;
     let mut warnings = located.warnings.clone();

@@ -11,8 +11,12 @@ use crate::config::Policy;
 
 /// The SHA-256 a baseline entry's bench executable shares with the change's, when `check` set
 /// it aside as unchanged by construction (`Run::identical`).
-pub(super) fn identical<'a>(inputs: &'a Inputs, baseline: &Benchmark) -> Option<&'a String> {
-    inputs.run.identical.get(&baseline.id)
+pub(super) fn identical<'a>(inputs: &'a Inputs, baseline: &Benchmark) -> Option<&'a str> {
+    inputs
+        .run
+        .identical
+        .get(&baseline.id)
+        .map(|i| i.sha256.as_str())
 }
 
 pub(super) fn identical_note(hash: &str) -> String {

@@ -155,6 +155,7 @@ pub fn merge_runs(runs: &[(PathBuf, Run)]) -> Result<Run> {
         .iter()
         .flat_map(|(_, r)| r.confirmations.clone())
         .collect();
+    merged.identical = runs.iter().flat_map(|(_, r)| r.identical.clone()).collect();
     Ok(merged)
 }
 

@@ -279,9 +279,19 @@ pub struct Run {
     pub confirmations: BTreeMap<String, Confirmation>,
     /// Baseline entries `check` left unmeasured in a pull request because the change left their
     /// bench executable byte-identical to the baseline side's and touched no file in their
-    /// package: by id, the executable's SHA-256 (hex).
+    /// package, by id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub identical: BTreeMap<String, String>,
+    pub identical: BTreeMap<String, Identical>,
+}
+
+/// A bench executable the change left byte-identical to the baseline side's build of one
+/// commit: the entries it measures are unchanged by construction against that commit alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identical {
+    /// The executable's SHA-256, hex.
+    pub sha256: String,
+    /// The commit the baseline side was built from.
+    pub baseline_commit: String,
 }
 
 /// Where a baseline came from.

@@ -118,7 +118,9 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
         let planned =
             paired::measure_unpaired(&workspace, &selection, &out, settings.timeout, state, &plan)?;
         let (mut run, pairs) = (planned.run, planned.paired);
-        record_unchanged(&mut run, &planned.unchanged, &located, &selection);
+        if let Some(commit) = located.commit {
+            record_unchanged(&mut run, &planned.unchanged, &located, &selection, commit);
+        }
         (run, pairs, planned.executables, lock)
     } else {
         let (run, candidate, lock) =

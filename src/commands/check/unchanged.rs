@@ -64,6 +64,7 @@ pub(super) fn record_unchanged(
     unchanged: &[(BenchTarget, String)],
     located: &Located,
     selection: &Selection,
+    commit: git2::Oid,
 ) {
     let selected = criterion::filter_matches(selection.filter.as_deref());
     let entries = located.baseline.as_ref().map_or(&[][..], |b| &b.benchmarks);
@@ -74,7 +75,13 @@ pub(super) fn record_unchanged(
                 && shard::benchmark_in_shard(e, selection.shard)
                 && selected(&e.id)
         }) {
-            run.identical.insert(entry.id.clone(), hash.clone());
+            run.identical.insert(
+                entry.id.clone(),
+                perfgate_format::Identical {
+                    sha256: hash.clone(),
+                    baseline_commit: commit.to_string(),
+                },
+            );
         }
     }
 }
