@@ -70,86 +70,42 @@ pub fn measure_unpaired(
     let mut unchanged = Vec::new();
     for target in &targets {
         let label = format!("{}/{}", target.package, target.name);
-        let Some(executable) = executables.get(&(target.package.clone(), target.name.clone()))
-        else {
-            errors.push(target_error(
-                target,
-                "cargo built no executable for this bench target",
-            ));
-            continue;
-        };
-        if let Some(hash) = (plan.unchanged)(target, executable) {
-            progress.finish_one(&format!(
-                "{label}: its executable is byte-identical to the baseline side's and its package is untouched: unchanged by construction, not run"
-            ));
-            unchanged.push((target.clone(), hash));
-            continue;
-        }
-        match target.harness {
-            Harness::Criterion => {
-                match criterion::list(target, executable, selection.filter.as_deref()) {
-                    Ok(ids) => {
-                        let mine: Vec<String> = ids
-                            .into_iter()
-                            .filter(|id| {
-                                selection
-                                    .shard
-                                    .is_none_or(|s| shard::listed_in_shard(target, id, s))
-                            })
-                            .collect();
-                        if mine.is_empty()
-                            && selection.filter.is_none()
-                            && selection.shard.is_none()
-                        {
-                            errors.push(target_error(target, "`--bench --list` lists no benchmark: does it run any (criterion_main!)?"));
+        let key = (target.package.clone(), target.name.clone());
+        let line = match executables.get(&key) {
+            None => Err("cargo built no executable for this bench target".to_string()),
+            Some(executable) => match (plan.unchanged)(target, executable) {
+                Some(hash) => {
+                    unchanged.push((target.clone(), hash));
+                    Ok("its executable is byte-identical to the baseline side's and its package is untouched: unchanged by construction, not run".to_string())
+                }
+                None => {
+                    progress.start(&format!("running {label}"));
+                    visit(target, executable, selection, out, timeout).map(|found| match found {
+                        Visited::Listed(ids) => {
+                            let line = format!("{} benchmarks listed, to be measured in rounds against the baseline side", ids.len());
+                            listed.extend(ids.into_iter().map(|id| (target.clone(), id)));
+                            line
                         }
-                        progress.finish_one(&format!(
-                            "{label}: {} benchmarks listed, to be measured in rounds against the baseline side",
-                            mine.len()
-                        ));
-                        listed.extend(mine.into_iter().map(|id| (target.clone(), id)));
-                    }
-                    Err(message) => errors.push(target_error(target, &message)),
+                        Visited::Measured(metrics) => {
+                            let line = format!("{} metrics", metrics.len());
+                            suites.extend(metrics);
+                            line
+                        }
+                    })
                 }
-            }
-            Harness::Stability => {
-                progress.start(&format!("running {label}"));
-                match super::measure_target(target, executable, selection, out, timeout) {
-                    Ok(found) => {
-                        progress.finish_one(&format!("{label}: {} metrics", found.len()));
-                        suites.extend(found);
-                    }
-                    Err(message) => {
-                        progress.finish_one(&format!("{label}: error: {message}"));
-                        errors.push(target_error(target, &message));
-                    }
-                }
+            },
+        };
+        match line {
+            Ok(line) => progress.finish_one(&format!("{label}: {line}")),
+            Err(message) => {
+                progress.finish_one(&format!("{label}: error: {message}"));
+                errors.push(target_error(target, &message));
             }
         }
     }
     progress.done();
-    // Ids as `measure` gives them: unique over every benchmark of the run.
-    let keys: Vec<(&str, &str, &str)> = suites
-        .iter()
-        .map(|b| (b.package.as_str(), b.target.as_str(), b.own_id()))
-        .chain(
-            listed
-                .iter()
-                .map(|(t, id)| (t.package.as_str(), t.name.as_str(), id.as_str())),
-        )
-        .collect();
-    let ids = super::unique_ids(&keys);
-    let (suite_ids, listed_ids) = ids.split_at(suites.len());
-    for (b, id) in suites.iter_mut().zip(suite_ids) {
-        b.id = id.clone();
-    }
-    let (paired, unpaired): (Vec<Listed>, Vec<Listed>) = listed
+    let (paired, unpaired): (Vec<Listed>, Vec<Listed>) = with_run_ids(&mut suites, listed)
         .into_iter()
-        .zip(listed_ids)
-        .map(|((target, _), id)| Listed {
-            id: id.clone(),
-            target,
-        })
         .partition(|l| (plan.in_baseline)(l));
     let (new, new_errors) = measure_listed(&unpaired, &executables, selection, out, timeout);
     suites.extend(new);
@@ -172,6 +128,73 @@ pub fn measure_unpaired(
         paired,
         unchanged,
     })
+}
+
+/// What a bench target gave before the rounds: a criterion target its listed benchmarks' own
+/// ids, a stability suite its metrics.
+enum Visited {
+    Listed(Vec<String>),
+    Measured(Vec<Benchmark>),
+}
+
+/// Lists a criterion target's benchmarks (the filter and shard applied; none at all, unfiltered,
+/// is an error), or runs a stability suite as `measure` does.
+fn visit(
+    target: &BenchTarget,
+    executable: &std::path::Path,
+    selection: &Selection,
+    out: &OutDir,
+    timeout: Duration,
+) -> Result<Visited, String> {
+    match target.harness {
+        Harness::Criterion => {
+            let mine: Vec<String> =
+                criterion::list(target, executable, selection.filter.as_deref())?
+                    .into_iter()
+                    .filter(|id| {
+                        selection
+                            .shard
+                            .is_none_or(|s| shard::listed_in_shard(target, id, s))
+                    })
+                    .collect();
+            if mine.is_empty() && selection.filter.is_none() && selection.shard.is_none() {
+                return Err(
+                    "`--bench --list` lists no benchmark: does it run any (criterion_main!)?"
+                        .to_string(),
+                );
+            }
+            Ok(Visited::Listed(mine))
+        }
+        Harness::Stability => super::measure_target(target, executable, selection, out, timeout)
+            .map(Visited::Measured),
+    }
+}
+
+/// Gives the suites' metrics and the listed benchmarks their ids in the run, as `measure` does:
+/// unique over all of them (`make_ids_unique`).
+fn with_run_ids(suites: &mut [Benchmark], listed: Vec<(BenchTarget, String)>) -> Vec<Listed> {
+    let keys: Vec<(&str, &str, &str)> = suites
+        .iter()
+        .map(|b| (b.package.as_str(), b.target.as_str(), b.own_id()))
+        .chain(
+            listed
+                .iter()
+                .map(|(t, id)| (t.package.as_str(), t.name.as_str(), id.as_str())),
+        )
+        .collect();
+    let ids = super::unique_ids(&keys);
+    let (suite_ids, listed_ids) = ids.split_at(suites.len());
+    for (b, id) in suites.iter_mut().zip(suite_ids) {
+        b.id = id.clone();
+    }
+    listed
+        .into_iter()
+        .zip(listed_ids)
+        .map(|((target, _), id)| Listed {
+            id: id.clone(),
+            target,
+        })
+        .collect()
 }
 
 /// Runs listed criterion benchmarks as `measure` would (one process per target, an exact filter

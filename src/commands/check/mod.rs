@@ -20,10 +20,10 @@ use crate::error::{Error, Result};
 use crate::github;
 use crate::history;
 use crate::outcome::Outcome;
-use crate::run::base_side::BaseDir;
+use crate::run::base_side::{BaseDir, BaselineBuild};
 use crate::run::paired::{self, Listed};
 use crate::run::{criterion, shard};
-use crate::workspace::{BenchTarget, Workspace};
+use crate::workspace::Workspace;
 use judge::{baseline_by_id, baseline_side, judge, BeforeMeasuring, Measured};
 use unchanged::{record_unchanged, unchanged_by_construction};
 
@@ -98,34 +98,16 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
     // benchmarks they will measure are not run a first time on their own.
     let paired =
         github::pr_base_ref().is_some() && !drifting && matches!(prebuilt, Some((Ok(_), _)));
-    let (run, pairs, candidate, _lock) = if paired {
-        let lock = out.lock()?;
-        let state = git::state(&workspace.root, baseline::BASELINE_DIR);
-        let by_id = baseline_by_id(&located);
-        let has = |l: &Listed| {
-            compare::baseline_entry(&l.id, (&l.target.package, &l.target.name), &by_id).is_some()
-        };
-        let unchanged: Box<paired::Unchanged> = match (&prebuilt, located.commit) {
-            (Some((Ok(built), _)), Some(commit)) => {
-                Box::new(unchanged_by_construction(&workspace, built, commit))
-            }
-            _ => Box::new(|_: &BenchTarget, _: &std::path::Path| None),
-        };
-        let plan = paired::Plan {
-            in_baseline: &has,
-            unchanged: &*unchanged,
-        };
-        let planned =
-            paired::measure_unpaired(&workspace, &selection, &out, settings.timeout, state, &plan)?;
-        let (mut run, pairs) = (planned.run, planned.paired);
-        if let Some(commit) = located.commit {
-            record_unchanged(&mut run, &planned.unchanged, &located, &selection, commit);
+    let (run, pairs, candidate, _lock) = match (&prebuilt, located.commit) {
+        (Some((Ok(built), _)), Some(commit)) if paired => {
+            let before_rounds = (&workspace, &selection, &out);
+            measure_before_rounds(before_rounds, &located, &settings, (built, commit))?
         }
-        (run, pairs, planned.executables, lock)
-    } else {
-        let (run, candidate, lock) =
-            super::measure_work_tree(&workspace, &selection, &out, settings.timeout)?;
-        (run, Vec::new(), candidate, lock)
+        _ => {
+            let (run, candidate, lock) =
+                super::measure_work_tree(&workspace, &selection, &out, settings.timeout)?;
+            (run, Vec::new(), candidate, lock)
+        }
     };
     let measure_seconds = measuring.elapsed().as_secs_f64();
     let base = BeforeMeasuring {
@@ -167,6 +149,38 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
     }
     add_trends(&workspace.root, &mut judged.comparison);
     publish(&judged.comparison, &output, &out)
+}
+
+/// A pull request's measuring before its rounds (`paired::measure_unpaired`): the targets the
+/// change cannot have changed set aside and recorded, the benchmarks the baseline has left to
+/// the rounds (returned), the rest run as usual; `run.json` is written after judging.
+fn measure_before_rounds(
+    (workspace, selection, out): (&Workspace, &Selection, &OutDir),
+    located: &Located,
+    settings: &Settings,
+    (built, commit): (&BaselineBuild, git2::Oid),
+) -> Result<(
+    Run,
+    Vec<Listed>,
+    crate::run::Executables,
+    artifacts::OutLock,
+)> {
+    let lock = out.lock()?;
+    let state = git::state(&workspace.root, baseline::BASELINE_DIR);
+    let by_id = baseline_by_id(located);
+    let has = |l: &Listed| {
+        compare::baseline_entry(&l.id, (&l.target.package, &l.target.name), &by_id).is_some()
+    };
+    let unchanged = unchanged_by_construction(workspace, built, commit);
+    let plan = paired::Plan {
+        in_baseline: &has,
+        unchanged: &unchanged,
+    };
+    let planned =
+        paired::measure_unpaired(workspace, selection, out, settings.timeout, state, &plan)?;
+    let mut run = planned.run;
+    record_unchanged(&mut run, &planned.unchanged, located, selection, commit);
+    Ok((run, planned.paired, planned.executables, lock))
 }
 
 /// Commits of history a flagged entry's trend shows.
