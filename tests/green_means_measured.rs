@@ -547,10 +547,14 @@ fn an_unchanged_pull_request_is_unchanged_by_construction_until_its_package_chan
     assert_eq!(support::entry(&again, "checksum/1k")["method"], "identical");
 
     // A file the benchmarks could read at run time, new in the package: measured again.
+    // (Its verdicts are a measurement's, so not asserted here: `scripts/accuracy.sh` measures
+    // how often unchanged code passes.)
     demo.write("benches/input.txt", "data");
     let (code, stdout, stderr) = gate();
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(matches!(code, 0 | 3), "{stdout}\n{stderr}");
     let compare = support::json(&stdout);
-    let checksum = support::entry(&compare, "checksum/1k");
-    assert_eq!(checksum["method"], "confirmed", "{checksum}");
+    for (id, _) in support::verdicts(&compare) {
+        let entry = support::entry(&compare, &id);
+        assert_eq!(entry["method"], "confirmed", "{entry}");
+    }
 }

@@ -92,33 +92,17 @@ fn likely_renames(entries: &[Entry]) -> Vec<(usize, usize, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use perfgate_format::{Direction, Method};
 
     fn entry(id: &str, verdict: Verdict, baseline: Option<f64>, current: Option<f64>) -> Entry {
         Entry {
             id: id.to_string(),
-            verdict,
             package: "core".to_string(),
             target: "benches".to_string(),
             unit: "ns".to_string(),
-            direction: Direction::LowerIsBetter,
             baseline,
             current,
-            change: None,
-            change_low: None,
-            change_high: None,
-            p_value: None,
             threshold: 0.05,
-            method: Method::Stored,
-            throughput: None,
-            kind: None,
-            difference: None,
-            difference_low: None,
-            difference_high: None,
-            note: None,
-            confirmation: None,
-            trend: Vec::new(),
-            budgets: Vec::new(),
+            ..crate::compare::one_side::empty_entry(verdict)
         }
     }
 

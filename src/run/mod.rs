@@ -206,14 +206,11 @@ pub fn measure(
     timeout: Duration,
     git: Option<GitState>,
 ) -> Result<(Run, Executables)> {
-    criterion::check_filter(selection.filter.as_deref())?;
-    let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let targets = shard::targets_in_shard(&workspace.targets, selection.shard);
-    let executables = if targets.is_empty() {
-        Executables::new()
-    } else {
-        build(&workspace.manifest_path, &targets, selection, None)?
-    };
+    let Started {
+        started,
+        targets,
+        executables,
+    } = start(workspace, selection)?;
     let progress = Progress::new(targets.len());
     let mut benchmarks = Vec::new();
     let mut errors = Vec::new();
@@ -252,7 +249,43 @@ pub fn measure(
     }
     progress.done();
     make_ids_unique(&mut benchmarks);
-    let run = Run {
+    let run = new_run(started, git, selection, benchmarks, errors);
+    Ok((run, executables))
+}
+
+/// A measuring begun: when, the selection's bench targets (its shard's), and their executables.
+pub(crate) struct Started {
+    pub started: String,
+    pub targets: Vec<BenchTarget>,
+    pub executables: Executables,
+}
+
+/// Checks the filter, notes the time and builds the selection's bench targets.
+pub(crate) fn start(workspace: &Workspace, selection: &Selection) -> Result<Started> {
+    criterion::check_filter(selection.filter.as_deref())?;
+    let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let targets = shard::targets_in_shard(&workspace.targets, selection.shard);
+    let executables = if targets.is_empty() {
+        Executables::new()
+    } else {
+        build(&workspace.manifest_path, &targets, selection, None)?
+    };
+    Ok(Started {
+        started,
+        targets,
+        executables,
+    })
+}
+
+/// A run of this machine begun at `started`, as `selection` measured it.
+pub(crate) fn new_run(
+    started: String,
+    git: Option<GitState>,
+    selection: &Selection,
+    benchmarks: Vec<Benchmark>,
+    errors: Vec<TargetError>,
+) -> Run {
+    Run {
         schema: RUN_SCHEMA.to_string(),
         tool_version: TOOL_VERSION.to_string(),
         started,
@@ -262,9 +295,8 @@ pub fn measure(
         benchmarks,
         errors,
         confirmations: BTreeMap::new(),
-        identical: Default::default(),
-    };
-    Ok((run, executables))
+        identical: BTreeMap::new(),
+    }
 }
 
 /// Runs one bench target with the harness it is written in. Without a user filter, a target

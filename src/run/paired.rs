@@ -7,10 +7,10 @@
 
 use std::time::Duration;
 
-use perfgate_format::{Benchmark, GitState, Run, TargetError, RUN_SCHEMA};
+use perfgate_format::{Benchmark, GitState, Run, TargetError};
 
-use super::{criterion, machine, shard, Executables, Progress};
-use crate::artifacts::{OutDir, TOOL_VERSION};
+use super::{criterion, shard, Executables, Progress};
+use crate::artifacts::OutDir;
 use crate::config::Selection;
 use crate::error::Result;
 use crate::workspace::{BenchTarget, Harness, Workspace};
@@ -55,14 +55,11 @@ pub fn measure_unpaired(
     git: Option<GitState>,
     plan: &Plan,
 ) -> Result<Planned> {
-    criterion::check_filter(selection.filter.as_deref())?;
-    let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let targets = shard::targets_in_shard(&workspace.targets, selection.shard);
-    let executables = if targets.is_empty() {
-        Executables::new()
-    } else {
-        super::build(&workspace.manifest_path, &targets, selection, None)?
-    };
+    let super::Started {
+        started,
+        targets,
+        executables,
+    } = super::start(workspace, selection)?;
     let progress = Progress::new(targets.len());
     let mut suites: Vec<Benchmark> = Vec::new();
     let mut listed: Vec<(BenchTarget, String)> = Vec::new();
@@ -110,20 +107,8 @@ pub fn measure_unpaired(
     let (new, new_errors) = measure_listed(&unpaired, &executables, selection, out, timeout);
     suites.extend(new);
     errors.extend(new_errors);
-    let run = Run {
-        schema: RUN_SCHEMA.to_string(),
-        tool_version: TOOL_VERSION.to_string(),
-        started,
-        git,
-        machine: machine::fingerprint(),
-        shard: selection.shard.map(|s| format!("{}/{}", s.index, s.count)),
-        benchmarks: suites,
-        errors,
-        confirmations: Default::default(),
-        identical: Default::default(),
-    };
     Ok(Planned {
-        run,
+        run: super::new_run(started, git, selection, suites, errors),
         executables,
         paired,
         unchanged,

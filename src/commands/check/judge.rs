@@ -107,29 +107,9 @@ pub(super) fn judge(
         confirm_seconds,
     } = stage;
     let mut run = measured.run;
-    let mut unmeasured = Vec::new();
-    for pair in measured.pairs {
-        match rounds_measured.remove(&pair.id) {
-            Some(b) => run.benchmarks.push(b),
-            None => unmeasured.push(pair.clone()),
-        }
-    }
-    if !unmeasured.is_empty() {
-        eprintln!(
-            "perfgate: measuring {} benchmark(s) the rounds gave no figure for, as a run without rounds would",
-            unmeasured.len()
-        );
-        let (found, errors) = paired::measure_listed(
-            &unmeasured,
-            measured.candidate,
-            selection,
-            out,
-            settings.timeout,
-        );
-        run.benchmarks.extend(found);
-        run.errors.extend(errors);
-    }
     if measured.paired {
+        let rounds = (&mut rounds_measured, measured.candidate);
+        with_pairs(&mut run, measured.pairs, rounds, (selection, out, settings));
         in_target_order(&mut run, workspace);
     }
     let comparison = compare::compare(&Inputs {
@@ -145,6 +125,34 @@ pub(super) fn judge(
         build_seconds,
         confirm_seconds,
     })
+}
+
+/// Adds each pair's measurement to the run: its candidate side of the rounds, or, where the
+/// rounds gave none, a run as usual (`paired::measure_listed`).
+fn with_pairs(
+    run: &mut Run,
+    pairs: &[Listed],
+    (rounds_measured, candidate): (&mut BTreeMap<String, Benchmark>, &Executables),
+    (selection, out, settings): (&Selection, &OutDir, &Settings),
+) {
+    let mut unmeasured = Vec::new();
+    for pair in pairs {
+        match rounds_measured.remove(&pair.id) {
+            Some(b) => run.benchmarks.push(b),
+            None => unmeasured.push(pair.clone()),
+        }
+    }
+    if unmeasured.is_empty() {
+        return;
+    }
+    eprintln!(
+        "perfgate: measuring {} benchmark(s) the rounds gave no figure for, as a run without rounds would",
+        unmeasured.len()
+    );
+    let (found, errors) =
+        paired::measure_listed(&unmeasured, candidate, selection, out, settings.timeout);
+    run.benchmarks.extend(found);
+    run.errors.extend(errors);
 }
 
 /// What every comparison of one `check` shares: all of `Inputs` but the run and the confirm

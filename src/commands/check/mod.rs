@@ -35,24 +35,8 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
     let workspace = Workspace::discover(&selection)?;
     let drifting =
         args.drift || (against.against.is_none() && github::default_branch_push().is_some());
-    let reference = if drifting {
-        Reference::Head
-    } else {
-        Reference::choose(
-            against.against.as_deref(),
-            github::pr_base_ref(),
-            against.fetch,
-        )
-    };
     // Read the baseline first: a corrupt one should stop us before minutes of measuring.
-    let mut located = baseline::locate(&workspace.root, &reference, against.profile.as_deref())?;
-    if drifting {
-        located.drift = Some(drift_since_baseline(
-            &workspace.root,
-            &mut located,
-            against.fetch,
-        )?);
-    }
+    let located = locate(&workspace, &against, drifting)?;
     // In a pull request, and for drift, `auto` re-measures every benchmark: a stored baseline
     // measured in a slow phase of its machine would otherwise hide a slowdown.
     let settings = Settings::resolve(
@@ -67,24 +51,9 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
         Some(_) => Some(BaseDir::choose(&git::Repo::open(&workspace.root)?.workdir)?),
         None => None,
     };
-    // When every benchmark will be re-measured (a pull request), the baseline side is built
-    // and its executables hashed before any of the change's code (build scripts, benchmarks)
-    // runs in this process.
-    let prebuilt = match (&base_dir, located.commit) {
-        (Some(base), Some(commit))
-            if settings.confirm == Confirm::Always && located.baseline.is_some() =>
-        {
-            let targets = shard::targets_in_shard(&workspace.targets, selection.shard);
-            let building = Instant::now();
-            eprintln!(
-                "perfgate: building the baseline side ({}) before the change's code runs",
-                git::short(commit)
-            );
-            let built = baseline_side(base, &workspace, &selection, commit, &targets);
-            Some((built, building.elapsed().as_secs_f64()))
-        }
-        _ => None,
-    };
+    let prebuilt = base_dir
+        .as_ref()
+        .and_then(|base| build_base_first(base, &workspace, &selection, &located, &settings));
     // Noise floors are read before the change's build scripts and benchmarks run.
     let mut floor_warnings = Vec::new();
     let floors = artifacts::noise_floors(
@@ -149,6 +118,52 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
     }
     add_trends(&workspace.root, &mut judged.comparison);
     publish(&judged.comparison, &output, &out)
+}
+
+/// The baseline the gate compares with (and for drift, what it drifted from).
+fn locate(workspace: &Workspace, against: &Against, drifting: bool) -> Result<Located> {
+    let reference = if drifting {
+        Reference::Head
+    } else {
+        Reference::choose(
+            against.against.as_deref(),
+            github::pr_base_ref(),
+            against.fetch,
+        )
+    };
+    let mut located = baseline::locate(&workspace.root, &reference, against.profile.as_deref())?;
+    if drifting {
+        located.drift = Some(drift_since_baseline(
+            &workspace.root,
+            &mut located,
+            against.fetch,
+        )?);
+    }
+    Ok(located)
+}
+
+/// When every benchmark will be re-measured (a pull request), the baseline side is built and
+/// its executables hashed before any of the change's code (build scripts, benchmarks) runs in
+/// this process: the build, and its seconds.
+fn build_base_first<'a>(
+    base: &'a BaseDir,
+    workspace: &Workspace,
+    selection: &Selection,
+    located: &Located,
+    settings: &Settings,
+) -> Option<(Result<BaselineBuild<'a>>, f64)> {
+    let commit = located.commit?;
+    if settings.confirm != Confirm::Always || located.baseline.is_none() {
+        return None;
+    }
+    let targets = shard::targets_in_shard(&workspace.targets, selection.shard);
+    let building = Instant::now();
+    eprintln!(
+        "perfgate: building the baseline side ({}) before the change's code runs",
+        git::short(commit)
+    );
+    let built = baseline_side(base, workspace, selection, commit, &targets);
+    Some((built, building.elapsed().as_secs_f64()))
 }
 
 /// A pull request's measuring before its rounds (`paired::measure_unpaired`): the targets the
