@@ -1,7 +1,7 @@
 //! All git plumbing, through git2 (and the git CLI for fetching): the state of the work tree,
 //! files read at a rev, the merge-base with a PR's base branch, the confirm stage's cache of
-//! exported commits (verified against the commit's objects before each use), history, and
-//! committing refreshed baselines. (Past 600 lines because all of the tool's git plumbing is
+//! exported commits (verified against the commit's objects before each use), the files a
+//! change touched since a commit, history, and committing refreshed baselines. (Past 600 lines because all of the tool's git plumbing is
 //! here, revision resolution included: one owner for what is handed to git.)
 
 use std::path::{Path, PathBuf};

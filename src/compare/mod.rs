@@ -15,7 +15,7 @@ mod words;
 pub use inputs::Inputs;
 use judges::apply_budgets;
 pub use judges::{judge_confirmed, judge_stored, overall, Stored, StoredContext};
-use one_side::{identical, identical_note, lone_entry, new_entries, unmeasured_entries};
+use one_side::{lone_entry, new_entries, unmeasured_entries};
 use words::{method_text, warnings_of};
 
 use std::collections::BTreeMap;
@@ -180,11 +180,6 @@ fn judge_pair(
         entry.change_high = finite(stored.high);
     }
     entry.p_value = Some(stored.p);
-    if let Some(hash) = identical(inputs, baseline) {
-        entry.method = Method::Identical;
-        entry.note = Some(identical_note(hash));
-        return entry;
-    }
     (entry.verdict, entry.note) = match inputs.confirmations.get(&current.id) {
         Some(confirmation) => {
             let p = confirmed_p.get(current.id.as_str()).copied().unwrap_or(1.0);

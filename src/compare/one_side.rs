@@ -11,7 +11,7 @@ use crate::config::Policy;
 
 /// The SHA-256 a baseline entry's bench executable shares with the change's, when `check` set
 /// it aside as unchanged by construction (`Run::identical`).
-pub(super) fn identical<'a>(inputs: &'a Inputs, baseline: &Benchmark) -> Option<&'a str> {
+fn identical<'a>(inputs: &'a Inputs, baseline: &Benchmark) -> Option<&'a str> {
     inputs
         .run
         .identical
@@ -19,7 +19,7 @@ pub(super) fn identical<'a>(inputs: &'a Inputs, baseline: &Benchmark) -> Option<
         .map(|i| i.sha256.as_str())
 }
 
-pub(super) fn identical_note(hash: &str) -> String {
+fn identical_note(hash: &str) -> String {
     format!(
         "unchanged by construction, not measured (so no budget is checked on it): the change left its bench executable byte-identical to the baseline side's (SHA-256 {}…) and touched no file in its package",
         &hash[..hash.len().min(12)]

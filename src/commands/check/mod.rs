@@ -194,7 +194,8 @@ fn measure_before_rounds(
     let planned =
         paired::measure_unpaired(workspace, selection, out, settings.timeout, state, &plan)?;
     let mut run = planned.run;
-    record_unchanged(&mut run, &planned.unchanged, located, selection, commit);
+    let in_scope = scope(workspace, selection);
+    record_unchanged(&mut run, &planned.unchanged, (located, &in_scope), commit);
     Ok((run, planned.paired, planned.executables, lock))
 }
 

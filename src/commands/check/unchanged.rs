@@ -1,12 +1,10 @@
 //! In a pull request, the bench targets the change cannot have changed: set aside before
 //! anything runs, their entries judged `identical` (see `unchanged_by_construction`).
 
-use perfgate_format::Run;
+use perfgate_format::{Benchmark, Run};
 
 use crate::baseline::{self, git, Located};
-use crate::config::Selection;
 use crate::run::base_side::BaselineBuild;
-use crate::run::{criterion, shard};
 use crate::workspace::{BenchTarget, Workspace};
 
 /// In a pull request, whether a bench target is unchanged by construction: its executable is
@@ -57,24 +55,20 @@ pub(super) fn unchanged_by_construction<'a>(
     }
 }
 
-/// Records as `identical` every baseline entry in scope of the bench targets left unrun as
-/// unchanged by construction.
+/// Records as `identical` every baseline entry in scope (`in_scope`, the comparison's own) of
+/// the bench targets left unrun as unchanged by construction.
 pub(super) fn record_unchanged(
     run: &mut Run,
     unchanged: &[(BenchTarget, String)],
-    located: &Located,
-    selection: &Selection,
+    (located, in_scope): (&Located, &dyn Fn(&Benchmark) -> bool),
     commit: git2::Oid,
 ) {
-    let selected = criterion::filter_matches(selection.filter.as_deref());
     let entries = located.baseline.as_ref().map_or(&[][..], |b| &b.benchmarks);
     for (target, hash) in unchanged {
-        for entry in entries.iter().filter(|e| {
-            e.package == target.package
-                && e.target == target.name
-                && shard::benchmark_in_shard(e, selection.shard)
-                && selected(&e.id)
-        }) {
+        for entry in entries
+            .iter()
+            .filter(|e| e.package == target.package && e.target == target.name && in_scope(e))
+        {
             run.identical.insert(
                 entry.id.clone(),
                 perfgate_format::Identical {

@@ -54,7 +54,7 @@ struct BatchRounds {
     seconds: BTreeMap<String, f64>,
     bounded: BTreeMap<String, String>,
     failed: BTreeMap<String, String>,
-    /// The candidate's figure of each benchmark as its process last reported it (unit, kind,
+    /// The candidate's figure of each benchmark as its first process reported it (unit, kind,
     /// throughput): the shape of the entry its rounds make (`Confirmed::candidate`).
     shape: BTreeMap<String, Benchmark>,
 }
@@ -162,7 +162,7 @@ fn batch_rounds(
                     Some(b) => {
                         medians.entry(item.id.to_string()).or_insert([f64::NAN; 2])[side] =
                             b.summary.median;
-                        if side == 1 {
+                        if side == 1 && !result.shape.contains_key(item.id) {
                             result.shape.insert(item.id.to_string(), b.clone());
                         }
                         true
