@@ -25,10 +25,13 @@ fn main() {
         Ok(())
     };
 
+    // About 8 s in all, so the gate's first runs are quick; lengthen each scenario to what your
+    // component needs (a soak of minutes finds slow drift; the gate re-measures a flagged
+    // scenario at its own length, so a long scenario costs time only when it moves).
     let mut suite = Suite::new("example");
-    suite.sustained_load("op", Load::new(2_000.0, Duration::from_secs(5)).workers(2), operation);
-    suite.spike("op_spike", Spike { load: Load::new(1_000.0, Duration::from_secs(2)), factor: 10.0 }, operation);
-    suite.soak("op_soak", Soak { load: Load::new(1_000.0, Duration::from_secs(30)), windows: 10 }, operation);
+    suite.sustained_load("op", Load::new(2_000.0, Duration::from_secs(2)).workers(2), operation);
+    suite.spike("op_spike", Spike { load: Load::new(1_000.0, Duration::from_secs(1)), factor: 10.0 }, operation);
+    suite.soak("op_soak", Soak { load: Load::new(1_000.0, Duration::from_secs(3)), windows: 10 }, operation);
     suite.leak_check("op_leak", Leak { iterations: 10, operations: 10_000 }, operation);
     suite.concurrency("op_concurrent", Concurrency { workers: 16, operations: 1_000 }, operation);
     suite.finish();

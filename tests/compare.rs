@@ -127,6 +127,7 @@ fn confirmation(change: f64, low: f64, high: f64, halves: [f64; 2]) -> Confirmat
         seconds: 2.0,
         ratios: Vec::new(),
         points: false,
+        candidate_rounds: Vec::new(),
         quick: false,
     }
 }

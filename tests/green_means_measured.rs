@@ -331,6 +331,7 @@ fn mixture(slow: usize, factor: f64, fast: usize) -> perfgate_format::Confirmati
         seconds: 3.0,
         ratios,
         points: false,
+        candidate_rounds: Vec::new(),
         quick: false,
     }
 }

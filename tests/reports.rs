@@ -281,6 +281,7 @@ fn each_row_says_how_its_change_was_measured() {
         seconds: 3.0,
         ratios: Vec::new(),
         points: false,
+        candidate_rounds: Vec::new(),
         quick: false,
     });
     assert_eq!(how(&stored), "re-measured, 24 rounds");
@@ -288,6 +289,19 @@ fn each_row_says_how_its_change_was_measured() {
         c.quick = true;
     }
     assert_eq!(how(&stored), "re-measured, 24 quick-suite rounds");
+    // Columns whose ratio is not the row's change (each side's median over the rounds, beside
+    // the median of the rounds' paired ratios) are said to be so, not left to disagree.
+    stored.current = Some(1030.0);
+    assert_eq!(
+        how(&stored),
+        "re-measured, 24 quick-suite rounds (the change is the median of the rounds' paired ratios, not the columns' ratio)"
+    );
+    stored.current = Some(1010.4);
+    assert_eq!(
+        how(&stored),
+        "re-measured, 24 quick-suite rounds",
+        "within the last digit shown"
+    );
 }
 
 #[test]

@@ -244,3 +244,142 @@ fn a_suite_runs_only_the_scenarios_a_confirm_round_names() {
         "{metrics}"
     );
 }
+
+/// A suite of three scenarios over a mutex-guarded map insert (~100 ns), each with a knob a
+/// change turns: a 3 µs spin per operation in `op`, a 300 µs slowdown in `op_soak` that starts
+/// only after its first second (a soak's drift: a quick run, a tenth of the length, never meets
+/// it), and an error every `ERROR_EVERY` operations in `op_errors`.
+const GAUGE_SUITE: &str = r#"
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use perfgate_harness::{Load, Soak, Suite};
+
+const SPIN_NS: u64 = 0;
+const SOAK_SLOWS: bool = false;
+const ERROR_EVERY: u64 = 0;
+
+fn spin(ns: u64) {
+    let until = Instant::now() + Duration::from_nanos(ns);
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
+
+fn main() {
+    let map = std::sync::Mutex::new(std::collections::HashMap::new());
+    let work = || {
+        let mut m = map.lock().unwrap();
+        let n = m.len() as u64 % 1024;
+        m.insert(n, n);
+    };
+    let mut suite = Suite::new("gauge");
+    suite.sustained_load("op", Load::new(2_000.0, Duration::from_secs(1)), || -> Result<(), String> {
+        work();
+        spin(SPIN_NS);
+        Ok(())
+    });
+    let started = OnceLock::new();
+    let soak = Soak { load: Load::new(1_000.0, Duration::from_secs(2)), windows: 4 };
+    suite.soak("op_soak", soak, || -> Result<(), String> {
+        work();
+        let begun = *started.get_or_init(Instant::now);
+        if SOAK_SLOWS && begun.elapsed() > Duration::from_secs(1) {
+            spin(300_000);
+        }
+        Ok(())
+    });
+    let count = AtomicU64::new(0);
+    suite.sustained_load("op_errors", Load::new(2_000.0, Duration::from_secs(1)), || -> Result<(), String> {
+        work();
+        let n = count.fetch_add(1, Relaxed);
+        if ERROR_EVERY > 0 && n % ERROR_EVERY == 0 {
+            return Err("refused".to_string());
+        }
+        Ok(())
+    });
+    suite.finish();
+}
+"#;
+
+/// With no thresholds written, each metric is judged by the default for what it is: an error
+/// rate 0 → 2% fails (any rise, in points), a 3 µs spin per operation is a regression of typical
+/// latency, and a soak whose slowdown starts after its first second is re-measured
+/// at its own length (a quick re-measurement would never reach it) and fails.
+#[test]
+fn stability_defaults_catch_errors_a_spin_and_a_late_soak_slowdown_at_full_length() {
+    let demo = Demo::with_stability();
+    demo.write("benches/stability.rs", GAUGE_SUITE);
+    demo.write("perfgate.toml", "");
+    demo.commit("the gauge suite");
+    let (code, _, stderr) =
+        output(
+            demo.perfgate()
+                .args(["baseline", "save", "--bench", "stability"]),
+        );
+    assert_eq!(code, 0, "{stderr}");
+    demo.commit("baseline");
+    demo.edit(
+        "benches/stability.rs",
+        "SPIN_NS: u64 = 0",
+        "SPIN_NS: u64 = 3_000",
+    );
+    demo.edit(
+        "benches/stability.rs",
+        "SOAK_SLOWS: bool = false",
+        "SOAK_SLOWS: bool = true",
+    );
+    demo.edit(
+        "benches/stability.rs",
+        "ERROR_EVERY: u64 = 0",
+        "ERROR_EVERY: u64 = 50",
+    );
+    // Uncommitted: locally, HEAD is the base side and the work tree the change.
+
+    let (code, stdout, stderr) =
+        output(
+            demo.perfgate()
+                .args(["check", "--format", "json", "--bench", "stability"]),
+        );
+    assert_ne!(code, 0, "{stdout}\n{stderr}");
+    let compare = json(&stdout);
+    let errors = support::entry(&compare, "gauge/op_errors/error_rate");
+    assert_eq!(errors["verdict"], "regressed", "{errors}");
+    assert_eq!(errors["threshold"], 0.0, "any rise: {errors}");
+    let difference = errors["difference"].as_f64().unwrap();
+    assert!((difference - 0.02).abs() < 0.002, "+2 points: {errors}");
+    // The spin triples a ~1 µs operation's typical latency: past the centre's 100% default.
+    // (CPU per operation is left out: a sub-µs operation's thread-CPU figure is mostly the
+    // clock's own cost on this kind of machine, and a 3 µs spin read +52% there once.)
+    let summary: Vec<String> = compare["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["id"].as_str().unwrap().starts_with("gauge/op/"))
+        .map(|e| {
+            format!(
+                "{} {} {} {}",
+                e["id"], e["verdict"], e["change"], e["method"]
+            )
+        })
+        .collect();
+    let p50 = support::entry(&compare, "gauge/op/latency_p50");
+    assert_eq!(p50["verdict"], "regressed", "{summary:#?}");
+    assert_eq!(p50["method"], "confirmed", "{p50}");
+    // Half of the soak's operations spin 300 µs (those after its first second): the soak's CPU
+    // per operation and mean latency move by far more than their defaults, in rounds at the
+    // scenario's own length (a quick round, a tenth of it, would stop before the slowdown).
+    for id in ["gauge/op_soak/cpu_per_op", "gauge/op_soak/latency_mean"] {
+        let soak = support::entry(&compare, id);
+        assert_eq!(soak["verdict"], "regressed", "{soak}");
+        assert_eq!(soak["method"], "confirmed", "{soak}");
+        assert_eq!(
+            soak["confirmation"]["quick"],
+            serde_json::Value::Null,
+            "{soak}"
+        );
+        let rounds = soak["confirmation"]["candidate_rounds"].as_array().unwrap();
+        assert!(rounds.len() >= 5, "{soak}");
+    }
+}

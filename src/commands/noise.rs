@@ -42,6 +42,7 @@ pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
         .map(|(id, target)| confirm::Flagged {
             points: false,
             direction: perfgate_format::Direction::LowerIsBetter,
+            quick: selection.quick,
             id,
             target,
             threshold: policy.threshold_for(id, &target.package),

@@ -86,7 +86,7 @@ fn threshold_of(inputs: &Inputs, current: &Benchmark) -> (f64, Option<String>) {
 /// The policy's threshold for a benchmark; in a drift run, the cumulative drift threshold when
 /// that is wider (drift is measured over many changes, each allowed its own threshold).
 fn configured_threshold(inputs: &Inputs, b: &Benchmark) -> f64 {
-    let per_change = inputs.policy.threshold_for(&b.id, &b.package);
+    let per_change = inputs.policy.threshold_of(b);
     match inputs.drift {
         Some(drift) => per_change.max(drift.threshold),
         None => per_change,
@@ -252,8 +252,29 @@ fn judge_pair(
             ),
         );
     }
-    apply_budgets(&mut entry, current, inputs.policy);
+    let judged_on = budgeted(current, &entry);
+    apply_budgets(&mut entry, &judged_on, inputs.policy);
     entry
+}
+
+/// The figures a benchmark's budgets are judged on: the candidate side of its rounds where it
+/// was re-measured (one figure per round, so the budget sees the re-measured median and its
+/// interval, as the threshold does), else the run's own. The stored single run only decides
+/// what to re-measure.
+fn budgeted(current: &Benchmark, entry: &Entry) -> Benchmark {
+    match &entry.confirmation {
+        Some(c)
+            if !c.candidate_rounds.is_empty()
+                && c.candidate_rounds.iter().all(|v| v.is_finite()) =>
+        {
+            Benchmark {
+                summary: perfgate_format::Summary::of(&c.candidate_rounds),
+                samples: c.candidate_rounds.clone(),
+                ..current.clone()
+            }
+        }
+        _ => current.clone(),
+    }
 }
 
 /// Adds a sentence before an entry's note.

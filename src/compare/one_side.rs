@@ -145,7 +145,7 @@ pub(super) fn lone_entry(b: &Benchmark, verdict: Verdict, policy: &Policy) -> En
         unit: b.unit.clone(),
         direction: b.direction,
         kind: Some(b.kind()),
-        threshold: policy.threshold_for(&b.id, &b.package),
+        threshold: policy.threshold_of(b),
         throughput: b.throughput.clone(),
         ..empty_entry(verdict)
     }

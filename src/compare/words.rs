@@ -116,7 +116,7 @@ pub(super) fn method_text(inputs: &Inputs) -> String {
         Confirm::Never => "Nothing was re-measured (--confirm=never): a stored change whose interval lies beyond the threshold and that is significant (Mann-Whitney U, Holm-adjusted) is `regressed`.".to_string(),
     };
     format!(
-        "Stored change: the ratio of medians against the baseline's samples, with a 95% distribution-free interval (Price-Bonett), over {} comparisons; threshold {:.1}% unless a glob or component sets another. {confirm} A maintainer accepts a regression with the pull request label `{}` (read from the event GitHub writes, never from the change's files). Policy: {}.",
+        "Stored change: the ratio of medians against the baseline's samples, with a 95% distribution-free interval (Price-Bonett), over {} comparisons; threshold {:.1}% unless a glob or component sets another (a stability metric: the default for what it is, e.g. any rise of an error rate). {confirm} A maintainer accepts a regression with the pull request label `{}` (read from the event GitHub writes, never from the change's files). Policy: {}.",
         inputs.run.benchmarks.len(),
         policy.threshold * 100.0,
         policy.accept_label,

@@ -1,11 +1,13 @@
 //! Resolves command-line arguments and `perfgate.toml` into plain settings: `Policy` (the
 //! file, parsed from text so it can come from any git rev) and `Settings::resolve`, the one
-//! place where a flag beats a `perfgate.toml` key beats a default. No module after this one
-//! sees clap types.
+//! place where a flag beats a `perfgate.toml` key beats a default; `metric_defaults`, the
+//! threshold a harness metric takes when no key names it. No module after this one sees clap
+//! types.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod metric_defaults;
 mod policy;
 
 pub use policy::{parse_duration, profile_name, Budget, BudgetOp, Policy, Unconfirmed};

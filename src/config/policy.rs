@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use perfgate_format::{Benchmark, Source};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -525,19 +526,43 @@ impl Policy {
         }
     }
 
-    /// The relative threshold for one benchmark: its glob, else its package's, else the default.
+    /// The relative threshold for one criterion benchmark: its glob, else its package's, else
+    /// `gate.threshold`.
     pub fn threshold_for(&self, id: &str, package: &str) -> f64 {
+        self.glob_threshold(id)
+            .or_else(|| self.package_threshold(package))
+            .unwrap_or(self.threshold)
+    }
+
+    /// The threshold for one measured benchmark or metric: its glob, else (a harness metric)
+    /// the default for what it is (`metric_defaults`), else its package's, else
+    /// `gate.threshold`. A metric's default comes before its package's: a component's
+    /// threshold is written for its benchmarks, and a latency tail cannot hold a benchmark's 3%.
+    pub fn threshold_of(&self, b: &Benchmark) -> f64 {
+        let harness_default = || {
+            (b.source == Source::Stability)
+                .then(|| super::metric_defaults::of(&b.id))
+                .flatten()
+                .map(|d| d.threshold)
+        };
+        self.glob_threshold(&b.id)
+            .or_else(harness_default)
+            .or_else(|| self.package_threshold(&b.package))
+            .unwrap_or(self.threshold)
+    }
+
+    fn glob_threshold(&self, id: &str) -> Option<f64> {
         self.thresholds
             .iter()
             .find(|(glob, _)| glob.matches(id))
             .map(|(_, t)| *t)
-            .or_else(|| {
-                self.package_thresholds
-                    .iter()
-                    .find(|(p, _)| p == package)
-                    .map(|(_, t)| *t)
-            })
-            .unwrap_or(self.threshold)
+    }
+
+    fn package_threshold(&self, package: &str) -> Option<f64> {
+        self.package_thresholds
+            .iter()
+            .find(|(p, _)| p == package)
+            .map(|(_, t)| *t)
     }
 
     /// Budgets that apply to a benchmark id.

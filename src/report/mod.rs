@@ -104,13 +104,39 @@ pub fn how(entry: &Entry) -> String {
     if entry.method == perfgate_format::Method::Identical {
         return "identical executable".to_string();
     }
+    let paired = if columns_disagree(entry) {
+        " (the change is the median of the rounds' paired ratios, not the columns' ratio)"
+    } else {
+        ""
+    };
     match (&entry.confirmation, decided, interval) {
-        (Some(c), _, _) if c.quick => format!("re-measured, {} quick-suite rounds", c.rounds),
-        (Some(c), _, _) => format!("re-measured, {} rounds", c.rounds),
+        (Some(c), _, _) if c.quick => {
+            format!("re-measured, {} quick-suite rounds{paired}", c.rounds)
+        }
+        (Some(c), _, _) => format!("re-measured, {} rounds{paired}", c.rounds),
         (None, Some(_), Some(_)) => "stored".to_string(),
         (None, Some(_), None) => "single run".to_string(),
         (None, None, _) => "—".to_string(),
     }
+}
+
+/// Whether a re-measured row's baseline and current columns (each side's median over the
+/// rounds) say another change than the row's (the median of the rounds' paired ratios; in
+/// points, of their differences) by more than the last digit shown (0.1%, 0.1 pp): then the
+/// row says so rather than letting the numbers disagree silently.
+pub fn columns_disagree(entry: &Entry) -> bool {
+    let (Some(_), Some(base), Some(current)) = (&entry.confirmation, entry.baseline, entry.current)
+    else {
+        return false;
+    };
+    let (shown, columns) = match entry.difference {
+        Some(d) => (d, current - base),
+        None => match entry.change {
+            Some(c) if base != 0.0 => (c, current / base - 1.0),
+            _ => return false,
+        },
+    };
+    columns.is_finite() && (shown - columns).abs() >= 0.0005
 }
 
 /// Targets vs actuals: one row per budget of every metric that has one, as

@@ -436,8 +436,13 @@ pub struct Confirmation {
     /// fraction's candidate minus baseline) rather than relative changes.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub points: bool,
-    /// `true` when each round ran a stability suite whole in its quick mode (the medians are
-    /// those of the quick runs).
+    /// Each round's candidate figure (its process's median), in the order measured: a
+    /// re-measured entry's budgets are judged on these, not on the stored single run. Files
+    /// without it judged budgets on the stored figures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidate_rounds: Vec<f64>,
+    /// `true` when each round ran a stability suite in its quick mode (the medians are those
+    /// of the quick runs).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub quick: bool,
 }

@@ -293,7 +293,7 @@ fn confirm_stage<'a>(
             });
         }
     };
-    let items = to_items(&flagged, first, &located.policy);
+    let items = to_items(&flagged, first, &located.policy, selection.quick);
     let confirming = Instant::now();
     let confirmed = confirm::confirm(
         workspace,
@@ -313,12 +313,14 @@ fn confirm_stage<'a>(
 }
 
 /// What the confirm stage needs of each flagged benchmark: its target, the threshold its first
-/// comparison judged it against, and its share of alpha. Largest and most certain flags first,
-/// so a confirm budget that runs out leaves the smallest ones.
+/// comparison judged it against, and its share of alpha; a stability metric's rounds at its
+/// scenario's own length unless the run was `quick`. Largest and most certain flags first, so
+/// a confirm budget that runs out leaves the smallest ones.
 fn to_items<'a>(
     flagged: &[(&'a str, &'a BenchTarget)],
     first: &Comparison,
     policy: &Policy,
+    quick: bool,
 ) -> Vec<confirm::Flagged<'a>> {
     let entry = |id: &str| first.entries.iter().find(|e| e.id == id);
     let mut ordered = flagged.to_vec();
@@ -344,6 +346,7 @@ fn to_items<'a>(
                 .and_then(|e| e.kind)
                 .is_some_and(perfgate_format::Kind::in_points),
             direction: entry(id).map_or(Direction::LowerIsBetter, |e| e.direction),
+            quick,
         })
         .collect()
 }
@@ -373,7 +376,7 @@ pub(super) fn baseline_side<'a>(
 }
 
 /// The ids the confirm stage can re-measure, with their targets: criterion benchmarks (run
-/// alone by an exact filter) and stability metrics (their suite runs whole, in quick mode).
+/// alone by an exact filter) and stability metrics (their flagged scenarios).
 fn re_measurable<'a>(
     ids: &'a [String],
     run: &Run,

@@ -43,6 +43,10 @@ pub struct Flagged<'a> {
     pub points: bool,
     /// Which way is worse: a slowdown in a share of processes fills that tail only.
     pub direction: Direction,
+    /// Whether a stability suite's rounds run in its quick mode (the run being confirmed did);
+    /// otherwise each flagged scenario runs at its own length, as the stored figure was
+    /// measured, so an effect that needs time to show (a soak's drift) shows in the rounds too.
+    pub quick: bool,
 }
 
 /// What the rounds of one batch gave: each benchmark's `[baseline, candidate]` medians by
@@ -78,7 +82,14 @@ fn batch_rounds(
     let mut result = BatchRounds::default();
     let own = |item: &Flagged| super::own_id(item.id, sides[1].1).to_string();
     let mut open: Vec<&Flagged> = items.to_vec();
-    let bound = (MAX_SECONDS_PER_BENCHMARK * items.len() as f64).min(budget_left);
+    // A stability suite at its own length is bounded by the confirm budget alone: its rounds
+    // take what its scenarios take, and what the budget cannot fit stays unconfirmed.
+    let full_length = sides[1].1.harness == Harness::Stability && !items.iter().all(|i| i.quick);
+    let bound = if full_length {
+        budget_left
+    } else {
+        (MAX_SECONDS_PER_BENCHMARK * items.len() as f64).min(budget_left)
+    };
     let label = format!("{}::{}", sides[1].1.package, sides[1].1.name);
     let begun = Instant::now();
     let mut slowest_round = 0.0f64;
@@ -145,7 +156,8 @@ fn batch_rounds(
             } else {
                 exe
             };
-            let found = match run_side(target, exe, &ids, (&label, round, name), out, timeout) {
+            let run = (label.as_str(), round, name, !full_length);
+            let found = match run_side(target, exe, &ids, run, out, timeout) {
                 Ok(found) => found,
                 Err(message) => {
                     for item in open.drain(..) {
@@ -192,13 +204,13 @@ fn batch_rounds(
 }
 
 /// One side's process of a round: the flagged criterion benchmarks alone (an exact filter, probe
-/// measurements), or a stability suite in quick mode (one figure per metric per process): the
-/// one scenario flagged, or the whole suite when several are.
+/// measurements), or a stability suite's flagged scenarios (one figure per metric per process),
+/// in its quick mode when `quick`, else each at its own length.
 fn run_side(
     target: &BenchTarget,
     executable: &Path,
     ids: &[String],
-    (label, round, name): (&str, usize, &str),
+    (label, round, name, quick): (&str, usize, &str, bool),
     out: &OutDir,
     timeout: Duration,
 ) -> std::result::Result<Vec<perfgate_format::Benchmark>, String> {
@@ -226,7 +238,7 @@ fn run_side(
             scenarios.sort_unstable();
             scenarios.dedup();
             let filter = (scenarios.len() == 1).then(|| scenarios[0]);
-            super::stability::run(target, executable, filter, &scenarios, true, timeout, out)
+            super::stability::run(target, executable, filter, &scenarios, quick, timeout, out)
         }
     }
 }
@@ -461,7 +473,8 @@ fn confirmation_of(
             .map(|r| if item.points { r.exp_m1() } else { r.exp() })
             .collect(),
         points: item.points,
-        quick: item.target.harness == crate::workspace::Harness::Stability,
+        candidate_rounds: medians_by_round.iter().map(|m| m[1]).collect(),
+        quick: item.target.harness == crate::workspace::Harness::Stability && item.quick,
     }
 }
 
@@ -493,6 +506,7 @@ mod tests {
                 level: 0.001,
                 points: false,
                 direction: Direction::LowerIsBetter,
+                quick: true,
             })
             .collect();
         let shape: Vec<(String, usize)> = batches(&flagged)
