@@ -383,3 +383,48 @@ fn stability_defaults_catch_errors_a_spin_and_a_late_soak_slowdown_at_full_lengt
         assert!(rounds.len() >= 5, "{soak}");
     }
 }
+
+/// `noise` A/A-tests a stability suite's metrics too, each against its own executable in the
+/// confirm stage's rounds, and writes what this machine resolves for each.
+#[test]
+fn noise_covers_a_stability_suite_metric_by_metric() {
+    let demo = Demo::with_stability();
+    let (code, stdout, stderr) = output(demo.perfgate().args([
+        "noise",
+        "--quick",
+        "--bench",
+        "stability",
+        "put_concurrent",
+    ]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let noise = json(&std::fs::read_to_string(demo.target.join("perfgate/noise.json")).unwrap());
+    let floors = noise["benchmarks"].as_array().unwrap();
+    let ids: Vec<&str> = floors.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    for expected in [
+        "store/put_concurrent/latency_p99",
+        "store/put_concurrent/cpu_per_op",
+        "store/put_concurrent/error_rate",
+    ] {
+        assert!(ids.contains(&expected), "{expected} missing from {ids:?}");
+        assert!(stdout.contains(expected), "{stdout}");
+    }
+    assert!(
+        ids.iter().all(|id| id.starts_with("store/put_concurrent/")),
+        "{ids:?}"
+    );
+    for floor in floors {
+        let (low, high) = (
+            floor["change_low"].as_f64().unwrap(),
+            floor["change_high"].as_f64().unwrap(),
+        );
+        assert!(low <= high, "{floor}");
+        assert!(floor["resolvable"].as_f64().unwrap() >= 0.0, "{floor}");
+    }
+    // An error rate at 0 on both sides resolves any rise: its default threshold, 0 points.
+    let errors = floors
+        .iter()
+        .find(|f| f["id"] == "store/put_concurrent/error_rate")
+        .unwrap();
+    assert_eq!(errors["resolvable"], 0.0, "{errors}");
+    assert_eq!(errors["threshold"], 0.0, "{errors}");
+}

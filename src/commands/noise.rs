@@ -1,7 +1,8 @@
-//! `cargo perfgate noise`: every criterion benchmark A/A-tested against its own executable in
-//! the confirm stage's rounds, so a team sees which thresholds this machine can hold.
+//! `cargo perfgate noise`: every criterion benchmark and every stability metric A/A-tested
+//! against its own executable in the confirm stage's rounds (a suite's scenarios at their own
+//! length, or quick with `--quick`), so a team sees which thresholds this machine can hold.
 
-use perfgate_format::{NoiseFloor, NOISE_SCHEMA};
+use perfgate_format::{Benchmark, NoiseFloor, NOISE_SCHEMA};
 
 use crate::artifacts::{write_json, TOOL_VERSION};
 use crate::cli;
@@ -9,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::outcome::Outcome;
 use crate::report::noise as noise_table;
 use crate::run::base_side::BaselineBuild;
-use crate::run::{self, confirm, criterion, shard};
+use crate::run::{self, confirm, criterion, shard, stability};
 use crate::workspace::{BenchTarget, Harness};
 
 pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
@@ -25,27 +26,26 @@ pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
     let targets: Vec<BenchTarget> = workspace
         .targets
         .iter()
-        .filter(|t| t.harness == Harness::Criterion)
         .filter(|t| shard::target_in_shard(t, selection.shard))
         .cloned()
         .collect();
     if targets.is_empty() {
         return Err(Error::NoBenchmarks {
             workspace: workspace.root.display().to_string(),
-            filter: " (criterion targets)".to_string(),
+            filter: String::new(),
         });
     }
     let executables = run::build(&workspace.manifest_path, &targets, &selection, None)?;
-    let listed = list_all(&targets, &executables, selection.filter.as_deref())?;
+    let listed = list_all(&targets, &executables, &selection, &out, settings.timeout)?;
     let items: Vec<confirm::Flagged> = listed
         .iter()
-        .map(|(id, target)| confirm::Flagged {
-            points: false,
-            direction: perfgate_format::Direction::LowerIsBetter,
+        .map(|(b, target)| confirm::Flagged {
+            points: b.kind().in_points(),
+            direction: b.direction,
             quick: selection.quick,
-            id,
+            id: &b.id,
             target,
-            threshold: policy.threshold_for(id, &target.package),
+            threshold: policy.threshold_of(b),
             level: confirm::level(policy.alpha, listed.len()),
         })
         .collect();
@@ -101,21 +101,60 @@ pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
     Ok(Outcome::Done)
 }
 
-/// Every criterion benchmark of `targets` (their `--list`, filtered), with its target.
+/// Every criterion benchmark of `targets` (their `--list`, filtered) and every metric of their
+/// stability suites (one run of each, as the rounds will run it), with its target. A criterion
+/// benchmark is listed as a figure with its id and target alone (the rounds measure the rest).
 fn list_all<'a>(
     targets: &'a [BenchTarget],
     executables: &run::Executables,
-    filter: Option<&str>,
-) -> Result<Vec<(String, &'a BenchTarget)>> {
+    selection: &crate::config::Selection,
+    out: &crate::artifacts::OutDir,
+    timeout: std::time::Duration,
+) -> Result<Vec<(Benchmark, &'a BenchTarget)>> {
     let mut listed = Vec::new();
     for target in targets {
         let key = (target.package.clone(), target.name.clone());
         let Some(exe) = executables.get(&key) else {
             continue;
         };
-        let ids = criterion::list(target, exe, filter)
-            .map_err(|e| Error::Other(format!("{}/{}: {e}", target.package, target.name)))?;
-        listed.extend(ids.into_iter().map(|id| (id, target)));
+        let failed = |e: String| Error::Other(format!("{}/{}: {e}", target.package, target.name));
+        match target.harness {
+            Harness::Criterion => {
+                let ids =
+                    criterion::list(target, exe, selection.filter.as_deref()).map_err(failed)?;
+                listed.extend(
+                    ids.into_iter()
+                        .map(|id| (listed_benchmark(id, target), target)),
+                );
+            }
+            Harness::Stability => {
+                eprintln!(
+                    "perfgate: running {}/{} once for its metrics",
+                    target.package, target.name
+                );
+                let filter = selection.filter.as_deref();
+                let metrics =
+                    stability::run(target, exe, filter, &[], selection.quick, timeout, out)
+                        .map_err(failed)?;
+                listed.extend(metrics.into_iter().map(|m| (m, target)));
+            }
+        }
     }
     Ok(listed)
+}
+
+/// A criterion benchmark as `--list` names it: lower is better, a time.
+fn listed_benchmark(id: String, target: &BenchTarget) -> Benchmark {
+    Benchmark {
+        id,
+        source: perfgate_format::Source::Criterion,
+        package: target.package.clone(),
+        target: target.name.clone(),
+        unit: "ns".to_string(),
+        direction: perfgate_format::Direction::LowerIsBetter,
+        summary: perfgate_format::Summary::of(&[]),
+        samples: Vec::new(),
+        throughput: None,
+        kind: Some(perfgate_format::Kind::Duration),
+    }
 }

@@ -30,7 +30,7 @@ const CLASSES: &[(&str, f64, &[&str])] = &[
     ("panics (any rise)", ANY_RISE, &["panics"]),
     (
         "allocations per operation",
-        0.05,
+        0.25,
         &["allocations_per_op", "allocated_bytes_per_op"],
     ),
     ("throughput", 0.5, &["throughput"]),

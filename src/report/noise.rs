@@ -33,7 +33,7 @@ pub fn table(ids: &[&str], floors: &[NoiseFloor], failures: &BTreeMap<String, St
             ]);
             continue;
         };
-        let verdict = if f.resolvable < f.threshold {
+        let verdict = if f.resolvable <= f.threshold {
             "ok".to_string()
         } else {
             format!(
