@@ -374,17 +374,17 @@ fn drift_is_judged_against_the_cumulative_threshold_when_it_is_wider() {
     assert_eq!(beyond.drift, Some(drift(0.2)));
 }
 
-/// A fraction metric (`unit: ratio`) from `base` to `current` (20 samples each), judged on the
-/// stored samples alone.
-fn fraction_entry(base: f64, current: f64) -> perfgate_format::Entry {
-    let fraction = |id: &str, v: f64| Benchmark {
+/// A fraction metric (`unit: ratio`) `id` from `base` to `current` (20 samples each), judged
+/// on the stored samples alone.
+fn fraction_entry(id: &str, base: f64, current: f64) -> perfgate_format::Entry {
+    let fraction = |v: f64| Benchmark {
         unit: "ratio".to_string(),
         source: Source::Stability,
         ..benchmark(id, (0..20).map(|i| v + 0.0001 * f64::from(i)).collect())
     };
     stored_only(
-        &run(vec![fraction("s/x/error_rate", current)]),
-        &baseline(vec![fraction("s/x/error_rate", base)]),
+        &run(vec![fraction(current)]),
+        &baseline(vec![fraction(base)]),
         &Policy::default(),
         None,
         None,
@@ -395,8 +395,9 @@ fn fraction_entry(base: f64, current: f64) -> perfgate_format::Entry {
 
 #[test]
 fn fractions_are_compared_in_points_not_relatively() {
-    // 0 → 2%: +2 points, within a 5-point threshold (relatively it would be infinitely worse).
-    let small = fraction_entry(0.0, 0.02);
+    // A share the harness's defaults do not know, 0 → 2%: +2 points, within the gate's 5-point
+    // threshold (relatively it would be infinitely worse).
+    let small = fraction_entry("s/x/share", 0.0, 0.02);
     assert_eq!(small.kind, Some(perfgate_format::Kind::Fraction));
     assert_eq!(small.verdict, Verdict::Pass, "{small:?}");
     assert!((small.difference.unwrap() - 0.02).abs() < 1e-9, "{small:?}");
@@ -405,12 +406,35 @@ fn fractions_are_compared_in_points_not_relatively() {
         "+2.0 pp [+1.9 pp, +2.1 pp]"
     );
     // A drift of -1.8% → +17.9%: +19.7 points, beyond the threshold (not +1096.8%).
-    let drift = fraction_entry(-0.018, 0.179);
+    let drift = fraction_entry("s/x/share", -0.018, 0.179);
     assert_eq!(drift.verdict, Verdict::Regressed, "{drift:?}");
     assert!(
         cargo_perfgate::report::format_change(&drift).starts_with("+19.7 pp ["),
         "{drift:?}"
     );
+}
+
+#[test]
+fn an_error_rate_fails_on_any_rise_and_a_glob_states_the_points_it_may_rise() {
+    // An error rate's default is any rise: 0 → 2% is +2 points over a threshold of 0.
+    let errors = fraction_entry("s/x/error_rate", 0.0, 0.02);
+    assert_eq!(errors.threshold, 0.0, "{errors:?}");
+    assert_eq!(errors.verdict, Verdict::Regressed, "{errors:?}");
+    // Unchanged, it passes: no rise at all.
+    let unchanged = fraction_entry("s/x/error_rate", 0.0, 0.0);
+    assert_eq!(unchanged.verdict, Verdict::Pass, "{unchanged:?}");
+    // A glob states the points a flaky component's error rate may rise by.
+    let policy = Policy::from_toml("[thresholds]\n\"s/*/error_rate\" = \"3%\"\n", "test").unwrap();
+    let b = |v: f64| Benchmark {
+        unit: "ratio".to_string(),
+        source: Source::Stability,
+        ..benchmark("s/x/error_rate", vec![v])
+    };
+    assert_eq!(policy.threshold_of(&b(0.0)), 0.03);
+    assert_eq!(Policy::default().threshold_of(&b(0.0)), 0.0);
+    // A criterion benchmark of the same name keeps the gate's threshold.
+    let criterion = benchmark("s/x/error_rate", vec![1.0]);
+    assert_eq!(Policy::default().threshold_of(&criterion), 0.05);
 }
 
 #[test]

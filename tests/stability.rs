@@ -245,63 +245,8 @@ fn a_suite_runs_only_the_scenarios_a_confirm_round_names() {
     );
 }
 
-/// A suite of three scenarios over a mutex-guarded map insert (~100 ns), each with a knob a
-/// change turns: a 3 µs spin per operation in `op`, a 300 µs slowdown in `op_soak` that starts
-/// only after its first second (a soak's drift: a quick run, a tenth of the length, never meets
-/// it), and an error every `ERROR_EVERY` operations in `op_errors`.
-const GAUGE_SUITE: &str = r#"
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
-
-use perfgate_harness::{Load, Soak, Suite};
-
-const SPIN_NS: u64 = 0;
-const SOAK_SLOWS: bool = false;
-const ERROR_EVERY: u64 = 0;
-
-fn spin(ns: u64) {
-    let until = Instant::now() + Duration::from_nanos(ns);
-    while Instant::now() < until {
-        std::hint::spin_loop();
-    }
-}
-
-fn main() {
-    let map = std::sync::Mutex::new(std::collections::HashMap::new());
-    let work = || {
-        let mut m = map.lock().unwrap();
-        let n = m.len() as u64 % 1024;
-        m.insert(n, n);
-    };
-    let mut suite = Suite::new("gauge");
-    suite.sustained_load("op", Load::new(2_000.0, Duration::from_secs(1)), || -> Result<(), String> {
-        work();
-        spin(SPIN_NS);
-        Ok(())
-    });
-    let started = OnceLock::new();
-    let soak = Soak { load: Load::new(1_000.0, Duration::from_secs(2)), windows: 4 };
-    suite.soak("op_soak", soak, || -> Result<(), String> {
-        work();
-        let begun = *started.get_or_init(Instant::now);
-        if SOAK_SLOWS && begun.elapsed() > Duration::from_secs(1) {
-            spin(300_000);
-        }
-        Ok(())
-    });
-    let count = AtomicU64::new(0);
-    suite.sustained_load("op_errors", Load::new(2_000.0, Duration::from_secs(1)), || -> Result<(), String> {
-        work();
-        let n = count.fetch_add(1, Relaxed);
-        if ERROR_EVERY > 0 && n % ERROR_EVERY == 0 {
-            return Err("refused".to_string());
-        }
-        Ok(())
-    });
-    suite.finish();
-}
-"#;
+/// The gauge suite (`fixtures/gauge/stability.rs`): three scenarios, each with a knob.
+const GAUGE_SUITE: &str = include_str!("../fixtures/gauge/stability.rs");
 
 /// With no thresholds written, each metric is judged by the default for what it is: an error
 /// rate 0 → 2% fails (any rise, in points), a 3 µs spin per operation is a regression of typical
