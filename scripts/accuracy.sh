@@ -26,15 +26,8 @@ threshold=${THRESHOLD:-5%}
 confirm=${CONFIRM:-auto}
 with_criterion=${CRITERION:-1}
 log=${LOG:-/dev/null}
-work=$(mktemp -d)
-load_pid=
-start_load() { ( while :; do :; done ) & load_pid=$!; }
-stop_load() { [ -z "$load_pid" ] || kill "$load_pid" 2>/dev/null || true; load_pid=; }
-trap 'rm -rf "$work"; stop_load' EXIT
-cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-perfgate="$root/target/release/cargo-perfgate"
+. "$root/scripts/lib/measure.sh"
 
-. "$root/scripts/lib/demo.sh"
 demo_copy "$work" criterion
 rm -f "$work/perfgate.toml"
 printf '[gate]\nthreshold = "%s"\nconfirm = "%s"\n' "$threshold" "$confirm" > "$work/perfgate.toml"

@@ -15,14 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-8}
 suite=${SUITE:-example}
 mode=${MODE:-}
-work=$(mktemp -d)
-load_pid=
-start_load() { ( while :; do :; done ) & load_pid=$!; }
-stop_load() { [ -z "$load_pid" ] || kill "$load_pid" 2>/dev/null || true; load_pid=; }
-trap 'rm -rf "$work"; stop_load' EXIT
-cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-perfgate="$root/target/release/cargo-perfgate"
-. "$root/scripts/lib/demo.sh"
+. "$root/scripts/lib/measure.sh"
 export CARGO_TARGET_DIR="$work/target"
 if [ "$suite" = demo ]; then
   demo_copy "$work/ws" whole

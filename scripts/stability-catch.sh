@@ -10,14 +10,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-5}
-work=$(mktemp -d)
-load_pid=
-start_load() { ( while :; do :; done ) & load_pid=$!; }
-stop_load() { [ -z "$load_pid" ] || kill "$load_pid" 2>/dev/null || true; load_pid=; }
-trap 'rm -rf "$work"; stop_load' EXIT
-cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-perfgate="$root/target/release/cargo-perfgate"
-. "$root/scripts/lib/demo.sh"
+. "$root/scripts/lib/measure.sh"
 demo_copy "$work" whole
 cd "$work"
 cp "$root/fixtures/gauge/stability.rs" benches/stability.rs

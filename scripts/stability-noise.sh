@@ -13,12 +13,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-10}
 mode=${MODE:-}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-perfgate="$root/target/release/cargo-perfgate"
-
-. "$root/scripts/lib/demo.sh"
+. "$root/scripts/lib/measure.sh"
 demo_copy "$work" whole
 cd "$work"
 export CARGO_TARGET_DIR="$work/target" CI=true
