@@ -102,13 +102,6 @@ fn without_prefix(metric: &str) -> &str {
     metric
 }
 
-/// Every class with its threshold, for the README's table and `noise`'s.
-pub fn classes() -> impl Iterator<Item = MetricDefault> {
-    CLASSES
-        .iter()
-        .map(|&(class, threshold, _)| MetricDefault { class, threshold })
-}
-
 #[cfg(test)]
 mod tests {
     use super::of;
