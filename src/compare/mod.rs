@@ -197,8 +197,8 @@ fn judge_pair(
                 entry.change_high = Some(confirmation.change_high);
             }
             entry.p_value = Some(p);
-            // The row's three numbers agree: the re-measured medians beside the re-measured
-            // change; the stored ones stay in the JSON.
+            // The row shows the re-measured medians beside the re-measured change (where their
+            // ratio is not the change, `report::how` says so); the stored ones stay in the JSON.
             let mut kept = confirmation.clone();
             if let Some([base, cand]) = confirmation.medians {
                 kept.stored_medians = Some([baseline.summary.median, current.summary.median]);
