@@ -1,7 +1,7 @@
 //! Finds the workspace and its bench targets with `cargo metadata`, and sorts them by harness.
-//! What makes a target a criterion one or a stability suite is asked of `run::criterion` and
-//! `run::stability` (the one import against the pipeline's order: each harness's knowledge has
-//! one owner).
+//! What makes a target a criterion one, a divan one or a stability suite is asked of
+//! `run::criterion`, `run::divan` and `run::stability` (the one import against the pipeline's
+//! order: each harness's knowledge has one owner).
 
 use std::path::{Path, PathBuf};
 
@@ -10,13 +10,14 @@ use cargo_metadata::{Metadata, MetadataCommand, Package};
 
 use crate::config::Selection;
 use crate::error::{Error, Result};
-use crate::run::{criterion, stability};
+use crate::run::{criterion, divan, stability};
 
 /// Which harness a bench target is written with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Harness {
     Criterion,
     Stability,
+    Divan,
 }
 
 /// One `[[bench]]` target perfgate can run.
@@ -120,7 +121,7 @@ impl Workspace {
         for wanted in &selection.benches {
             if !targets.iter().any(|t| &t.name == wanted) {
                 return Err(Error::Usage(format!(
-                    "--bench {wanted}: no criterion or perfgate bench target of that name in {}",
+                    "--bench {wanted}: no criterion, divan or perfgate bench target of that name in {}",
                     metadata.workspace_root
                 )));
             }
@@ -235,6 +236,7 @@ fn bench_targets(metadata: &Metadata, package: &Package) -> Result<Vec<BenchTarg
         .iter()
         .find(|d| criterion::CRATES.contains(&d.package.as_str()));
     let stability_dep = dependencies.iter().find(|d| d.package == stability::CRATE);
+    let divan_dep = dependencies.iter().find(|d| d.package == divan::CRATE);
     let package_root = package
         .manifest_path
         .parent()
@@ -260,6 +262,8 @@ fn bench_targets(metadata: &Metadata, package: &Package) -> Result<Vec<BenchTarg
             stability_dep.filter(|d| stability::recognises(&source, &d.used_as))
         {
             (Harness::Stability, Some(dep.version.clone()))
+        } else if let Some(dep) = divan_dep.filter(|d| divan::recognises(&source, &d.used_as)) {
+            (Harness::Divan, Some(dep.version.clone()))
         } else if criterion_uses(false) {
             (
                 Harness::Criterion,

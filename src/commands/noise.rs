@@ -1,8 +1,8 @@
-//! `cargo perfgate noise`: every criterion benchmark and every stability metric A/A-tested
+//! `cargo perfgate noise`: every criterion and divan benchmark and every stability metric A/A-tested
 //! against its own executable in the confirm stage's rounds (a suite's scenarios at their own
 //! length, or quick with `--quick`), so a team sees which thresholds this machine can hold.
 
-use perfgate_format::{Benchmark, NoiseFloor, NOISE_SCHEMA};
+use perfgate_format::{Benchmark, NoiseFloor, Source, NOISE_SCHEMA};
 
 use crate::artifacts::{write_json, TOOL_VERSION};
 use crate::cli;
@@ -101,7 +101,7 @@ pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
     Ok(Outcome::Done)
 }
 
-/// Every criterion benchmark of `targets` (their `--list`, filtered) and every metric of their
+/// Every criterion and divan benchmark of `targets` (their lists, filtered) and every metric of their
 /// stability suites (one run of each, as the rounds will run it), with its target. A criterion
 /// benchmark is listed as a figure with its id and target alone (the rounds measure the rest).
 fn list_all<'a>(
@@ -124,7 +124,16 @@ fn list_all<'a>(
                     criterion::list(target, exe, selection.filter.as_deref()).map_err(failed)?;
                 listed.extend(
                     ids.into_iter()
-                        .map(|id| (listed_benchmark(id, target), target)),
+                        .map(|id| (listed_benchmark(id, target, Source::Criterion), target)),
+                );
+            }
+            Harness::Divan => {
+                let log = out.log(&format!("list-{}-{}", target.package, target.name));
+                let ids = run::divan::list(target, exe, selection.filter.as_deref(), timeout, &log)
+                    .map_err(failed)?;
+                listed.extend(
+                    ids.into_iter()
+                        .map(|id| (listed_benchmark(id, target, Source::Divan), target)),
                 );
             }
             Harness::Stability => {
@@ -143,11 +152,11 @@ fn list_all<'a>(
     Ok(listed)
 }
 
-/// A criterion benchmark as `--list` names it: lower is better, a time.
-fn listed_benchmark(id: String, target: &BenchTarget) -> Benchmark {
+/// A criterion or divan benchmark as its list names it: lower is better, a time.
+fn listed_benchmark(id: String, target: &BenchTarget, source: Source) -> Benchmark {
     Benchmark {
         id,
-        source: perfgate_format::Source::Criterion,
+        source,
         package: target.package.clone(),
         target: target.name.clone(),
         unit: "ns".to_string(),

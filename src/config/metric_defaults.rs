@@ -29,6 +29,11 @@ const CLASSES: &[(&str, f64, &[&str])] = &[
     ),
     ("panics (any rise)", ANY_RISE, &["panics"]),
     (
+        "allocations per iteration, divan (any rise)",
+        ANY_RISE,
+        &["alloc_count", "alloc_bytes"],
+    ),
+    (
         "allocations per operation",
         0.25,
         &["allocations_per_op", "allocated_bytes_per_op"],

@@ -534,13 +534,13 @@ impl Policy {
             .unwrap_or(self.threshold)
     }
 
-    /// The threshold for one measured benchmark or metric: its glob, else (a harness metric)
-    /// the default for what it is (`metric_defaults`), else its package's, else
+    /// The threshold for one measured benchmark or metric: its glob, else (a harness metric or
+    /// a divan allocation figure) the default for what it is (`metric_defaults`), else its package's, else
     /// `gate.threshold`. A metric's default comes before its package's: a component's
     /// threshold is written for its benchmarks, and a latency tail cannot hold a benchmark's 3%.
     pub fn threshold_of(&self, b: &Benchmark) -> f64 {
         let harness_default = || {
-            (b.source == Source::Stability)
+            matches!(b.source, Source::Stability | Source::Divan)
                 .then(|| super::metric_defaults::of(&b.id))
                 .flatten()
                 .map(|d| d.threshold)

@@ -5,6 +5,7 @@
 pub mod base_side;
 pub mod confirm;
 pub mod criterion;
+pub mod divan;
 pub mod machine;
 pub mod paired;
 pub mod shard;
@@ -345,11 +346,55 @@ pub(crate) fn measure_target(
             timeout,
             out,
         )?,
+        Harness::Divan => {
+            let log = out.log(&format!("{}-{}", target.package, target.name));
+            // The whole target unless a filter or a shard selects: then exactly the listed
+            // benchmarks that pass both.
+            let only = if selection.filter.is_some() || selection.shard.is_some() {
+                let mine: Vec<String> = divan::list(
+                    target,
+                    executable,
+                    selection.filter.as_deref(),
+                    timeout,
+                    &log,
+                )?
+                .into_iter()
+                .filter(|id| {
+                    selection
+                        .shard
+                        .is_none_or(|s| shard::listed_in_shard(target, id, s))
+                })
+                .collect();
+                if mine.is_empty() {
+                    return Ok(Vec::new());
+                }
+                Some(mine)
+            } else {
+                None
+            };
+            divan::run(
+                target,
+                executable,
+                only.as_deref(),
+                divan_measurement(selection.quick),
+                timeout,
+                &log,
+            )?
+        }
     };
     if found.is_empty() && expect_results {
         return Err("the target exited successfully but reported no results: does it run any benchmark (criterion_main!, or the suite's finish())?".to_string());
     }
     Ok(found)
+}
+
+/// How a divan target is measured as a run: quick or with the benchmarks' own settings.
+pub(crate) fn divan_measurement(quick: bool) -> divan::Measurement {
+    if quick {
+        divan::Measurement::Quick
+    } else {
+        divan::Measurement::Full
+    }
 }
 
 /// Runs a bench process with its output in `log`, killing it after `timeout`. The error is a

@@ -1,5 +1,5 @@
 //! In a pull request the A/B rounds are the measurement: the candidate is built and each
-//! criterion target's benchmarks are listed; only what the rounds will not measure runs as
+//! criterion and divan target's benchmarks are listed; only what the rounds will not measure runs as
 //! usual here (stability suites, benchmarks the baseline does not have). The rest is measured
 //! by the confirm stage's rounds, whose candidate side becomes the run
 //! (`confirm::Confirmed::candidate`); a benchmark the rounds could not measure runs as usual
@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use perfgate_format::{Benchmark, GitState, Run, TargetError};
 
-use super::{criterion, shard, Executables, Progress};
+use super::{criterion, divan, shard, Executables, Progress};
 use crate::artifacts::OutDir;
 use crate::config::Selection;
 use crate::error::Result;
 use crate::workspace::{BenchTarget, Harness, Workspace};
 
-/// A criterion benchmark the candidate lists, under its id in the run.
+/// A criterion or divan benchmark the candidate lists, under its id in the run.
 #[derive(Debug, Clone)]
 pub struct Listed {
     pub id: String,
@@ -101,9 +101,15 @@ pub fn measure_unpaired(
         }
     }
     progress.done();
-    let (paired, unpaired): (Vec<Listed>, Vec<Listed>) = with_run_ids(&mut suites, listed)
+    let (paired, mut unpaired): (Vec<Listed>, Vec<Listed>) = with_run_ids(&mut suites, listed)
         .into_iter()
         .partition(|l| (plan.in_baseline)(l));
+    // A divan allocation figure the baseline lacks is no benchmark of its own: it is new only
+    // where its benchmark is (and is then measured with it).
+    unpaired.retain(|l| {
+        let own = super::own_id(&l.id, &l.target);
+        l.target.harness != Harness::Divan || divan::benchmark_path(own) == own
+    });
     let (new, new_errors) = measure_listed(&unpaired, &executables, selection, out, timeout);
     suites.extend(new);
     errors.extend(new_errors);
@@ -115,15 +121,15 @@ pub fn measure_unpaired(
     })
 }
 
-/// What a bench target gave before the rounds: a criterion target its listed benchmarks' own
-/// ids, a stability suite its metrics.
+/// What a bench target gave before the rounds: a criterion or divan target its listed
+/// benchmarks' own ids, a stability suite its metrics.
 enum Visited {
     Listed(Vec<String>),
     Measured(Vec<Benchmark>),
 }
 
-/// Lists a criterion target's benchmarks (the filter and shard applied; none at all, unfiltered,
-/// is an error), or runs a stability suite as `measure` does.
+/// Lists a criterion or divan target's benchmarks (the filter and shard applied; none at all,
+/// unfiltered, is an error), or runs a stability suite as `measure` does.
 fn visit(
     target: &BenchTarget,
     executable: &std::path::Path,
@@ -131,27 +137,49 @@ fn visit(
     out: &OutDir,
     timeout: Duration,
 ) -> Result<Visited, String> {
-    match target.harness {
-        Harness::Criterion => {
-            let mine: Vec<String> =
-                criterion::list(target, executable, selection.filter.as_deref())?
-                    .into_iter()
-                    .filter(|id| {
-                        selection
-                            .shard
-                            .is_none_or(|s| shard::listed_in_shard(target, id, s))
-                    })
-                    .collect();
+    let listed = match target.harness {
+        Harness::Criterion => criterion::list(target, executable, selection.filter.as_deref())?,
+        Harness::Divan => {
+            // Each benchmark with its allocation figures: those the baseline has are measured
+            // in the rounds with it, the others are left out (`measure_unpaired`).
+            let log = out.log(&format!("list-{}-{}", target.package, target.name));
+            divan::list(
+                target,
+                executable,
+                selection.filter.as_deref(),
+                timeout,
+                &log,
+            )?
+            .into_iter()
+            .flat_map(|path| {
+                let figures = divan::ALLOC_METRICS.map(|m| format!("{path}/{m}"));
+                std::iter::once(path).chain(figures)
+            })
+            .collect()
+        }
+        Harness::Stability => {
+            return super::measure_target(target, executable, selection, out, timeout)
+                .map(Visited::Measured)
+        }
+    };
+    {
+        {
+            let mine: Vec<String> = listed
+                .into_iter()
+                .filter(|id| {
+                    selection
+                        .shard
+                        .is_none_or(|s| shard::listed_in_shard(target, id, s))
+                })
+                .collect();
             if mine.is_empty() && selection.filter.is_none() && selection.shard.is_none() {
                 return Err(
-                    "`--bench --list` lists no benchmark: does it run any (criterion_main!)?"
+                    "its list has no benchmark: does it run any (criterion_main!, divan::main())?"
                         .to_string(),
                 );
             }
             Ok(Visited::Listed(mine))
         }
-        Harness::Stability => super::measure_target(target, executable, selection, out, timeout)
-            .map(Visited::Measured),
     }
 }
 
@@ -182,8 +210,9 @@ fn with_run_ids(suites: &mut [Benchmark], listed: Vec<(BenchTarget, String)>) ->
         .collect()
 }
 
-/// Runs listed criterion benchmarks as `measure` would (one process per target, an exact filter
-/// naming them), under their ids in the run. A target that fails, or leaves one of them
+/// Runs listed criterion or divan benchmarks as `measure` would (one criterion process, or
+/// divan's processes, per target, selecting exactly them), under their ids in the run; a divan
+/// benchmark brings its allocation figures. A target that fails, or leaves one of them
 /// unmeasured, is an error entry: the run never silently lacks a benchmark it listed.
 pub fn measure_listed(
     listed: &[Listed],
@@ -200,11 +229,6 @@ pub fn measure_listed(
             targets.push(&l.target);
         }
     }
-    let measurement = if selection.quick {
-        criterion::Measurement::Quick
-    } else {
-        criterion::Measurement::Full
-    };
     for target in targets {
         let mine: Vec<&Listed> = listed.iter().filter(|l| &l.target == target).collect();
         let Some(executable) = executables.get(&(target.package.clone(), target.name.clone()))
@@ -215,39 +239,78 @@ pub fn measure_listed(
             ));
             continue;
         };
-        let own: Vec<String> = mine
-            .iter()
-            .map(|l| regex::escape(super::own_id(&l.id, target)))
-            .collect();
-        let filter = format!("^(?:{})$", own.join("|"));
-        let measured = criterion::run(
-            target,
-            executable,
-            &out.criterion_home(&target.package, &target.name),
-            &criterion::arguments(target.harness_version.as_ref(), Some(&filter), measurement),
-            timeout,
-            &out.log(&format!("{}-{}", target.package, target.name)),
-        );
-        match measured {
-            Ok(benchmarks) => {
-                for l in mine {
-                    let own = super::own_id(&l.id, target);
-                    match benchmarks.iter().find(|b| b.id == own) {
-                        Some(b) => found.push(Benchmark {
-                            id: l.id.clone(),
-                            ..b.clone()
-                        }),
-                        None => errors.push(target_error(
-                            target,
-                            &format!(
-                                "`{}` is listed by `--bench --list` but its run did not measure it",
-                                l.id
-                            ),
-                        )),
-                    }
-                }
+        let own: Vec<&str> = mine.iter().map(|l| super::own_id(&l.id, target)).collect();
+        let log = out.log(&format!("{}-{}", target.package, target.name));
+        let measured = match target.harness {
+            Harness::Divan => {
+                let mut paths: Vec<String> = own
+                    .iter()
+                    .map(|id| divan::benchmark_path(id).to_string())
+                    .collect();
+                paths.sort_unstable();
+                paths.dedup();
+                divan::run(
+                    target,
+                    executable,
+                    Some(&paths),
+                    super::divan_measurement(selection.quick),
+                    timeout,
+                    &log,
+                )
             }
-            Err(message) => errors.push(target_error(target, &message)),
+            _ => {
+                let escaped: Vec<String> = own.iter().map(|id| regex::escape(id)).collect();
+                let measurement = if selection.quick {
+                    criterion::Measurement::Quick
+                } else {
+                    criterion::Measurement::Full
+                };
+                let filter = format!("^(?:{})$", escaped.join("|"));
+                criterion::run(
+                    target,
+                    executable,
+                    &out.criterion_home(&target.package, &target.name),
+                    &criterion::arguments(
+                        target.harness_version.as_ref(),
+                        Some(&filter),
+                        measurement,
+                    ),
+                    timeout,
+                    &log,
+                )
+            }
+        };
+        let benchmarks = match measured {
+            Ok(benchmarks) => benchmarks,
+            Err(message) => {
+                errors.push(target_error(target, &message));
+                continue;
+            }
+        };
+        for (l, own) in mine.iter().zip(&own) {
+            match benchmarks.iter().find(|b| b.id == *own) {
+                Some(b) => found.push(Benchmark {
+                    id: l.id.clone(),
+                    ..b.clone()
+                }),
+                None => errors.push(target_error(
+                    target,
+                    &format!("`{}` is listed but its run did not measure it", l.id),
+                )),
+            }
+        }
+        // A new divan benchmark's allocation figures, under its id in the run.
+        for b in &benchmarks {
+            let path = divan::benchmark_path(&b.id);
+            if target.harness != Harness::Divan || path == b.id || own.contains(&b.id.as_str()) {
+                continue;
+            }
+            if let Some((l, _)) = mine.iter().zip(&own).find(|(_, o)| **o == path) {
+                found.push(Benchmark {
+                    id: format!("{}{}", l.id, &b.id[path.len()..]),
+                    ..b.clone()
+                });
+            }
         }
     }
     (found, errors)

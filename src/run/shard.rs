@@ -23,12 +23,12 @@ fn in_shard(key: &str, shard: Shard) -> bool {
     shard_of(key, shard.count) == u64::from(shard.index - 1)
 }
 
-/// Whether a target runs in a shard: every criterion target does (its benchmarks are split one
-/// by one, see [`benchmark_in_shard`]); a stability suite runs in one process, so it goes whole,
-/// by `package/target`.
+/// Whether a target runs in a shard: every criterion and divan target does (its benchmarks are
+/// split one by one, see [`benchmark_in_shard`]); a stability suite runs in one process, so it
+/// goes whole, by `package/target`.
 pub fn target_in_shard(target: &BenchTarget, shard: Option<Shard>) -> bool {
     shard.is_none_or(|s| {
-        target.harness == Harness::Criterion
+        target.harness != Harness::Stability
             || in_shard(&format!("{}/{}", target.package, target.name), s)
     })
 }
@@ -42,19 +42,26 @@ pub fn targets_in_shard(targets: &[BenchTarget], shard: Option<Shard>) -> Vec<Be
         .collect()
 }
 
-/// Whether one benchmark a criterion target lists (`--list`) is this shard's.
+/// Whether one benchmark a criterion or divan target lists is this shard's.
 pub fn listed_in_shard(target: &BenchTarget, id: &str, shard: Shard) -> bool {
     in_shard(&format!("{}/{}/{id}", target.package, target.name), shard)
 }
 
 /// Whether a measured (or baseline) benchmark belongs to a shard: a criterion benchmark by
-/// `package/target/id`, a stability metric with its whole target.
+/// `package/target/id`, a divan figure with its benchmark, a stability metric with its whole
+/// target.
 pub fn benchmark_in_shard(b: &Benchmark, shard: Option<Shard>) -> bool {
     shard.is_none_or(|s| {
         let key = match b.source {
             // The id the target lists, whatever prefix a collision put in front of it.
             Source::Criterion => format!("{}/{}/{}", b.package, b.target, b.own_id()),
-            _ => format!("{}/{}", b.package, b.target),
+            Source::Divan => format!(
+                "{}/{}/{}",
+                b.package,
+                b.target,
+                super::divan::benchmark_path(b.own_id())
+            ),
+            Source::Stability => format!("{}/{}", b.package, b.target),
         };
         in_shard(&key, s)
     })

@@ -73,8 +73,19 @@ impl Demo {
     /// A copy of `fixtures/criterion-versions` (one package per criterion version, 0.3 to
     /// 0.8) in a fresh git repository, seeded like the demo.
     pub fn criterion_versions() -> Demo {
+        Demo::copy_of(VERSIONS_SEED, "criterion versions")
+    }
+
+    /// A copy of `fixtures/divan` (a package benchmarked with divan, pinned, imported as `dv`)
+    /// in a fresh git repository, seeded like the demo.
+    pub fn divan() -> Demo {
+        Demo::copy_of(DIVAN_SEED, "divan fixture")
+    }
+
+    /// A copy of a whole fixture (its `target` left out) in a fresh git repository.
+    fn copy_of(seed: Seed, message: &str) -> Demo {
         let dir = tempfile::tempdir().expect("temp dir");
-        let source = repo_root().join("fixtures/criterion-versions");
+        let source = repo_root().join("fixtures").join(seed.fixture);
         for entry in walkdir::WalkDir::new(&source)
             .into_iter()
             .filter_entry(|e| e.file_name() != "target")
@@ -85,7 +96,7 @@ impl Demo {
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
             std::fs::copy(entry.path(), &to).unwrap();
         }
-        Demo::seeded_repository(dir, VERSIONS_SEED, "criterion versions")
+        Demo::seeded_repository(dir, seed, message)
     }
 
     /// Replaces `from` (which must be there) with `to` in one file.
@@ -213,6 +224,11 @@ pub struct Seed {
 pub const DEMO_SEED: Seed = Seed {
     fixture: "demo",
     own: &["demo_core", "demo-core", "core-"],
+};
+
+pub const DIVAN_SEED: Seed = Seed {
+    fixture: "divan",
+    own: &["divan_fixture", "divan-fixture", "speed-"],
 };
 
 pub const VERSIONS_SEED: Seed = Seed {

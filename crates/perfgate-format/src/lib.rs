@@ -84,12 +84,14 @@ pub fn short_commit(commit: &str) -> &str {
     }
 }
 
-/// What a measurement is of: a criterion benchmark or a metric of a stability suite.
+/// What a measurement is of: a criterion benchmark, a metric of a stability suite, or a divan
+/// benchmark (or one of its allocation figures; one sample per process).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
     Criterion,
     Stability,
+    Divan,
 }
 
 /// Whether a larger value is better (throughput) or worse (time, bytes).

@@ -11,7 +11,7 @@ use perfgate_format::{Benchmark, Confirmation, Direction};
 use rand::seq::SliceRandom;
 
 use super::base_side::{relocate, BaselineBuild};
-use super::{criterion, Executables, Progress};
+use super::{criterion, divan, Executables, Progress};
 use crate::artifacts::OutDir;
 use crate::error::Result;
 use crate::stats;
@@ -204,8 +204,9 @@ fn batch_rounds(
 }
 
 /// One side's process of a round: the flagged criterion benchmarks alone (an exact filter, probe
-/// measurements), or a stability suite's flagged scenarios (one figure per metric per process),
-/// in its quick mode when `quick`, else each at its own length.
+/// measurements), the flagged divan benchmarks alone (one process, its medians), or a stability
+/// suite's flagged scenarios (one figure per metric per process), in its quick mode when
+/// `quick`, else each at its own length.
 fn run_side(
     target: &BenchTarget,
     executable: &Path,
@@ -239,6 +240,24 @@ fn run_side(
             scenarios.dedup();
             let filter = (scenarios.len() == 1).then(|| scenarios[0]);
             super::stability::run(target, executable, filter, &scenarios, quick, timeout, out)
+        }
+        crate::workspace::Harness::Divan => {
+            // One process with the benchmarks' own settings: its medians are the round's.
+            let mut paths: Vec<String> = ids
+                .iter()
+                .map(|id| divan::benchmark_path(id).to_string())
+                .collect();
+            paths.sort_unstable();
+            paths.dedup();
+            let log = out.log(&format!("confirm-{label}-{round}-{name}"));
+            divan::run(
+                target,
+                executable,
+                Some(&paths),
+                divan::Measurement::Probe,
+                timeout,
+                &log,
+            )
         }
     }
 }
@@ -429,7 +448,7 @@ fn batches<'a>(flagged: &'a [Flagged<'a>]) -> Vec<((String, String), Vec<&'a Fla
     for item in flagged {
         let key = (item.target.package.clone(), item.target.name.clone());
         let limit = match item.target.harness {
-            Harness::Criterion => BATCH,
+            Harness::Criterion | Harness::Divan => BATCH,
             Harness::Stability => usize::MAX,
         };
         match batches

@@ -1,0 +1,567 @@
+//! Everything perfgate knows about divan, in one file: how a divan bench target is recognised,
+//! how its benchmarks are listed and selected, and how its printed tree is read.
+//!
+//! Divan keeps no files and prints no per-sample values: one process prints, per benchmark, the
+//! fastest, slowest, median and mean of its samples (four significant digits), and with
+//! `AllocProfiler` the allocations per iteration. What perfgate records for a divan benchmark is
+//! therefore one figure per *process*: a run starts the executable several times
+//! ([`PROCESSES`]) and an entry's samples are those processes' medians, so its interval is
+//! over the spread between processes, which is the spread a comparison with another build
+//! meets. In the confirm stage a round is one baseline and one candidate process, each giving
+//! its median, as a criterion probe does.
+//!
+//! An id is divan's own path of the benchmark (`crate::module::function::arg`, as `--exact`
+//! takes it); an allocation figure is that path with `/alloc_count`, `/alloc_bytes`,
+//! `/max_alloc_count`, … after it.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use cargo_metadata::semver::Version;
+use perfgate_format::{Benchmark, Direction, Source};
+
+use super::criterion::filter_matches;
+use crate::stats;
+use crate::workspace::BenchTarget;
+
+/// Divan's package name.
+pub const CRATE: &str = "divan";
+
+/// Processes per run: each gives one median per benchmark, and a run's samples are those
+/// medians. Ten give the stored comparison an interval with room for the spread between
+/// processes (at least `compare::MIN_SAMPLES_FOR_INTERVAL` are needed for one at all); a quick
+/// run takes five, the fewest with an interval.
+pub const PROCESSES: usize = 10;
+pub const QUICK_PROCESSES: usize = 5;
+
+/// Samples per benchmark in a quick run (divan's own default is 100).
+const QUICK_SAMPLES: &str = "20";
+
+/// The allocation figures divan prints under a benchmark, by the label of their rows, and the
+/// metric names perfgate gives the count and the bytes of each.
+const ALLOC_ROWS: [(&str, &str, &str); 5] = [
+    ("max alloc:", "max_alloc_count", "max_alloc_bytes"),
+    ("alloc:", "alloc_count", "alloc_bytes"),
+    ("dealloc:", "dealloc_count", "dealloc_bytes"),
+    ("grow:", "grow_count", "grow_bytes"),
+    ("shrink:", "shrink_count", "shrink_bytes"),
+];
+
+/// The allocation figures perfgate keeps (the part of an id after its benchmark's path): what
+/// "allocates more" is judged on. The other rows (max alloc, dealloc, grow, shrink) are read,
+/// so a malformed one is an error, but not kept.
+pub const ALLOC_METRICS: [&str; 2] = ["alloc_count", "alloc_bytes"];
+
+/// Whether a bench target's source runs divan (`divan::main()`, or a configured
+/// `divan::Divan`), divan being imported as `used_as`.
+pub fn recognises(source: &str, used_as: &str) -> bool {
+    source.contains(&format!("{used_as}::main()")) || source.contains(&format!("{used_as}::Divan"))
+}
+
+/// The benchmark path an id names: the id, or for an allocation figure the path before it.
+pub fn benchmark_path(id: &str) -> &str {
+    id.rsplit_once('/')
+        .filter(|(_, metric)| ALLOC_METRICS.contains(metric))
+        .map_or(id, |(path, _)| path)
+}
+
+/// One benchmark as one divan process printed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Divan's path: `crate::module::function` and, for arguments, types, consts or thread
+    /// counts, one more segment each.
+    pub path: String,
+    /// The median of its samples, per iteration, in nanoseconds.
+    pub median_ns: f64,
+    /// Allocation figures (metric name, median per iteration, unit `count` or `B`).
+    pub allocs: Vec<(&'static str, f64, &'static str)>,
+}
+
+/// Reads divan's printed tree. Lines without a column rule (`│`) are not the table (the timer
+/// line, a benchmark's own prints) and are passed over; every table line must read as a group,
+/// a benchmark, an allocation figure or a throughput figure (the last is derived from the time
+/// and not kept), or the whole output is an error naming the line.
+pub fn parse_output(text: &str) -> Result<Vec<Row>, String> {
+    let mut rows: Vec<Row> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    // The allocation label being read and how many of its two value lines came so far.
+    let mut label: Option<(usize, usize)> = None;
+    for (at, line) in text.lines().enumerate() {
+        if !line.contains('│') {
+            continue;
+        }
+        let bad = |why: &str| {
+            format!(
+                "divan output line {}: {why}: `{}`",
+                at + 1,
+                crate::report::terminal_text(line.trim_end())
+            )
+        };
+        let parts: Vec<&str> = line.split('│').collect();
+        if parts.len() < 6 {
+            return Err(bad("not a row of divan's table (fewer than six columns)"));
+        }
+        let (first, columns) = parts.split_at(parts.len() - 5);
+        let first = first.join("│");
+        let columns: Vec<&str> = columns.iter().map(|c| c.trim()).collect();
+        let (depth, named, rest) = tree_prefix(&first);
+        if columns == ["slowest", "median", "mean", "samples", "iters"] {
+            let root = rest
+                .trim_end()
+                .strip_suffix("fastest")
+                .map(str::trim)
+                .filter(|n| !n.is_empty() && depth == 0 && !named)
+                .ok_or_else(|| bad("a header without a crate name"))?;
+            names = vec![root.to_string()];
+            label = None;
+            continue;
+        }
+        if named {
+            label = None;
+            if names.is_empty() || depth > names.len() {
+                return Err(bad("a benchmark outside any group"));
+            }
+            names.truncate(depth);
+            let is_leaf = !columns[3].is_empty();
+            if !is_leaf {
+                // A group, or an ignored benchmark (no figures).
+                let name = rest.trim();
+                let name = name.strip_suffix("(ignored)").map_or(name, str::trim_end);
+                if name.is_empty() {
+                    return Err(bad("a row without a name"));
+                }
+                names.push(name.to_string());
+                continue;
+            }
+            let (name, fastest) = split_last_value(rest.trim_end())
+                .ok_or_else(|| bad("a benchmark row without its fastest time"))?;
+            duration_ns(fastest).ok_or_else(|| bad("the fastest time does not read"))?;
+            let median_ns =
+                duration_ns(columns[1]).ok_or_else(|| bad("the median time does not read"))?;
+            for (column, what) in [(columns[3], "samples"), (columns[4], "iters")] {
+                column
+                    .parse::<u64>()
+                    .map_err(|_| bad(&format!("{what} is not a whole number")))?;
+            }
+            if name.is_empty() {
+                return Err(bad("a row without a name"));
+            }
+            names.push(name.to_string());
+            let path = names.join("::");
+            if rows.iter().any(|r| r.path == path) {
+                return Err(bad("the same benchmark twice in one output"));
+            }
+            rows.push(Row {
+                path,
+                median_ns,
+                allocs: Vec::new(),
+            });
+            continue;
+        }
+        // A line under a benchmark: an allocation label, one of its two value lines, or a
+        // throughput figure.
+        let text = rest.trim();
+        if let Some(at) = ALLOC_ROWS.iter().position(|(l, _, _)| *l == text) {
+            if columns[..5].iter().any(|c| !c.is_empty()) || rows.is_empty() {
+                return Err(bad("an allocation label out of place"));
+            }
+            label = Some((at, 0));
+            continue;
+        }
+        if !columns[3].is_empty() || !columns[4].is_empty() || columns[1].is_empty() {
+            return Err(bad("neither a benchmark, a group nor a figure under one"));
+        }
+        let Some((at, seen)) = label else {
+            // A throughput (`42.08 GB/s`, `1.2 Mitem/s`): derived from the time.
+            continue;
+        };
+        let row = rows
+            .last_mut()
+            .ok_or_else(|| bad("a figure before any benchmark"))?;
+        let (_, count_name, bytes_name) = ALLOC_ROWS[at];
+        if seen == 0 {
+            let count =
+                number(columns[1]).ok_or_else(|| bad("an allocation count that does not read"))?;
+            row.allocs.push((count_name, count, "count"));
+            label = Some((at, 1));
+        } else {
+            let bytes =
+                bytes(columns[1]).ok_or_else(|| bad("an allocation size that does not read"))?;
+            row.allocs.push((bytes_name, bytes, "B"));
+            label = None;
+        }
+    }
+    Ok(rows)
+}
+
+/// The depth of a row in the tree (units of `│  ` or three spaces, one more for a branch), and
+/// whether it names an entry (it has a branch), and the text after the prefix.
+fn tree_prefix(first: &str) -> (usize, bool, &str) {
+    let mut rest = first;
+    let mut depth = 0;
+    loop {
+        if let Some(after) = rest
+            .strip_prefix("├─ ")
+            .or_else(|| rest.strip_prefix("╰─ "))
+        {
+            return (depth + 1, true, after);
+        }
+        match rest
+            .strip_prefix("│  ")
+            .or_else(|| rest.strip_prefix("   "))
+        {
+            Some(after) => {
+                rest = after;
+                depth += 1;
+            }
+            None => return (depth, false, rest),
+        }
+    }
+}
+
+/// A row's name and its fastest figure (`<number> <unit>`), the last two words of the text.
+fn split_last_value(text: &str) -> Option<(&str, &str)> {
+    let (before_unit, _) = text.rsplit_once(' ')?;
+    let (name, _) = before_unit.rsplit_once(' ')?;
+    let value = text[name.len()..].trim();
+    Some((name.trim_end(), value))
+}
+
+fn number(text: &str) -> Option<f64> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+}
+
+/// A divan time (`0.385 ns`, `95.44 µs`, `1.2 s`, `3 m`) in nanoseconds.
+pub fn duration_ns(text: &str) -> Option<f64> {
+    let (value, unit) = text.split_once(' ')?;
+    let scale = match unit {
+        "ps" => 1e-3,
+        "ns" => 1.0,
+        "µs" | "us" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" => 60e9,
+        "h" => 3600e9,
+        "d" => 86_400e9,
+        _ => return None,
+    };
+    number(value).map(|v| v * scale)
+}
+
+/// A divan size (`64 B`, `1.5 KB`, `2 KiB`) in bytes.
+pub fn bytes(text: &str) -> Option<f64> {
+    let (value, unit) = text.split_once(' ')?;
+    let decimal = ["B", "KB", "MB", "GB", "TB", "PB"];
+    let binary = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let scale = if let Some(p) = decimal.iter().position(|u| *u == unit) {
+        1000f64.powi(p as i32)
+    } else {
+        1024f64.powi(binary.iter().position(|u| *u == unit)? as i32)
+    };
+    number(value).map(|v| v * scale)
+}
+
+/// Whether this divan lists its benchmarks with argument rows (`--list --format terse`, as
+/// cargo-nextest asks: 0.1.19 and later); an older one is listed by a one-sample run.
+fn lists_terse(version: Option<&Version>) -> bool {
+    version.is_none_or(|v| *v >= Version::new(0, 1, 19))
+}
+
+/// The paths of a divan target's benchmarks, the user's filter applied (a regex on the path, as
+/// criterion's is on its id). Output with lines but no benchmark is an error, not "none".
+pub fn list(
+    target: &BenchTarget,
+    executable: &Path,
+    filter: Option<&str>,
+    timeout: Duration,
+    log: &Path,
+) -> Result<Vec<String>, String> {
+    let mut command = Command::new(executable);
+    command.current_dir(&target.package_root);
+    let terse = lists_terse(target.harness_version.as_ref());
+    if terse {
+        command
+            .args(["--list", "--format", "terse"])
+            .env("NEXTEST", "1");
+    } else {
+        command.args(["--bench", "--sample-count", "1", "--sample-size", "1"]);
+    }
+    super::run_logged(command, timeout, log)?;
+    let text =
+        std::fs::read_to_string(log).map_err(|e| format!("cannot read {}: {e}", log.display()))?;
+    let paths = if terse {
+        parse_list(&text)?
+    } else {
+        parse_output(&text)?.into_iter().map(|r| r.path).collect()
+    };
+    let wanted = filter_matches(filter);
+    Ok(paths.into_iter().filter(|p| wanted(p)).collect())
+}
+
+/// The paths in `--list --format terse` output (`<path>: benchmark`); any other line is an
+/// error naming it.
+pub fn parse_list(text: &str) -> Result<Vec<String>, String> {
+    let mut paths = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match line.strip_suffix(": benchmark") {
+            Some(path) if !path.trim().is_empty() => paths.push(path.to_string()),
+            _ => {
+                return Err(format!(
+                    "divan's list, line {}: `{}` is not `<path>: benchmark`",
+                    number + 1,
+                    crate::report::terminal_text(line.trim())
+                ))
+            }
+        }
+    }
+    Ok(paths)
+}
+
+/// How a divan target is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measurement {
+    /// [`PROCESSES`] processes with the benchmarks' own settings.
+    Full,
+    /// [`QUICK_PROCESSES`] processes of [`QUICK_SAMPLES`] samples per benchmark.
+    Quick,
+    /// One process with the benchmarks' own settings: one side of one confirm round.
+    Probe,
+}
+
+/// Runs a divan executable as `measurement` says, each process selecting exactly `only` (all
+/// benchmarks when `None`), and returns one entry per benchmark and allocation figure with one
+/// sample per process (that process's median). A benchmark one process printed and another
+/// did not is an error: the run never silently lacks it.
+pub fn run(
+    target: &BenchTarget,
+    executable: &Path,
+    only: Option<&[String]>,
+    measurement: Measurement,
+    timeout: Duration,
+    log: &Path,
+) -> Result<Vec<Benchmark>, String> {
+    let processes = match measurement {
+        Measurement::Full => PROCESSES,
+        Measurement::Quick => QUICK_PROCESSES,
+        Measurement::Probe => 1,
+    };
+    let mut args: Vec<String> = vec!["--bench".into()];
+    if measurement == Measurement::Quick {
+        args.extend(["--sample-count".into(), QUICK_SAMPLES.into()]);
+    }
+    if let Some(only) = only {
+        args.push("--exact".into());
+        args.extend(only.iter().cloned());
+    }
+    let mut figures: Vec<(String, &'static str, Vec<f64>)> = Vec::new();
+    for process in 0..processes {
+        let mut command = Command::new(executable);
+        command.args(&args).current_dir(&target.package_root);
+        super::run_logged(command, timeout, log)?;
+        let text = std::fs::read_to_string(log)
+            .map_err(|e| format!("cannot read {}: {e}", log.display()))?;
+        let rows = parse_output(&text).map_err(|e| format!("{e} (in {})", log.display()))?;
+        let mut seen = Vec::new();
+        // Divan prints allocation rows only where a tally is not zero: with the profiler
+        // installed (some benchmark has rows), a benchmark without them allocated nothing.
+        let profiled = rows.iter().any(|r| !r.allocs.is_empty());
+        for row in rows {
+            let id = row.path.clone();
+            seen.push((id.clone(), "ns", row.median_ns));
+            if profiled {
+                for metric in ALLOC_METRICS {
+                    let (value, unit) = row.allocs.iter().find(|(m, _, _)| *m == metric).map_or(
+                        (
+                            0.0,
+                            if metric.ends_with("bytes") {
+                                "B"
+                            } else {
+                                "count"
+                            },
+                        ),
+                        |(_, v, u)| (*v, *u),
+                    );
+                    seen.push((format!("{id}/{metric}"), unit, value));
+                }
+            }
+        }
+        if process == 0 {
+            figures = seen
+                .into_iter()
+                .map(|(id, u, v)| (id, u, vec![v]))
+                .collect();
+            continue;
+        }
+        if seen.len() != figures.len() || seen.iter().zip(&figures).any(|(s, f)| s.0 != f.0) {
+            return Err(format!(
+                "process {} of {processes} printed other benchmarks than the first did (output in {})",
+                process + 1,
+                super::shown_path(log).display()
+            ));
+        }
+        for ((_, _, value), (_, _, samples)) in seen.into_iter().zip(figures.iter_mut()) {
+            samples.push(value);
+        }
+    }
+    Ok(figures
+        .into_iter()
+        .map(|(id, unit, samples)| Benchmark {
+            summary: stats::summary(&samples),
+            id,
+            source: Source::Divan,
+            package: target.package.clone(),
+            target: target.name.clone(),
+            unit: unit.to_string(),
+            direction: Direction::LowerIsBetter,
+            samples,
+            throughput: None,
+            kind: None,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// As divan 0.1.21 printed it for a fixture with arguments, generic types and consts, a
+    /// nested group, a byte counter and `AllocProfiler`.
+    const PRINTED: &str = "\
+Timer precision: 18 ns
+fast             fastest       │ slowest       │ median        │ mean          │ samples │ iters
+├─ add           0.385 ns      │ 0.393 ns      │ 0.389 ns      │ 0.389 ns      │ 100     │ 409600
+├─ fib                         │               │               │               │         │
+│  ├─ 1          0.889 ns      │ 0.895 ns      │ 0.892 ns      │ 0.892 ns      │ 100     │ 204800
+│  ╰─ 100        13.86 ns      │ 14.07 ns      │ 13.96 ns      │ 13.96 ns      │ 100     │ 25600
+├─ slow          95.44 µs      │ 138.9 µs      │ 126.7 µs      │ 126.9 µs      │ 100     │ 100
+├─ group                       │               │               │               │         │
+│  ├─ alloc_vec  15.31 ns      │ 29.47 ns      │ 16.17 ns      │ 16.66 ns      │ 100     │ 6400
+│  │             max alloc:    │               │               │               │         │
+│  │               1           │ 1             │ 1             │ 1             │         │
+│  │               64 B        │ 64 B          │ 64 B          │ 64 B          │         │
+│  │             alloc:        │               │               │               │         │
+│  │               2           │ 2             │ 2             │ 2             │         │
+│  │               1.5 KB      │ 1.5 KB        │ 1.5 KB        │ 1.5 KB        │         │
+│  ├─ inner                    │               │               │               │         │
+│  │  ╰─ deep    2.376 ns      │ 2.405 ns      │ 2.387 ns      │ 2.387 ns      │ 100     │ 102400
+│  │             42.08 GB/s    │ 41.58 GB/s    │ 41.89 GB/s    │ 41.89 GB/s    │         │
+│  ╰─ konst                    │               │               │               │         │
+│     ╰─ 8       0.165 ns      │ 0.172 ns      │ 0.17 ns       │ 0.17 ns       │ 100     │ 819200
+├─ skipped       (ignored)     │               │               │               │         │
+╰─ make                        │               │               │               │         │
+   ├─ HashMap<u8, u8>  0.295 ns│ 2.283 ns      │ 0.298 ns      │ 0.318 ns      │ 100     │ 102400
+   ╰─ Vec<u8>    0.37 ns       │ 4.692 ns      │ 2 s           │ 0.42 ns       │ 100     │ 204800
+";
+
+    #[test]
+    fn every_row_of_the_tree_is_read_with_its_path_unit_and_allocations() {
+        let rows = parse_output(PRINTED).unwrap();
+        let paths: Vec<&str> = rows.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "fast::add",
+                "fast::fib::1",
+                "fast::fib::100",
+                "fast::slow",
+                "fast::group::alloc_vec",
+                "fast::group::inner::deep",
+                "fast::group::konst::8",
+                "fast::make::HashMap<u8, u8>",
+                "fast::make::Vec<u8>",
+            ]
+        );
+        assert_eq!(rows[0].median_ns, 0.389);
+        assert!((rows[3].median_ns - 126_700.0).abs() < 1e-6);
+        assert_eq!(rows[8].median_ns, 2e9);
+        assert_eq!(
+            rows[4].allocs,
+            vec![
+                ("max_alloc_count", 1.0, "count"),
+                ("max_alloc_bytes", 64.0, "B"),
+                ("alloc_count", 2.0, "count"),
+                ("alloc_bytes", 1500.0, "B"),
+            ]
+        );
+        assert!(
+            rows[5].allocs.is_empty(),
+            "a throughput is not an allocation"
+        );
+    }
+
+    #[test]
+    fn a_row_that_does_not_read_is_an_error_naming_its_line() {
+        let header = "fast   fastest │ slowest │ median │ mean │ samples │ iters\n";
+        for (row, why) in [
+            ("├─ add  1 ns │ 1 ns │ 1 x │ 1 ns │ 100 │ 9", "median"),
+            ("├─ add  1 ns │ 1 ns │ 1 ns │ 1 ns │ 100 │ lots", "iters"),
+            ("├─ add  1 ns │ 1 ns │ 1 ns │ 100 │ 9", "six columns"),
+            ("├─ add  fast │ 1 ns │ 1 ns │ 1 ns │ 100 │ 9", "fastest"),
+            ("│  weird:   │ 1 │ 1 │ 1 │ 1 │ 1", "neither"),
+        ] {
+            let err = parse_output(&format!("{header}{row}\n")).unwrap_err();
+            assert!(err.contains("line 2"), "{err}");
+            assert!(err.contains(why), "{why}: {err}");
+        }
+        let err = parse_output("├─ add   1 ns │ 1 ns │ 1 ns │ 1 ns │ 1 │ 1\n").unwrap_err();
+        assert!(err.contains("outside any group"), "{err}");
+    }
+
+    #[test]
+    fn units_read_exactly() {
+        assert_eq!(duration_ns("250 ps"), Some(0.25));
+        assert_eq!(duration_ns("1.5 ms"), Some(1.5e6));
+        assert_eq!(duration_ns("3 m"), Some(180e9));
+        assert_eq!(duration_ns("3 parsecs"), None);
+        assert_eq!(duration_ns("-1 ns"), None);
+        assert_eq!(bytes("2 KiB"), Some(2048.0));
+        assert_eq!(bytes("2 MB"), Some(2e6));
+        assert_eq!(bytes("2 kB"), None);
+    }
+
+    #[test]
+    fn recognised_under_any_name_and_allocation_ids_map_to_their_benchmark() {
+        assert!(recognises("fn main() { divan::main(); }", "divan"));
+        assert!(recognises(
+            "fn main() { dv::Divan::from_args().main() }",
+            "dv"
+        ));
+        assert!(!recognises("criterion_main!(benches);", "divan"));
+        assert_eq!(benchmark_path("a::b/alloc_count"), "a::b");
+        assert_eq!(benchmark_path("a::b/alloc_bytes"), "a::b");
+        assert_eq!(
+            benchmark_path("a::b/max_alloc_bytes"),
+            "a::b/max_alloc_bytes"
+        );
+        assert_eq!(benchmark_path("a::make::x/y"), "a::make::x/y");
+    }
+
+    #[test]
+    fn the_terse_list_is_read_and_anything_else_is_an_error() {
+        let text = "fast::add: benchmark\nfast::fib::1: benchmark\n\n";
+        assert_eq!(parse_list(text).unwrap(), ["fast::add", "fast::fib::1"]);
+        assert!(parse_list("fast\n├─ add\n").unwrap_err().contains("line 1"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_output_makes_the_reader_panic(text in "[ a-z0-9.:│├╰─µ\n]{0,400}") {
+            let _ = parse_output(&text);
+            let _ = parse_list(&text);
+        }
+
+        #[test]
+        fn no_line_of_the_real_tree_made_odd_makes_it_panic(cut in 0usize..2000, extra in "[ │├╰─a-z0-9.]{0,12}") {
+            let mut text = PRINTED.to_string();
+            let at = (0..=cut.min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            text.insert_str(at, &extra);
+            let _ = parse_output(&text);
+        }
+    }
+}
