@@ -67,7 +67,7 @@ fn divan_benchmarks_and_their_allocations_are_gated_green_unchanged_and_red_when
             .env("GITHUB_BASE_REF", "main"),
     );
     assert!(
-        stderr.contains("12 benchmarks listed, to be measured in rounds"),
+        stderr.contains("4 benchmarks listed, to be measured in rounds"),
         "{stderr}"
     );
     assert_unchanged_reads_green(code, &json(&stdout), &stderr);
@@ -106,6 +106,49 @@ fn divan_benchmarks_and_their_allocations_are_gated_green_unchanged_and_red_when
     }
     let untouched = support::entry(&compare, "speed::checksum_of::4096/alloc_count");
     assert_eq!(untouched["verdict"], "pass", "{untouched}");
+}
+
+/// Divan 0.1.14 lists no argument rows (`--list --format terse` came later): its benchmarks are
+/// listed by a one-sample run instead, measured in a pull request's rounds, and a 30% slowdown
+/// of one of them is confirmed red.
+#[test]
+fn an_older_divan_is_listed_by_a_one_sample_run_and_its_slowdown_confirmed() {
+    let fixture = Demo::divan_legacy();
+    let (code, _, stderr) = output(fixture.perfgate().args(["baseline", "save", "--quick"]));
+    assert_eq!(code, 0, "baseline save failed: {stderr}");
+    fixture.commit("baseline");
+    let (code, stdout, stderr) = output(
+        fixture
+            .perfgate()
+            .args(["check", "--quick", "--format", "json"]),
+    );
+    let compare = json(&stdout);
+    let ids: Vec<String> = verdicts(&compare).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["legacy::mix::1024", "legacy::mix::64"], "{stderr}");
+    assert_unchanged_reads_green(code, &compare, &stderr);
+
+    fixture.git(&["checkout", "-q", "-b", "pr"]);
+    fixture.edit(
+        "src/lib.rs",
+        "pub const EXTRA_ROUNDS: u32 = 0;",
+        "pub const EXTRA_ROUNDS: u32 = 3;",
+    );
+    fixture.commit("30% more work");
+    let (code, stdout, stderr) = output(
+        fixture
+            .perfgate()
+            .args(["check", "--quick", "--format", "json", "mix::1024"])
+            .env("GITHUB_BASE_REF", "main"),
+    );
+    assert!(
+        stderr.contains("1 benchmarks listed, to be measured in rounds"),
+        "the filter applies to the listed paths: {stderr}"
+    );
+    assert_eq!(code, 3, "a 30% slowdown should fail: {stdout}\n{stderr}");
+    let compare = json(&stdout);
+    let entry = support::entry(&compare, "legacy::mix::1024");
+    assert_eq!(entry["verdict"], "regressed", "{entry}");
+    assert_eq!(entry["method"], "confirmed", "{entry}");
 }
 
 /// No benchmark regressed and none failed to run; the exit is 0, or 1 only where a loaded

@@ -334,10 +334,11 @@ pub enum Measurement {
     Probe,
 }
 
-/// Runs a divan executable as `measurement` says, each process selecting exactly `only` (all
-/// benchmarks when `None`), and returns one entry per benchmark and allocation figure with one
-/// sample per process (that process's median). A benchmark one process printed and another
-/// did not is an error: the run never silently lacks it.
+/// Runs a divan executable as `measurement` says, each process selecting exactly the benchmarks
+/// of the ids `only` names (benchmarks or their allocation figures; all benchmarks when
+/// `None`), and returns one entry per benchmark and allocation figure with one sample per
+/// process (that process's median). A benchmark one process printed and another did not is an
+/// error: the run never silently lacks it.
 pub fn run(
     target: &BenchTarget,
     executable: &Path,
@@ -355,9 +356,16 @@ pub fn run(
     if measurement == Measurement::Quick {
         args.extend(["--sample-count".into(), QUICK_SAMPLES.into()]);
     }
+    // Allocation figures asked for by id are there even where divan printed no rows for them
+    // (it prints none for a benchmark that does not allocate, even with the profiler).
+    let mut allocs_asked = false;
     if let Some(only) = only {
+        let mut paths: Vec<&str> = only.iter().map(|id| benchmark_path(id)).collect();
+        allocs_asked = paths.iter().zip(only).any(|(p, id)| *p != id);
+        paths.sort_unstable();
+        paths.dedup();
         args.push("--exact".into());
-        args.extend(only.iter().cloned());
+        args.extend(paths.into_iter().map(str::to_string));
     }
     let mut figures: Vec<(String, &'static str, Vec<f64>)> = Vec::new();
     for process in 0..processes {
@@ -370,7 +378,7 @@ pub fn run(
         let mut seen = Vec::new();
         // Divan prints allocation rows only where a tally is not zero: with the profiler
         // installed (some benchmark has rows), a benchmark without them allocated nothing.
-        let profiled = rows.iter().any(|r| !r.allocs.is_empty());
+        let profiled = allocs_asked || rows.iter().any(|r| !r.allocs.is_empty());
         for row in rows {
             let id = row.path.clone();
             seen.push((id.clone(), "ns", row.median_ns));

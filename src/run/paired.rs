@@ -79,7 +79,12 @@ pub fn measure_unpaired(
                     progress.start(&format!("running {label}"));
                     visit(target, executable, selection, out, timeout).map(|found| match found {
                         Visited::Listed(ids) => {
-                            let line = format!("{} benchmarks listed, to be measured in rounds against the baseline side", ids.len());
+                            // A divan benchmark is listed with its allocation figures.
+                            let benchmarks = ids
+                                .iter()
+                                .filter(|id| divan::benchmark_path(id) == id.as_str())
+                                .count();
+                            let line = format!("{benchmarks} benchmarks listed, to be measured in rounds against the baseline side");
                             listed.extend(ids.into_iter().map(|id| (target.clone(), id)));
                             line
                         }
@@ -243,16 +248,11 @@ pub fn measure_listed(
         let log = out.log(&format!("{}-{}", target.package, target.name));
         let measured = match target.harness {
             Harness::Divan => {
-                let mut paths: Vec<String> = own
-                    .iter()
-                    .map(|id| divan::benchmark_path(id).to_string())
-                    .collect();
-                paths.sort_unstable();
-                paths.dedup();
+                let own: Vec<String> = own.iter().map(|id| id.to_string()).collect();
                 divan::run(
                     target,
                     executable,
-                    Some(&paths),
+                    Some(&own),
                     super::divan_measurement(selection.quick),
                     timeout,
                     &log,

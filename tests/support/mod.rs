@@ -82,6 +82,12 @@ impl Demo {
         Demo::copy_of(DIVAN_SEED, "divan fixture")
     }
 
+    /// A copy of `fixtures/divan-legacy` (divan 0.1.14, which lists no argument rows) in a
+    /// fresh git repository, seeded like the demo.
+    pub fn divan_legacy() -> Demo {
+        Demo::copy_of(DIVAN_LEGACY_SEED, "divan legacy fixture")
+    }
+
     /// A copy of a whole fixture (its `target` left out) in a fresh git repository.
     fn copy_of(seed: Seed, message: &str) -> Demo {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -229,6 +235,11 @@ pub const DEMO_SEED: Seed = Seed {
 pub const DIVAN_SEED: Seed = Seed {
     fixture: "divan",
     own: &["divan_fixture", "divan-fixture", "speed-"],
+};
+
+pub const DIVAN_LEGACY_SEED: Seed = Seed {
+    fixture: "divan-legacy",
+    own: &["divan_legacy", "divan-legacy", "legacy-"],
 };
 
 pub const VERSIONS_SEED: Seed = Seed {

@@ -99,13 +99,17 @@ fn batch_rounds(
         let out_of_time = round > 0 && !another_round_fits(elapsed, slowest_round, bound);
         open.retain(|item| {
             let ratios = log_ratios(result.medians.get(item.id).map_or(&[][..], |m| m), item.points);
+            // A figure at 0 on one side in every round so far (an allocation where there was
+            // none) has no ratio to settle: more rounds would not give one.
+            let incomparable = !ratios.is_empty() && ratios.iter().all(|r| r.is_nan());
             let settles = is_look(round, first_look(item.level))
-                && settled(
-                    &ratios,
-                    item.threshold,
-                    item.level,
-                    (!item.points).then_some(item.direction),
-                );
+                && (incomparable
+                    || settled(
+                        &ratios,
+                        item.threshold,
+                        item.level,
+                        (!item.points).then_some(item.direction),
+                    ));
             let done = round == last_round || out_of_time || settles;
             if done {
                 result.seconds.insert(item.id.to_string(), elapsed / items.len() as f64);
@@ -243,17 +247,11 @@ fn run_side(
         }
         crate::workspace::Harness::Divan => {
             // One process with the benchmarks' own settings: its medians are the round's.
-            let mut paths: Vec<String> = ids
-                .iter()
-                .map(|id| divan::benchmark_path(id).to_string())
-                .collect();
-            paths.sort_unstable();
-            paths.dedup();
             let log = out.log(&format!("confirm-{label}-{round}-{name}"));
             divan::run(
                 target,
                 executable,
-                Some(&paths),
+                Some(ids),
                 divan::Measurement::Probe,
                 timeout,
                 &log,
