@@ -47,7 +47,7 @@ pub enum Command {
     /// Each benchmark per commit on the default branch, from the history `check` records in git
     /// notes on a push (or with --drift), and the commit where each one moved.
     History(HistoryArgs),
-    /// Measure this machine's noise floor: each criterion benchmark A/A-tested against itself
+    /// Measure this machine's noise floor: each criterion or divan benchmark A/A-tested against itself
     /// in confirm rounds, with the smallest threshold the gate can resolve for it here.
     Noise(RunArgs),
 }
@@ -82,7 +82,7 @@ pub struct SelectArgs {
     /// Run only this shard of the benchmarks, `i/n` with 1 ≤ i ≤ n.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
-    /// Only benchmarks whose id contains this string (passed to criterion as its filter).
+    /// Only benchmarks whose id matches this regular expression (criterion's filter; a regex on divan's paths).
     #[arg(value_name = "FILTER")]
     pub filter: Option<String>,
 }

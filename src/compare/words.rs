@@ -103,7 +103,7 @@ pub(super) fn method_text(inputs: &Inputs) -> String {
                 None => String::new(),
             };
             let measured_by = if inputs.paired {
-                " In this pull request the rounds were the change's measurement: its criterion benchmarks that the baseline has were not run on their own first, and a re-measured row's stored change is its candidate's per-round medians against the baseline file's samples, deciding nothing."
+                " In this pull request the rounds were the change's measurement: its criterion and divan benchmarks that the baseline has were not run on their own first, and a re-measured row's stored change is its candidate's per-round medians against the baseline file's samples, deciding nothing."
             } else {
                 ""
             };

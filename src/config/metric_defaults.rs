@@ -3,8 +3,9 @@
 //! figure: the tail of a microsecond operation's latency moves by a factor, its CPU per operation
 //! by tens of percent, an error rate or an allocation count not at all. One relative threshold
 //! cannot fit them all, so `Policy::threshold_of` asks here when no `[thresholds]` glob and no
-//! `[components.*]` names a metric; criterion benchmarks, and metrics this table does not know,
-//! take `gate.threshold`. The numbers, and the A/A measurement behind each, are in the README
+//! `[components.*]` names a metric (a divan benchmark's allocation figures are asked too: counts,
+//! any rise); criterion and divan times, and metrics this table does not know, take
+//! `gate.threshold`. The numbers, and the A/A measurement behind each, are in the README
 //! ("Default thresholds of stability metrics"; `scripts/stability-aa.sh`).
 
 /// What a metric is, and the change it may make by default (relative; in points for a
