@@ -7,10 +7,12 @@ mod support;
 
 use support::{json, output, verdicts, Demo};
 
-const TIMES: [&str; 4] = [
+const TIMES: [&str; 6] = [
     "speed::checksum_of::256",
     "speed::checksum_of::4096",
     "speed::collect_64",
+    "speed::parse_in_threads::t=1",
+    "speed::parse_in_threads::t=2",
     "speed::text::parse_number",
 ];
 
@@ -37,8 +39,8 @@ fn divan_benchmarks_and_their_allocations_are_gated_green_unchanged_and_red_when
     let seen = verdicts(&compare);
     assert_eq!(
         seen.len(),
-        12,
-        "4 benchmarks, 2 allocation figures each: {seen:?}"
+        18,
+        "6 benchmarks, 2 allocation figures each: {seen:?}"
     );
     assert_unchanged_reads_green(code, &compare, &stderr);
     for id in TIMES {
@@ -67,7 +69,7 @@ fn divan_benchmarks_and_their_allocations_are_gated_green_unchanged_and_red_when
             .env("GITHUB_BASE_REF", "main"),
     );
     assert!(
-        stderr.contains("4 benchmarks listed, to be measured in rounds"),
+        stderr.contains("6 benchmarks listed, to be measured in rounds"),
         "{stderr}"
     );
     assert_unchanged_reads_green(code, &json(&stdout), &stderr);
@@ -108,11 +110,11 @@ fn divan_benchmarks_and_their_allocations_are_gated_green_unchanged_and_red_when
     assert_eq!(untouched["verdict"], "pass", "{untouched}");
 }
 
-/// Divan 0.1.14 lists no argument rows (`--list --format terse` came later): its benchmarks are
-/// listed by a one-sample run instead, measured in a pull request's rounds, and a 30% slowdown
+/// Divan 0.1.14 (its command line and tree before `--list --format terse`): its benchmarks are
+/// listed by a one-sample run, filtered, measured in a pull request's rounds, and a 30% slowdown
 /// of one of them is confirmed red.
 #[test]
-fn an_older_divan_is_listed_by_a_one_sample_run_and_its_slowdown_confirmed() {
+fn an_older_divan_is_listed_filtered_and_its_slowdown_confirmed() {
     let fixture = Demo::divan_legacy();
     let (code, _, stderr) = output(fixture.perfgate().args(["baseline", "save", "--quick"]));
     assert_eq!(code, 0, "baseline save failed: {stderr}");

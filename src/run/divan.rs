@@ -18,7 +18,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use cargo_metadata::semver::Version;
 use perfgate_format::{Benchmark, Direction, Source};
 
 use super::criterion::filter_matches;
@@ -264,14 +263,11 @@ pub fn bytes(text: &str) -> Option<f64> {
     number(value).map(|v| v * scale)
 }
 
-/// Whether this divan lists its benchmarks with argument rows (`--list --format terse`, as
-/// cargo-nextest asks: 0.1.19 and later); an older one is listed by a one-sample run.
-fn lists_terse(version: Option<&Version>) -> bool {
-    version.is_none_or(|v| *v >= Version::new(0, 1, 19))
-}
-
-/// The paths of a divan target's benchmarks, the user's filter applied (a regex on the path, as
-/// criterion's is on its id). Output with lines but no benchmark is an error, not "none".
+/// The ids of a divan target's benchmarks, the user's filter applied (a regex on the id, as
+/// criterion's is on its id), read from a one-sample run (`--sample-count 1 --sample-size 1`):
+/// the rows a run prints, thread counts included, which no list of divan's has (its
+/// `--list --format terse`, 0.1.19 and later, names a benchmark with `threads = [1, 4]` once,
+/// and earlier versions name no argument rows at all).
 pub fn list(
     target: &BenchTarget,
     executable: &Path,
@@ -280,47 +276,35 @@ pub fn list(
     log: &Path,
 ) -> Result<Vec<String>, String> {
     let mut command = Command::new(executable);
-    command.current_dir(&target.package_root);
-    let terse = lists_terse(target.harness_version.as_ref());
-    if terse {
-        command
-            .args(["--list", "--format", "terse"])
-            .env("NEXTEST", "1");
-    } else {
-        command.args(["--bench", "--sample-count", "1", "--sample-size", "1"]);
-    }
+    command.current_dir(&target.package_root).args([
+        "--bench",
+        "--sample-count",
+        "1",
+        "--sample-size",
+        "1",
+    ]);
     super::run_logged(command, timeout, log)?;
     let text =
         std::fs::read_to_string(log).map_err(|e| format!("cannot read {}: {e}", log.display()))?;
-    let paths = if terse {
-        parse_list(&text)?
-    } else {
-        parse_output(&text)?.into_iter().map(|r| r.path).collect()
-    };
+    let rows = parse_output(&text).map_err(|e| format!("{e} (in {})", log.display()))?;
     let wanted = filter_matches(filter);
-    Ok(paths.into_iter().filter(|p| wanted(p)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| r.path)
+        .filter(|p| wanted(p))
+        .collect())
 }
 
-/// The paths in `--list --format terse` output (`<path>: benchmark`); any other line is an
-/// error naming it.
-pub fn parse_list(text: &str) -> Result<Vec<String>, String> {
-    let mut paths = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match line.strip_suffix(": benchmark") {
-            Some(path) if !path.trim().is_empty() => paths.push(path.to_string()),
-            _ => {
-                return Err(format!(
-                    "divan's list, line {}: `{}` is not `<path>: benchmark`",
-                    number + 1,
-                    crate::report::terminal_text(line.trim())
-                ))
-            }
-        }
-    }
-    Ok(paths)
+/// What `--exact` selects an id's benchmark by: its path without an allocation figure's name
+/// and without a thread count (`::t=4`), which divan prints as rows but does not filter on.
+pub fn selector(id: &str) -> &str {
+    let path = benchmark_path(id);
+    path.rsplit_once("::")
+        .filter(|(_, last)| {
+            last.strip_prefix("t=")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map_or(path, |(selector, _)| selector)
 }
 
 /// How a divan target is measured.
@@ -360,8 +344,8 @@ pub fn run(
     // (it prints none for a benchmark that does not allocate, even with the profiler).
     let mut allocs_asked = false;
     if let Some(only) = only {
-        let mut paths: Vec<&str> = only.iter().map(|id| benchmark_path(id)).collect();
-        allocs_asked = paths.iter().zip(only).any(|(p, id)| *p != id);
+        allocs_asked = only.iter().any(|id| benchmark_path(id) != id);
+        let mut paths: Vec<&str> = only.iter().map(|id| selector(id)).collect();
         paths.sort_unstable();
         paths.dedup();
         args.push("--exact".into());
@@ -550,18 +534,48 @@ fast             fastest       │ slowest       │ median        │ mean     
         assert_eq!(benchmark_path("a::make::x/y"), "a::make::x/y");
     }
 
+    /// A whole tree as divan 0.1.21 printed it: thread counts, an ignored benchmark, arguments
+    /// with a space and a slash under generic types, the allocation profiler.
     #[test]
-    fn the_terse_list_is_read_and_anything_else_is_an_error() {
-        let text = "fast::add: benchmark\nfast::fib::1: benchmark\n\n";
-        assert_eq!(parse_list(text).unwrap(), ["fast::add", "fast::fib::1"]);
-        assert!(parse_list("fast\n├─ add\n").unwrap_err().contains("line 1"));
+    fn a_real_tree_reads_every_row() {
+        let text = include_str!("../../tests/data/divan-0.1.21-tree.txt");
+        let rows = parse_output(text).unwrap();
+        let paths: Vec<&str> = rows.iter().map(|r| r.path.as_str()).collect();
+        for expected in [
+            "fast::contended::t=1",
+            "fast::contended::t=2",
+            "fast::both::u8::a b",
+            "fast::both::u16::x/y",
+            "fast::group::konst::8",
+            "fast::make::Vec<u8>",
+        ] {
+            assert!(paths.contains(&expected), "{expected} not in {paths:?}");
+        }
+        assert!(!paths.iter().any(|p| p.contains("ignored_one")));
+        assert_eq!(rows.len(), 17, "{paths:?}");
+        let alloc = rows
+            .iter()
+            .find(|r| r.path == "fast::group::alloc_vec")
+            .unwrap();
+        assert!(alloc.allocs.contains(&("alloc_count", 1.0, "count")));
+    }
+
+    #[test]
+    fn a_thread_count_row_is_selected_by_its_benchmark() {
+        assert_eq!(selector("fast::contended::t=4"), "fast::contended");
+        assert_eq!(
+            selector("fast::contended::t=4/alloc_count"),
+            "fast::contended"
+        );
+        assert_eq!(selector("fast::fib::10"), "fast::fib::10");
+        assert_eq!(selector("fast::x::t=a"), "fast::x::t=a");
     }
 
     proptest::proptest! {
         #[test]
         fn no_output_makes_the_reader_panic(text in "[ a-z0-9.:│├╰─µ\n]{0,400}") {
             let _ = parse_output(&text);
-            let _ = parse_list(&text);
+            let _ = selector(&text);
         }
 
         #[test]

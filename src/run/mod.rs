@@ -372,14 +372,19 @@ pub(crate) fn measure_target(
             } else {
                 None
             };
-            divan::run(
+            let mut found = divan::run(
                 target,
                 executable,
                 only.as_deref(),
                 divan_measurement(selection.quick),
                 timeout,
                 &log,
-            )?
+            )?;
+            // A selected benchmark's other thread-count rows are not the selection's.
+            if let Some(only) = &only {
+                found.retain(|b| only.iter().any(|id| id == divan::benchmark_path(&b.id)));
+            }
+            found
         }
     };
     if found.is_empty() && expect_results {

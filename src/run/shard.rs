@@ -42,14 +42,19 @@ pub fn targets_in_shard(targets: &[BenchTarget], shard: Option<Shard>) -> Vec<Be
         .collect()
 }
 
-/// Whether one benchmark a criterion or divan target lists is this shard's.
+/// Whether one benchmark a criterion or divan target lists is this shard's (a divan benchmark's
+/// thread-count rows go together: one `--exact` selects them all).
 pub fn listed_in_shard(target: &BenchTarget, id: &str, shard: Shard) -> bool {
+    let id = match target.harness {
+        Harness::Divan => super::divan::selector(id),
+        _ => id,
+    };
     in_shard(&format!("{}/{}/{id}", target.package, target.name), shard)
 }
 
 /// Whether a measured (or baseline) benchmark belongs to a shard: a criterion benchmark by
-/// `package/target/id`, a divan figure with its benchmark, a stability metric with its whole
-/// target.
+/// `package/target/id`, a divan figure with its benchmark (and a thread count's row with the
+/// others of its benchmark), a stability metric with its whole target.
 pub fn benchmark_in_shard(b: &Benchmark, shard: Option<Shard>) -> bool {
     shard.is_none_or(|s| {
         let key = match b.source {
@@ -59,7 +64,7 @@ pub fn benchmark_in_shard(b: &Benchmark, shard: Option<Shard>) -> bool {
                 "{}/{}/{}",
                 b.package,
                 b.target,
-                super::divan::benchmark_path(b.own_id())
+                super::divan::selector(b.own_id())
             ),
             Source::Stability => format!("{}/{}", b.package, b.target),
         };
@@ -213,5 +218,51 @@ mod tests {
             }
         }
         assert_eq!(disagree, 0, "of 400 (id, shard) pairs");
+    }
+
+    #[test]
+    fn a_divan_benchmarks_rows_and_figures_share_the_shard_that_lists_them() {
+        let target = BenchTarget {
+            package: "p".into(),
+            name: "speed".into(),
+            harness: Harness::Divan,
+            harness_version: None,
+            package_root: "/p".into(),
+        };
+        let entry = |id: &str| Benchmark {
+            id: id.to_string(),
+            source: Source::Divan,
+            package: "p".into(),
+            target: "speed".into(),
+            unit: "ns".into(),
+            direction: Direction::LowerIsBetter,
+            samples: vec![1.0],
+            summary: Summary::of(&[1.0]),
+            throughput: None,
+            kind: None,
+        };
+        let mut split = 0;
+        for i in 0..100 {
+            let rows = [
+                format!("speed::work_{i}::t=1"),
+                format!("speed::work_{i}::t=4"),
+                format!("speed::work_{i}::t=4/alloc_count"),
+            ];
+            for index in 1..=2 {
+                let shard = Shard { index, count: 2 };
+                let listed: Vec<bool> = rows
+                    .iter()
+                    .map(|id| listed_in_shard(&target, id, shard))
+                    .collect();
+                let measured: Vec<bool> = rows
+                    .iter()
+                    .map(|id| benchmark_in_shard(&entry(id), Some(shard)))
+                    .collect();
+                if listed.iter().chain(&measured).any(|&b| b != listed[0]) {
+                    split += 1;
+                }
+            }
+        }
+        assert_eq!(split, 0, "of 200 (benchmark, shard) pairs");
     }
 }
