@@ -234,3 +234,48 @@ fn shards_split_divan_benchmarks_and_merge_into_the_ids_of_one_run(
     expected.sort();
     assert_eq!(ids("target/merged/run.json"), expected);
 }
+
+/// `init` on a workspace whose only benchmarks are divan's: the example stability suite is added
+/// beside them, `cargo bench` stays green, and the divan benchmarks are still found and measured.
+#[test]
+fn init_on_a_divan_only_workspace_leaves_cargo_bench_green() {
+    let fixture = Demo::divan();
+    let harness = support::repo_root().join("crates/perfgate-harness");
+    let (code, _, stderr) =
+        output(
+            fixture
+                .perfgate()
+                .args(["init", "--harness-path", &harness.display().to_string()]),
+        );
+    assert_eq!(code, 0, "init: {stderr}");
+    assert!(fixture
+        .path()
+        .join("benches/perfgate_stability.rs")
+        .is_file());
+    let bench =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["bench", "--quiet"])
+            .current_dir(fixture.path())
+            .env("CARGO_TARGET_DIR", &fixture.target)
+            .output()
+            .expect("cargo runs");
+    assert!(
+        bench.status.success(),
+        "cargo bench after init: {}",
+        String::from_utf8_lossy(&bench.stderr)
+    );
+    let (code, stdout, stderr) = output(
+        fixture
+            .perfgate()
+            .args(["run", "--quick", "--bench", "speed", "--format", "json"]),
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let run = json(&fixture.read("target/perfgate/run.json"));
+    let divan = run["benchmarks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["source"] == "divan")
+        .count();
+    assert_eq!(divan, 18, "{run}");
+}
