@@ -78,6 +78,11 @@ impl OutDir {
         self.0.join("criterion").join(package).join(target)
     }
 
+    /// Where one gungraun bench target saves its summaries (its `--home`).
+    pub fn gungraun_home(&self, package: &str, target: &str) -> PathBuf {
+        self.0.join("gungraun").join(package).join(target)
+    }
+
     /// The confirm stage's `CRITERION_HOME` for one side of one round.
     pub fn confirm_home(&self, id: &str, round: usize, side: &str) -> PathBuf {
         self.0

@@ -38,7 +38,7 @@ pub enum Error {
     Config { path: PathBuf, message: String },
     #[error("`cargo metadata` failed for {manifest}: {detail}")]
     Metadata { manifest: String, detail: String },
-    #[error("no benchmarks found in {workspace}{filter}: add a criterion or divan bench target (`[[bench]] harness = false`) or loosen --package/--bench")]
+    #[error("no benchmarks found in {workspace}{filter}: add a criterion, divan or gungraun bench target (`[[bench]] harness = false`) or loosen --package/--bench")]
     NoBenchmarks { workspace: String, filter: String },
     #[error("building the benchmarks failed (`{command}`, {status}); see cargo's output above")]
     Build { command: String, status: String },

@@ -1,7 +1,7 @@
 //! Finds the workspace and its bench targets with `cargo metadata`, and sorts them by harness.
-//! What makes a target a criterion one, a divan one or a stability suite is asked of
-//! `run::criterion`, `run::divan` and `run::stability` (the one import against the pipeline's
-//! order: each harness's knowledge has one owner).
+//! What makes a target a criterion, divan or gungraun one or a stability suite is asked of
+//! `run::criterion`, `run::divan`, `run::gungraun` and `run::stability` (the one import against
+//! the pipeline's order: each harness's knowledge has one owner).
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +10,7 @@ use cargo_metadata::{Metadata, MetadataCommand, Package};
 
 use crate::config::Selection;
 use crate::error::{Error, Result};
-use crate::run::{criterion, divan, stability};
+use crate::run::{criterion, divan, gungraun, stability};
 
 /// Which harness a bench target is written with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +18,7 @@ pub enum Harness {
     Criterion,
     Stability,
     Divan,
+    Gungraun,
 }
 
 /// One `[[bench]]` target perfgate can run.
@@ -121,7 +122,7 @@ impl Workspace {
         for wanted in &selection.benches {
             if !targets.iter().any(|t| &t.name == wanted) {
                 return Err(Error::Usage(format!(
-                    "--bench {wanted}: no criterion, divan or perfgate bench target of that name in {}",
+                    "--bench {wanted}: no criterion, divan, gungraun or perfgate bench target of that name in {}",
                     metadata.workspace_root
                 )));
             }
@@ -237,6 +238,7 @@ fn bench_targets(metadata: &Metadata, package: &Package) -> Result<Vec<BenchTarg
         .find(|d| criterion::CRATES.contains(&d.package.as_str()));
     let stability_dep = dependencies.iter().find(|d| d.package == stability::CRATE);
     let divan_dep = dependencies.iter().find(|d| d.package == divan::CRATE);
+    let gungraun_dep = dependencies.iter().find(|d| d.package == gungraun::CRATE);
     let package_root = package
         .manifest_path
         .parent()
@@ -264,6 +266,9 @@ fn bench_targets(metadata: &Metadata, package: &Package) -> Result<Vec<BenchTarg
             (Harness::Stability, Some(dep.version.clone()))
         } else if let Some(dep) = divan_dep.filter(|d| divan::recognises(&source, &d.used_as)) {
             (Harness::Divan, Some(dep.version.clone()))
+        } else if let Some(dep) = gungraun_dep.filter(|d| gungraun::recognises(&source, &d.used_as))
+        {
+            (Harness::Gungraun, Some(dep.version.clone()))
         } else if criterion_uses(false) {
             (
                 Harness::Criterion,

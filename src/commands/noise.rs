@@ -127,6 +127,10 @@ fn list_all<'a>(
                         .map(|id| (listed_benchmark(id, target, Source::Criterion), target)),
                 );
             }
+            Harness::Gungraun => eprintln!(
+                "perfgate: {}/{}: gungraun's counts repeat exactly, so they have no noise floor to measure",
+                target.package, target.name
+            ),
             Harness::Divan => {
                 let log = out.log(&format!("list-{}-{}", target.package, target.name));
                 let ids = run::divan::list(target, exe, selection.filter.as_deref(), timeout, &log)

@@ -6,6 +6,7 @@ pub mod base_side;
 pub mod confirm;
 pub mod criterion;
 pub mod divan;
+pub mod gungraun;
 pub mod machine;
 pub mod paired;
 pub mod shard;
@@ -386,11 +387,79 @@ pub(crate) fn measure_target(
             }
             found
         }
+        Harness::Gungraun => {
+            let log = out.log(&format!("{}-{}", target.package, target.name));
+            let only = if selection.filter.is_some() || selection.shard.is_some() {
+                let mine: Vec<String> = gungraun::list(
+                    target,
+                    executable,
+                    selection.filter.as_deref(),
+                    timeout,
+                    &log,
+                )?
+                .into_iter()
+                .filter(|id| {
+                    selection
+                        .shard
+                        .is_none_or(|s| shard::listed_in_shard(target, id, s))
+                })
+                .collect();
+                if mine.is_empty() {
+                    return Ok(Vec::new());
+                }
+                Some(mine)
+            } else {
+                None
+            };
+            gungraun::run(
+                target,
+                executable,
+                only.as_deref(),
+                &out.gungraun_home(&target.package, &target.name),
+                timeout,
+                &log,
+            )?
+        }
     };
     if found.is_empty() && expect_results {
         return Err("the target exited successfully but reported no results: does it run any benchmark (criterion_main!, or the suite's finish())?".to_string());
     }
     Ok(found)
+}
+
+/// The ids a listed benchmark path stands for: a divan benchmark's time and allocation figures,
+/// a gungraun benchmark's counts, a criterion benchmark itself.
+pub(crate) fn listed_figures(harness: Harness, path: String) -> Vec<String> {
+    match harness {
+        Harness::Divan => std::iter::once(path.clone())
+            .chain(divan::ALLOC_METRICS.map(|m| format!("{path}/{m}")))
+            .collect(),
+        Harness::Gungraun => gungraun::FIGURES
+            .iter()
+            .map(|(name, _, _)| format!("{path}/{name}"))
+            .collect(),
+        _ => vec![path],
+    }
+}
+
+/// Whether an id is the figure that stands for its benchmark (a divan time, a gungraun
+/// instruction count, any other harness's id): the one a listed benchmark must have, whose
+/// other figures come with it.
+pub(crate) fn is_primary_figure(harness: Harness, id: &str) -> bool {
+    match harness {
+        Harness::Divan => divan::benchmark_path(id) == id,
+        Harness::Gungraun => id.ends_with("/instructions"),
+        _ => true,
+    }
+}
+
+/// The benchmark path of a figure's id (the id itself for a harness with one figure each).
+pub(crate) fn figure_path(harness: Harness, id: &str) -> &str {
+    match harness {
+        Harness::Divan => divan::benchmark_path(id),
+        Harness::Gungraun => gungraun::benchmark_path(id),
+        _ => id,
+    }
 }
 
 /// How a divan target is measured as a run: quick or with the benchmarks' own settings.

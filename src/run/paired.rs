@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use perfgate_format::{Benchmark, GitState, Run, TargetError};
 
-use super::{criterion, divan, shard, Executables, Progress};
+use super::{criterion, divan, gungraun, shard, Executables, Progress};
 use crate::artifacts::OutDir;
 use crate::config::Selection;
 use crate::error::Result;
@@ -79,10 +79,10 @@ pub fn measure_unpaired(
                     progress.start(&format!("running {label}"));
                     visit(target, executable, selection, out, timeout).map(|found| match found {
                         Visited::Listed(ids) => {
-                            // A divan benchmark is listed with its allocation figures.
+                            // A divan or gungraun benchmark is listed with its figures.
                             let benchmarks = ids
                                 .iter()
-                                .filter(|id| divan::benchmark_path(id) == id.as_str())
+                                .filter(|id| super::is_primary_figure(target.harness, id))
                                 .count();
                             let line = format!("{benchmarks} benchmarks listed, to be measured in rounds against the baseline side");
                             listed.extend(ids.into_iter().map(|id| (target.clone(), id)));
@@ -109,12 +109,10 @@ pub fn measure_unpaired(
     let (paired, mut unpaired): (Vec<Listed>, Vec<Listed>) = with_run_ids(&mut suites, listed)
         .into_iter()
         .partition(|l| (plan.in_baseline)(l));
-    // A divan allocation figure the baseline lacks is no benchmark of its own: it is new only
-    // where its benchmark is (and is then measured with it).
-    unpaired.retain(|l| {
-        let own = super::own_id(&l.id, &l.target);
-        l.target.harness != Harness::Divan || divan::benchmark_path(own) == own
-    });
+    // A figure the baseline lacks (a divan allocation figure, a gungraun cycle count) is no
+    // benchmark of its own: it is new only where its benchmark is, and then measured with it.
+    unpaired
+        .retain(|l| super::is_primary_figure(l.target.harness, super::own_id(&l.id, &l.target)));
     let (new, new_errors) = measure_listed(&unpaired, &executables, selection, out, timeout);
     suites.extend(new);
     errors.extend(new_errors);
@@ -156,10 +154,20 @@ fn visit(
                 &log,
             )?
             .into_iter()
-            .flat_map(|path| {
-                let figures = divan::ALLOC_METRICS.map(|m| format!("{path}/{m}"));
-                std::iter::once(path).chain(figures)
-            })
+            .flat_map(|path| super::listed_figures(target.harness, path))
+            .collect()
+        }
+        Harness::Gungraun => {
+            let log = out.log(&format!("list-{}-{}", target.package, target.name));
+            gungraun::list(
+                target,
+                executable,
+                selection.filter.as_deref(),
+                timeout,
+                &log,
+            )?
+            .into_iter()
+            .flat_map(|path| super::listed_figures(target.harness, path))
             .collect()
         }
         Harness::Stability => {
@@ -215,9 +223,9 @@ fn with_run_ids(suites: &mut [Benchmark], listed: Vec<(BenchTarget, String)>) ->
         .collect()
 }
 
-/// Runs listed criterion or divan benchmarks as `measure` would (one criterion process, or
-/// divan's processes, per target, selecting exactly them), under their ids in the run; a divan
-/// benchmark brings its allocation figures. A target that fails, or leaves one of them
+/// Runs listed criterion, divan or gungraun benchmarks as `measure` would (one criterion or
+/// gungraun process, or divan's processes, per target, selecting exactly them), under their ids
+/// in the run; a divan or gungraun benchmark brings its other figures. A target that fails, or leaves one of them
 /// unmeasured, is an error entry: the run never silently lacks a benchmark it listed.
 pub fn measure_listed(
     listed: &[Listed],
@@ -254,6 +262,17 @@ pub fn measure_listed(
                     executable,
                     Some(&own),
                     super::divan_measurement(selection.quick),
+                    timeout,
+                    &log,
+                )
+            }
+            Harness::Gungraun => {
+                let own: Vec<String> = own.iter().map(|id| id.to_string()).collect();
+                gungraun::run(
+                    target,
+                    executable,
+                    Some(&own),
+                    &out.gungraun_home(&target.package, &target.name),
                     timeout,
                     &log,
                 )
@@ -299,15 +318,20 @@ pub fn measure_listed(
                 )),
             }
         }
-        // A new divan benchmark's allocation figures, under its id in the run.
+        // A new benchmark's other figures (divan's allocations, gungraun's cycles), under the
+        // id prefix its listed figure has in the run.
         for b in &benchmarks {
-            let path = divan::benchmark_path(&b.id);
-            if target.harness != Harness::Divan || path == b.id || own.contains(&b.id.as_str()) {
+            let path = super::figure_path(target.harness, &b.id);
+            if own.contains(&b.id.as_str()) {
                 continue;
             }
-            if let Some((l, _)) = mine.iter().zip(&own).find(|(_, o)| **o == path) {
+            let listed = mine
+                .iter()
+                .zip(&own)
+                .find(|(_, o)| super::figure_path(target.harness, o) == path);
+            if let Some((l, o)) = listed {
                 found.push(Benchmark {
-                    id: format!("{}{}", l.id, &b.id[path.len()..]),
+                    id: format!("{}{}", &l.id[..l.id.len() - o.len()], b.id),
                     ..b.clone()
                 });
             }

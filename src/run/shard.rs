@@ -47,6 +47,7 @@ pub fn targets_in_shard(targets: &[BenchTarget], shard: Option<Shard>) -> Vec<Be
 pub fn listed_in_shard(target: &BenchTarget, id: &str, shard: Shard) -> bool {
     let id = match target.harness {
         Harness::Divan => super::divan::selector(id),
+        Harness::Gungraun => super::gungraun::benchmark_path(id),
         _ => id,
     };
     in_shard(&format!("{}/{}/{id}", target.package, target.name), shard)
@@ -65,6 +66,12 @@ pub fn benchmark_in_shard(b: &Benchmark, shard: Option<Shard>) -> bool {
                 b.package,
                 b.target,
                 super::divan::selector(b.own_id())
+            ),
+            Source::Gungraun => format!(
+                "{}/{}/{}",
+                b.package,
+                b.target,
+                super::gungraun::benchmark_path(b.own_id())
             ),
             Source::Stability => format!("{}/{}", b.package, b.target),
         };

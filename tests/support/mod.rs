@@ -88,6 +88,12 @@ impl Demo {
         Demo::copy_of(DIVAN_LEGACY_SEED, "divan legacy fixture")
     }
 
+    /// A copy of `fixtures/gungraun` (instruction counts through gungraun 0.20.0 and valgrind)
+    /// in a fresh git repository, seeded like the demo.
+    pub fn gungraun() -> Demo {
+        Demo::copy_of(GUNGRAUN_SEED, "gungraun fixture")
+    }
+
     /// A copy of a whole fixture (its `target` left out) in a fresh git repository.
     fn copy_of(seed: Seed, message: &str) -> Demo {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -240,6 +246,11 @@ pub const DIVAN_SEED: Seed = Seed {
 pub const DIVAN_LEGACY_SEED: Seed = Seed {
     fixture: "divan-legacy",
     own: &["divan_legacy", "divan-legacy", "legacy-"],
+};
+
+pub const GUNGRAUN_SEED: Seed = Seed {
+    fixture: "gungraun",
+    own: &["gungraun_fixture", "gungraun-fixture", "counts-"],
 };
 
 pub const VERSIONS_SEED: Seed = Seed {

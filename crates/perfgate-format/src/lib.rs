@@ -84,14 +84,16 @@ pub fn short_commit(commit: &str) -> &str {
     }
 }
 
-/// What a measurement is of: a criterion benchmark, a metric of a stability suite, or a divan
-/// benchmark (or one of its allocation figures; one sample per process).
+/// What a measurement is of: a criterion benchmark, a metric of a stability suite, a divan
+/// benchmark (or one of its allocation figures; one sample per process), or a gungraun
+/// benchmark's instruction or cycle count (one sample: counts repeat exactly).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
     Criterion,
     Stability,
     Divan,
+    Gungraun,
 }
 
 /// Whether a larger value is better (throughput) or worse (time, bytes).

@@ -223,7 +223,9 @@ fn in_target_order(run: &mut Run, workspace: &Workspace) {
     };
     run.benchmarks.sort_by(|a, b| {
         position(a).cmp(&position(b)).then_with(|| match a.source {
-            perfgate_format::Source::Criterion | perfgate_format::Source::Divan => a.id.cmp(&b.id),
+            perfgate_format::Source::Criterion
+            | perfgate_format::Source::Divan
+            | perfgate_format::Source::Gungraun => a.id.cmp(&b.id),
             perfgate_format::Source::Stability => std::cmp::Ordering::Equal,
         })
     });

@@ -11,7 +11,7 @@ use perfgate_format::{Benchmark, Confirmation, Direction};
 use rand::seq::SliceRandom;
 
 use super::base_side::{relocate, BaselineBuild};
-use super::{criterion, divan, Executables, Progress};
+use super::{criterion, divan, gungraun, Executables, Progress};
 use crate::artifacts::OutDir;
 use crate::error::Result;
 use crate::stats;
@@ -245,6 +245,12 @@ fn run_side(
             let filter = (scenarios.len() == 1).then(|| scenarios[0]);
             super::stability::run(target, executable, filter, &scenarios, quick, timeout, out)
         }
+        crate::workspace::Harness::Gungraun => {
+            // One counting process per side: the round's figures are its counts.
+            let home = out.confirm_home(label, round, name);
+            let log = out.log(&format!("confirm-{label}-{round}-{name}"));
+            gungraun::run(target, executable, Some(ids), &home, timeout, &log)
+        }
         crate::workspace::Harness::Divan => {
             // One process with the benchmarks' own settings: its medians are the round's.
             let log = out.log(&format!("confirm-{label}-{round}-{name}"));
@@ -446,7 +452,7 @@ fn batches<'a>(flagged: &'a [Flagged<'a>]) -> Vec<((String, String), Vec<&'a Fla
     for item in flagged {
         let key = (item.target.package.clone(), item.target.name.clone());
         let limit = match item.target.harness {
-            Harness::Criterion | Harness::Divan => BATCH,
+            Harness::Criterion | Harness::Divan | Harness::Gungraun => BATCH,
             Harness::Stability => usize::MAX,
         };
         match batches

@@ -29,7 +29,7 @@ pub const MAX_SUITE_ROUNDS: usize = 48;
 /// The most rounds a batch of this harness gets.
 pub(super) fn max_rounds(harness: Harness) -> usize {
     match harness {
-        Harness::Criterion | Harness::Divan => MAX_ROUNDS,
+        Harness::Criterion | Harness::Divan | Harness::Gungraun => MAX_ROUNDS,
         Harness::Stability => MAX_SUITE_ROUNDS,
     }
 }
