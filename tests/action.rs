@@ -241,3 +241,50 @@ fn the_run_step_gives_the_verdict_and_counts_as_step_outputs() {
         .expect("compare-json output");
     assert!(Path::new(path).is_file(), "{path}");
 }
+
+/// The tools step reads the workspace's resolved gungraun (real `cargo metadata` on the fixture)
+/// and installs its runner of that version; a workspace without gungraun installs nothing.
+#[test]
+fn the_tools_step_installs_gungraun_runner_of_the_resolved_version_only_where_it_is_used() {
+    let work = tempfile::tempdir().unwrap();
+    let bin = work.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // `cargo metadata` is the real one; any other cargo call is recorded.
+    let real = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let script = bin.join("cargo");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/usr/bin/env bash\nif [ \"$1\" = metadata ]; then exec {real:?} \"$@\"; fi\nprintf '%s\\n' \"$@\" >> \"$CALLS\"\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tools = work.path().join("tools");
+    let run = |manifest: &Path| {
+        let _ = std::fs::remove_file(work.path().join("calls"));
+        output(
+            step("install.sh", &bin, work.path())
+                .arg("tools")
+                .env("INPUT_MANIFEST_PATH", manifest)
+                .env("PERFGATE_TOOLS_ROOT", &tools),
+        )
+    };
+    let (code, stdout, stderr) = run(&repo_root().join("fixtures/gungraun/Cargo.toml"));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let root = tools.join("gungraun-runner-0.20.0");
+    assert_eq!(
+        read(work.path().join("calls")),
+        format!(
+            "install\ngungraun-runner\n--version\n0.20.0\n--locked\n--root\n{}\n",
+            root.display()
+        )
+    );
+    assert!(read(work.path().join("github_path")).contains(&root.join("bin").display().to_string()));
+
+    let (code, stdout, stderr) = run(&repo_root().join("fixtures/divan/Cargo.toml"));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("does not use gungraun"), "{stdout}");
+    assert!(!work.path().join("calls").exists(), "installed anyway");
+}
