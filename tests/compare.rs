@@ -526,3 +526,25 @@ proptest! {
         prop_assert!(verdict != Verdict::Pass, "{verdict:?}");
     }
 }
+
+#[test]
+fn signals_name_a_count_for_a_time_and_a_bad_one_names_its_line_and_key() {
+    let policy = Policy::from_toml(
+        "[signals]\n\"speed::checksum\" = \"counts::work::checksum::large\"\n",
+        "perfgate.toml",
+    )
+    .unwrap();
+    assert_eq!(
+        policy.signals.get("speed::checksum").map(String::as_str),
+        Some("counts::work::checksum::large")
+    );
+    for bad in ["\"speed::checksum\" = 3", "\"speed::checksum\" = \" \""] {
+        let err = Policy::from_toml(&format!("[signals]\n{bad}\n"), "perfgate.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2") && err.contains("signals.\"speed::checksum\""),
+            "{err}"
+        );
+    }
+}

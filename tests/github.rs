@@ -44,6 +44,7 @@ fn compare_file(dir: &std::path::Path) -> std::path::PathBuf {
         note: None,
         trend: Vec::new(),
         budgets: Vec::new(),
+        instructions: None,
     };
     let comparison = Comparison {
         schema: COMPARE_SCHEMA.into(),

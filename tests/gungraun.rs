@@ -1,7 +1,8 @@
-//! The gate over instruction counts (`fixtures/gungraun`: gungraun 0.20.0 pinned): real cargo,
-//! real valgrind through gungraun's runner (installed as `.ci/run` installs it), a real git
-//! repository. Unchanged counts are gated green; 30% more work in `checksum` is counted red in
-//! a pull request, where both sides are counted.
+//! The gate over instruction counts (`fixtures/gungraun`: gungraun 0.20.0 pinned, with a divan
+//! time of one counted call beside it): real cargo, real valgrind through gungraun's runner
+//! (installed as `.ci/run` installs it), a real git repository. Unchanged counts are gated
+//! green; 30% more work in `checksum` is counted red in a pull request, where both sides are
+//! counted; a pause that costs time and no work reads as the two signals disagreeing.
 
 mod support;
 
@@ -36,6 +37,7 @@ fn instruction_counts_are_gated_green_unchanged_and_red_when_the_work_grows() {
         .as_array()
         .unwrap()
         .iter()
+        .filter(|b| b["source"] == "gungraun")
         .map(|b| b["id"].as_str().unwrap())
         .collect();
     assert_eq!(
@@ -50,8 +52,9 @@ fn instruction_counts_are_gated_green_unchanged_and_red_when_the_work_grows() {
         ]
     );
     for b in baseline["benchmarks"].as_array().unwrap() {
-        assert_eq!(b["source"], "gungraun", "{b}");
-        assert_eq!(b["samples"].as_array().unwrap().len(), 1, "one count: {b}");
+        if b["source"] == "gungraun" {
+            assert_eq!(b["samples"].as_array().unwrap().len(), 1, "one count: {b}");
+        }
     }
     fixture.commit("baseline");
 
@@ -111,4 +114,37 @@ fn instruction_counts_are_gated_green_unchanged_and_red_when_the_work_grows() {
     let parse = support::entry(&compare, "counts::work::parse_number/instructions");
     assert_eq!(parse["verdict"], "pass", "{parse}");
     assert_eq!(parse["change"], 0.0, "{parse}");
+    // Time and count both moved: they agree.
+    let time = support::entry(&compare, "speed::checksum_large");
+    assert_eq!(time["verdict"], "regressed", "{time}");
+    assert_eq!(time["instructions"]["verdict"], "regressed", "{time}");
+    assert_eq!(time["instructions"]["disagree"], false, "{time}");
+
+    // A microsecond's sleep before the same work: the time moves, the count hardly does, and
+    // the row says the two disagree.
+    fixture.edit(
+        "src/lib.rs",
+        "pub const EXTRA_ROUNDS: u32 = 3;",
+        "pub const EXTRA_ROUNDS: u32 = 0;",
+    );
+    fixture.edit(
+        "src/lib.rs",
+        "pub const PAUSE: bool = false;",
+        "pub const PAUSE: bool = true;",
+    );
+    fixture.commit("a pause, the same work");
+    let (code, stdout, stderr) = output(
+        fixture
+            .perfgate()
+            .args(["check", "--format", "json", "checksum"])
+            .env("GITHUB_BASE_REF", "main"),
+    );
+    assert_eq!(code, 3, "the time regressed: {stdout}\n{stderr}");
+    let compare = json(&stdout);
+    let time = support::entry(&compare, "speed::checksum_large");
+    assert_eq!(time["verdict"], "regressed", "{time}");
+    assert_eq!(time["instructions"]["verdict"], "pass", "{time}");
+    assert_eq!(time["instructions"]["disagree"], true, "{time}");
+    let note = time["note"].as_str().unwrap_or_default();
+    assert!(note.contains("the same work took another time"), "{note}");
 }

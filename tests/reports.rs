@@ -40,6 +40,7 @@ fn entry(id: &str, verdict: Verdict, change: f64) -> Entry {
         note: None,
         trend: Vec::new(),
         budgets: Vec::new(),
+        instructions: None,
     }
 }
 

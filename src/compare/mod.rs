@@ -3,13 +3,15 @@
 //! run with the baseline and assembles the comparison; each rule is a small judge in `judges`
 //! (re-measured, stored-only, budgets, the overall verdict), and its words (warnings, the
 //! method line) in `words`; entries with one side only (`new`, `missing`, `identical`) in
-//! `one_side`; likely renames and an acceptance of `missing` in `renames`; what it is given is
-//! `inputs::Inputs`; `to_confirm` says what the confirm stage should re-measure.
+//! `one_side`; likely renames and an acceptance of `missing` in `renames`; a time's instruction
+//! count beside it in `signals`; what it is given is `inputs::Inputs`; `to_confirm` says what
+//! the confirm stage should re-measure.
 
 mod inputs;
 mod judges;
 mod one_side;
 mod renames;
+mod signals;
 mod words;
 
 pub use inputs::Inputs;
@@ -416,6 +418,7 @@ pub fn compare(inputs: &Inputs) -> Comparison {
     entries.extend(new_entries(inputs, &baseline_by_id));
     entries.extend(unmeasured_entries(inputs, &paired));
     let acknowledged = renames::read(&mut entries, inputs.acceptance);
+    signals::pair(&mut entries, &inputs.policy.signals);
     entries.sort_by(|a, b| a.verdict.cmp(&b.verdict).then_with(|| a.id.cmp(&b.id)));
     let counts = count(&entries);
     // Benchmarks set aside as unchanged by construction were judged, not lost.

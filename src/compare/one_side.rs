@@ -133,6 +133,7 @@ pub(super) fn empty_entry(verdict: Verdict) -> Entry {
         note: None,
         trend: Vec::new(),
         budgets: Vec::new(),
+        instructions: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! parsed from text so it can come from any git rev, with every error naming the file, the
 //! line and the key. (Past 600 lines with its unit tests: one reader for every key.)
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -123,6 +124,10 @@ pub struct Policy {
     /// Per-package thresholds from `[components.*]`.
     pub package_thresholds: Vec<(String, f64)>,
     pub budgets: Vec<Budget>,
+    /// `[signals]`: a time's id → the gungraun benchmark counting the same code, whose
+    /// instruction count its row shows beside it (a count whose path is the time's id needs no
+    /// entry).
+    pub signals: BTreeMap<String, String>,
     /// Where the policy was read from (`perfgate.toml at HEAD`, `defaults`).
     pub origin: String,
 }
@@ -219,9 +224,16 @@ impl Policy {
                 })
                 .collect::<Vec<_>>()
         };
+        let signals = |p: &Policy| {
+            p.signals
+                .iter()
+                .map(|(time, count)| format!("{time} = {count}"))
+                .collect::<Vec<_>>()
+        };
         for (name, before, after) in [
             ("thresholds", thresholds(self), thresholds(other)),
             ("budgets", budgets(self), budgets(other)),
+            ("signals", signals(self), signals(other)),
         ] {
             if before != after {
                 changed.push(format!(
@@ -252,6 +264,7 @@ impl Default for Policy {
             thresholds: Vec::new(),
             package_thresholds: Vec::new(),
             budgets: Vec::new(),
+            signals: BTreeMap::new(),
             origin: "defaults (no perfgate.toml)".to_string(),
         }
     }
@@ -270,6 +283,8 @@ struct RawPolicy {
     /// a mistake is named with its key rather than as an enum that did not match).
     #[serde(default)]
     budgets: std::collections::BTreeMap<String, Spanned<toml::Value>>,
+    #[serde(default)]
+    signals: std::collections::BTreeMap<String, Spanned<toml::Value>>,
 }
 
 /// The fail level and the optional warn level of a budget as written.
@@ -445,6 +460,22 @@ impl Policy {
             let glob = glob::Pattern::new(pattern)
                 .map_err(|e| at(value.span(), &key, format!("bad glob: {e}")))?;
             policy.thresholds.push((glob, relative(value, &key)?));
+        }
+        for (time, count) in &raw.signals {
+            let key = format!("signals.\"{time}\"");
+            let path = count
+                .get_ref()
+                .as_str()
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .ok_or_else(|| {
+                    at(
+                        count.span(),
+                        &key,
+                        "expected the gungraun benchmark's path, e.g. \"counts::work::checksum::large\"".to_string(),
+                    )
+                })?;
+            policy.signals.insert(time.clone(), path.to_string());
         }
         for (name, component) in &raw.components {
             if let Some(t) = &component.threshold {

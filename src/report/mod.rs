@@ -109,7 +109,7 @@ pub fn how(entry: &Entry) -> String {
     } else {
         ""
     };
-    match (&entry.confirmation, decided, interval) {
+    let method = match (&entry.confirmation, decided, interval) {
         (Some(c), _, _) if c.quick => {
             format!("re-measured, {} quick-suite rounds{paired}", c.rounds)
         }
@@ -117,6 +117,14 @@ pub fn how(entry: &Entry) -> String {
         (None, Some(_), Some(_)) => "stored".to_string(),
         (None, Some(_), None) => "single run".to_string(),
         (None, None, _) => "—".to_string(),
+    };
+    // A time's instruction count (its own row judges it) beside it.
+    match &entry.instructions {
+        Some(count) => match count.change {
+            Some(change) => format!("{method}; instructions {:+.1}%", change * 100.0),
+            None => format!("{method}; instructions —"),
+        },
+        None => method,
     }
 }
 

@@ -250,7 +250,7 @@ pub const DIVAN_LEGACY_SEED: Seed = Seed {
 
 pub const GUNGRAUN_SEED: Seed = Seed {
     fixture: "gungraun",
-    own: &["gungraun_fixture", "gungraun-fixture", "counts-"],
+    own: &["gungraun_fixture", "gungraun-fixture", "counts-", "speed-"],
 };
 
 pub const VERSIONS_SEED: Seed = Seed {

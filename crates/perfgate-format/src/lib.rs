@@ -504,6 +504,23 @@ pub struct Entry {
     /// vs actual.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub budgets: Vec<BudgetCheck>,
+    /// For a time: the instruction count of the same code beside it, when the run has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<Signal>,
+}
+
+/// An instruction count beside a time: the gungraun benchmark counting the same code (the
+/// time's id with `/instructions` after it, or the one `[signals]` names for it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signal {
+    /// The count's entry id.
+    pub id: String,
+    /// Its relative change, where it has one.
+    pub change: Option<f64>,
+    /// Its verdict, by its own threshold.
+    pub verdict: Verdict,
+    /// Whether the two signals disagree: one moved past its threshold and the other did not.
+    pub disagree: bool,
 }
 
 /// One budget checked against a metric's current value.
