@@ -212,3 +212,37 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: CASES, ..ProptestConfig::default() })]
+
+    /// Divan's printed tree (a real one, 0.1.21: thread counts, arguments, generic types, the
+    /// allocation profiler), mutated: read or refused with the line, never a panic.
+    #[test]
+    fn divan_trees(text in prop_oneof![
+        mutated(include_str!("data/divan-0.1.21-tree.txt").to_string()),
+        "[ a-z0-9.:│├╰─µ\n]{0,400}",
+    ]) {
+        if let Err(e) = run::divan::parse_output(&text) {
+            prop_assert!(e.contains("divan output line"), "{e}");
+        }
+        let _ = run::divan::selector(&text);
+        let _ = run::divan::duration_ns(&text);
+        let _ = run::divan::bytes(&text);
+    }
+
+    /// Gungraun's summary (a real one, schema 7) and its list, mutated.
+    #[test]
+    fn gungraun_summaries_and_lists(
+        summary in prop_oneof![
+            mutated(include_str!("data/gungraun-0.20.0-summary.json").to_string()),
+            ".*",
+        ],
+        list in prop_oneof![mutated("counts::g::f::short: benchmark\ncounts::g::v: benchmark\n".to_string()), ".*"],
+    ) {
+        let _ = run::gungraun::read_summary(&summary);
+        if let Err(e) = run::gungraun::parse_list(&list) {
+            prop_assert!(e.contains("gungraun's list, line"), "{e}");
+        }
+    }
+}

@@ -6,11 +6,14 @@ pub mod base_side;
 pub mod confirm;
 pub mod criterion;
 pub mod divan;
+mod figures;
 pub mod gungraun;
 pub mod machine;
 pub mod paired;
 pub mod shard;
 pub mod stability;
+
+pub(crate) use figures::{figure_path, is_primary_figure, listed_figures, run_selected, selected};
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -347,128 +350,29 @@ pub(crate) fn measure_target(
             timeout,
             out,
         )?,
-        Harness::Divan => {
+        Harness::Divan | Harness::Gungraun => {
             let log = out.log(&format!("{}-{}", target.package, target.name));
-            // The whole target unless a filter or a shard selects: then exactly the listed
-            // benchmarks that pass both.
-            let only = if selection.filter.is_some() || selection.shard.is_some() {
-                let mine: Vec<String> = divan::list(
+            match selected(target, executable, selection, timeout, &log)? {
+                Some(ids) if ids.is_empty() => {
+                    expect_results = false; // none of it is in this shard
+                    Vec::new()
+                }
+                only => run_selected(
                     target,
                     executable,
-                    selection.filter.as_deref(),
+                    only.as_deref(),
+                    selection.quick,
+                    out,
                     timeout,
                     &log,
-                )?
-                .into_iter()
-                .filter(|id| {
-                    selection
-                        .shard
-                        .is_none_or(|s| shard::listed_in_shard(target, id, s))
-                })
-                .collect();
-                if mine.is_empty() {
-                    return Ok(Vec::new());
-                }
-                Some(mine)
-            } else {
-                None
-            };
-            let mut found = divan::run(
-                target,
-                executable,
-                only.as_deref(),
-                divan_measurement(selection.quick),
-                timeout,
-                &log,
-            )?;
-            // A selected benchmark's other thread-count rows are not the selection's.
-            if let Some(only) = &only {
-                found.retain(|b| only.iter().any(|id| id == divan::benchmark_path(&b.id)));
+                )?,
             }
-            found
-        }
-        Harness::Gungraun => {
-            let log = out.log(&format!("{}-{}", target.package, target.name));
-            let only = if selection.filter.is_some() || selection.shard.is_some() {
-                let mine: Vec<String> = gungraun::list(
-                    target,
-                    executable,
-                    selection.filter.as_deref(),
-                    timeout,
-                    &log,
-                )?
-                .into_iter()
-                .filter(|id| {
-                    selection
-                        .shard
-                        .is_none_or(|s| shard::listed_in_shard(target, id, s))
-                })
-                .collect();
-                if mine.is_empty() {
-                    return Ok(Vec::new());
-                }
-                Some(mine)
-            } else {
-                None
-            };
-            gungraun::run(
-                target,
-                executable,
-                only.as_deref(),
-                &out.gungraun_home(&target.package, &target.name),
-                timeout,
-                &log,
-            )?
         }
     };
     if found.is_empty() && expect_results {
         return Err("the target exited successfully but reported no results: does it run any benchmark (criterion_main!, or the suite's finish())?".to_string());
     }
     Ok(found)
-}
-
-/// The ids a listed benchmark path stands for: a divan benchmark's time and allocation figures,
-/// a gungraun benchmark's counts, a criterion benchmark itself.
-pub(crate) fn listed_figures(harness: Harness, path: String) -> Vec<String> {
-    match harness {
-        Harness::Divan => std::iter::once(path.clone())
-            .chain(divan::ALLOC_METRICS.map(|m| format!("{path}/{m}")))
-            .collect(),
-        Harness::Gungraun => gungraun::FIGURES
-            .iter()
-            .map(|(name, _, _)| format!("{path}/{name}"))
-            .collect(),
-        _ => vec![path],
-    }
-}
-
-/// Whether an id is the figure that stands for its benchmark (a divan time, a gungraun
-/// instruction count, any other harness's id): the one a listed benchmark must have, whose
-/// other figures come with it.
-pub(crate) fn is_primary_figure(harness: Harness, id: &str) -> bool {
-    match harness {
-        Harness::Divan => divan::benchmark_path(id) == id,
-        Harness::Gungraun => id.ends_with("/instructions"),
-        _ => true,
-    }
-}
-
-/// The benchmark path of a figure's id (the id itself for a harness with one figure each).
-pub(crate) fn figure_path(harness: Harness, id: &str) -> &str {
-    match harness {
-        Harness::Divan => divan::benchmark_path(id),
-        Harness::Gungraun => gungraun::benchmark_path(id),
-        _ => id,
-    }
-}
-
-/// How a divan target is measured as a run: quick or with the benchmarks' own settings.
-pub(crate) fn divan_measurement(quick: bool) -> divan::Measurement {
-    if quick {
-        divan::Measurement::Quick
-    } else {
-        divan::Measurement::Full
-    }
 }
 
 /// Runs a bench process with its output in `log`, killing it after `timeout`. The error is a

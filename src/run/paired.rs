@@ -255,24 +255,14 @@ pub fn measure_listed(
         let own: Vec<&str> = mine.iter().map(|l| super::own_id(&l.id, target)).collect();
         let log = out.log(&format!("{}-{}", target.package, target.name));
         let measured = match target.harness {
-            Harness::Divan => {
+            Harness::Divan | Harness::Gungraun => {
                 let own: Vec<String> = own.iter().map(|id| id.to_string()).collect();
-                divan::run(
+                super::run_selected(
                     target,
                     executable,
                     Some(&own),
-                    super::divan_measurement(selection.quick),
-                    timeout,
-                    &log,
-                )
-            }
-            Harness::Gungraun => {
-                let own: Vec<String> = own.iter().map(|id| id.to_string()).collect();
-                gungraun::run(
-                    target,
-                    executable,
-                    Some(&own),
-                    &out.gungraun_home(&target.package, &target.name),
+                    selection.quick,
+                    out,
                     timeout,
                     &log,
                 )
