@@ -9,7 +9,8 @@
 //! (`file::group::function::id`, as `--list` prints it and its filter takes it).
 //!
 //! Gungraun's summaries change shape between its versions; the one read here is its summary
-//! schema 7 (gungraun 0.17 to 0.20). Another version is an error naming it, never a guess.
+//! schema 7 (gungraun 0.20, pinned in `fixtures/gungraun`). Another version is an error naming
+//! it, never a guess.
 
 use std::path::Path;
 use std::process::Command;
@@ -199,7 +200,7 @@ pub fn read_summary(text: &str) -> Result<(String, Figures), String> {
     let version = summary["version"].as_str().unwrap_or("none");
     if version != SUMMARY_VERSION {
         return Err(format!(
-            "gungraun summary version {version}; perfgate reads version {SUMMARY_VERSION} (gungraun 0.17 to 0.20)"
+            "gungraun summary version {version}; perfgate reads version {SUMMARY_VERSION} (gungraun 0.20)"
         ));
     }
     let module = summary["module_path"]

@@ -254,41 +254,15 @@ pub fn measure_listed(
         };
         let own: Vec<&str> = mine.iter().map(|l| super::own_id(&l.id, target)).collect();
         let log = out.log(&format!("{}-{}", target.package, target.name));
-        let measured = match target.harness {
-            Harness::Divan | Harness::Gungraun => {
-                let own: Vec<String> = own.iter().map(|id| id.to_string()).collect();
-                super::run_selected(
-                    target,
-                    executable,
-                    Some(&own),
-                    selection.quick,
-                    out,
-                    timeout,
-                    &log,
-                )
-            }
-            _ => {
-                let escaped: Vec<String> = own.iter().map(|id| regex::escape(id)).collect();
-                let measurement = if selection.quick {
-                    criterion::Measurement::Quick
-                } else {
-                    criterion::Measurement::Full
-                };
-                let filter = format!("^(?:{})$", escaped.join("|"));
-                criterion::run(
-                    target,
-                    executable,
-                    &out.criterion_home(&target.package, &target.name),
-                    &criterion::arguments(
-                        target.harness_version.as_ref(),
-                        Some(&filter),
-                        measurement,
-                    ),
-                    timeout,
-                    &log,
-                )
-            }
-        };
+        let measured = run_listed(
+            target,
+            executable,
+            &own,
+            selection.quick,
+            out,
+            timeout,
+            &log,
+        );
         let benchmarks = match measured {
             Ok(benchmarks) => benchmarks,
             Err(message) => {
@@ -328,6 +302,38 @@ pub fn measure_listed(
         }
     }
     (found, errors)
+}
+
+/// One process of a listed criterion target (an exact filter naming `own`, its own ids), or a
+/// divan or gungraun target's run selecting them, as `measure` runs it.
+fn run_listed(
+    target: &BenchTarget,
+    executable: &std::path::Path,
+    own: &[&str],
+    quick: bool,
+    out: &OutDir,
+    timeout: Duration,
+    log: &std::path::Path,
+) -> Result<Vec<Benchmark>, String> {
+    if matches!(target.harness, Harness::Divan | Harness::Gungraun) {
+        let own: Vec<String> = own.iter().map(|id| id.to_string()).collect();
+        return super::run_selected(target, executable, Some(&own), quick, out, timeout, log);
+    }
+    let escaped: Vec<String> = own.iter().map(|id| regex::escape(id)).collect();
+    let measurement = if quick {
+        criterion::Measurement::Quick
+    } else {
+        criterion::Measurement::Full
+    };
+    let filter = format!("^(?:{})$", escaped.join("|"));
+    criterion::run(
+        target,
+        executable,
+        &out.criterion_home(&target.package, &target.name),
+        &criterion::arguments(target.harness_version.as_ref(), Some(&filter), measurement),
+        timeout,
+        log,
+    )
 }
 
 fn target_error(target: &BenchTarget, message: &str) -> TargetError {

@@ -99,17 +99,7 @@ fn batch_rounds(
         let out_of_time = round > 0 && !another_round_fits(elapsed, slowest_round, bound);
         open.retain(|item| {
             let ratios = log_ratios(result.medians.get(item.id).map_or(&[][..], |m| m), item.points);
-            // A figure at 0 on one side in every round so far (an allocation where there was
-            // none) has no ratio to settle: more rounds would not give one.
-            let incomparable = !ratios.is_empty() && ratios.iter().all(|r| r.is_nan());
-            let settles = is_look(round, first_look(item.level))
-                && (incomparable
-                    || settled(
-                        &ratios,
-                        item.threshold,
-                        item.level,
-                        (!item.points).then_some(item.direction),
-                    ));
+            let settles = settles_at(round, item, &ratios);
             let done = round == last_round || out_of_time || settles;
             if done {
                 result.seconds.insert(item.id.to_string(), elapsed / items.len() as f64);
@@ -205,6 +195,21 @@ fn batch_rounds(
         slowest_round = slowest_round.max(round_begun.elapsed().as_secs_f64());
     }
     Ok(result)
+}
+
+/// Whether a benchmark's rounds stop at this round with a verdict: at a look, when the rule
+/// settles, or when every round so far had a figure of 0 on one side (an allocation where there
+/// was none: more rounds would give no ratio either).
+fn settles_at(round: usize, item: &Flagged, ratios: &[f64]) -> bool {
+    let incomparable = !ratios.is_empty() && ratios.iter().all(|r| r.is_nan());
+    is_look(round, first_look(item.level))
+        && (incomparable
+            || settled(
+                ratios,
+                item.threshold,
+                item.level,
+                (!item.points).then_some(item.direction),
+            ))
 }
 
 /// One side's process of a round: the flagged criterion benchmarks alone (an exact filter, probe
