@@ -181,43 +181,8 @@ fn shards_split_divan_benchmarks_and_merge_into_the_ids_of_one_run(
     fixture: &Demo,
     unsharded: &[(String, String)],
 ) {
-    let mut runs = Vec::new();
-    for shard in ["1/2", "2/2"] {
-        let out = format!("target/shard-{}", &shard[..1]);
-        let (code, _, stderr) = output(fixture.perfgate().args([
-            "run",
-            "--quick",
-            "--shard",
-            shard,
-            "--out-dir",
-            &out,
-        ]));
-        assert_eq!(code, 0, "shard {shard}: {stderr}");
-        runs.push(format!("{out}/run.json"));
-    }
-    let (code, stdout, stderr) = output(fixture.perfgate().args([
-        "merge",
-        &runs[0],
-        &runs[1],
-        "--out-dir",
-        "target/merged",
-        "--confirm",
-        "never",
-    ]));
-    assert!(
-        matches!(code, 0 | 1 | 3),
-        "merge: {code}\n{stdout}\n{stderr}"
-    );
-    let ids = |path: &str| -> Vec<String> {
-        let mut ids: Vec<String> = json(&fixture.read(path))["benchmarks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| b["id"].as_str().unwrap().to_string())
-            .collect();
-        ids.sort();
-        ids
-    };
+    let runs = fixture.two_shards_merged();
+    let ids = |path: &str| fixture.run_ids(path);
     let (first, second) = (ids(&runs[0]), ids(&runs[1]));
     assert!(
         !first.is_empty() && !second.is_empty(),

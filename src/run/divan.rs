@@ -300,9 +300,7 @@ pub fn list(
         "--sample-size",
         "1",
     ]);
-    super::run_logged(command, timeout, log)?;
-    let text =
-        std::fs::read_to_string(log).map_err(|e| format!("cannot read {}: {e}", log.display()))?;
+    let text = super::run_read(command, timeout, log)?;
     let rows = parse_output(&text).map_err(|e| format!("{e} (in {})", log.display()))?;
     let wanted = filter_matches(filter);
     Ok(rows
@@ -372,9 +370,7 @@ pub fn run(
     for process in 0..processes {
         let mut command = Command::new(executable);
         command.args(&args).current_dir(&target.package_root);
-        super::run_logged(command, timeout, log)?;
-        let text = std::fs::read_to_string(log)
-            .map_err(|e| format!("cannot read {}: {e}", log.display()))?;
+        let text = super::run_read(command, timeout, log)?;
         let rows = parse_output(&text).map_err(|e| format!("{e} (in {})", log.display()))?;
         let seen = figures_of(rows, allocs_asked);
         if process == 0 {

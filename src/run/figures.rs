@@ -49,6 +49,20 @@ pub(crate) fn figure_path(harness: Harness, id: &str) -> &str {
     }
 }
 
+/// The benchmark paths a divan or gungraun target lists, the user's filter applied.
+pub(crate) fn list(
+    target: &BenchTarget,
+    executable: &Path,
+    filter: Option<&str>,
+    timeout: Duration,
+    log: &Path,
+) -> Result<Vec<String>, String> {
+    match target.harness {
+        Harness::Gungraun => gungraun::list(target, executable, filter, timeout, log),
+        _ => divan::list(target, executable, filter, timeout, log),
+    }
+}
+
 /// The benchmarks of a divan or gungraun target a run measures: all (`None`) unless a filter or
 /// a shard selects, then exactly the listed ones that pass both.
 pub(crate) fn selected(
@@ -61,11 +75,13 @@ pub(crate) fn selected(
     if selection.filter.is_none() && selection.shard.is_none() {
         return Ok(None);
     }
-    let filter = selection.filter.as_deref();
-    let listed = match target.harness {
-        Harness::Gungraun => gungraun::list(target, executable, filter, timeout, log)?,
-        _ => divan::list(target, executable, filter, timeout, log)?,
-    };
+    let listed = list(
+        target,
+        executable,
+        selection.filter.as_deref(),
+        timeout,
+        log,
+    )?;
     Ok(Some(
         listed
             .into_iter()

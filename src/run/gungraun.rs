@@ -53,6 +53,11 @@ pub fn benchmark_path(id: &str) -> &str {
 /// What gungraun needs beside itself: valgrind, and its runner of the same version as the
 /// library (`GUNGRAUN_RUNNER` or `gungraun-runner` on `PATH`). The error says how to install.
 fn check_tools(target: &BenchTarget) -> Result<(), String> {
+    // Once found, they stay: the rounds run gungraun twice a round.
+    static FOUND: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    if FOUND.get().is_some() {
+        return Ok(());
+    }
     let runs = |program: &str| {
         Command::new(program)
             .arg("--version")
@@ -72,6 +77,7 @@ fn check_tools(target: &BenchTarget) -> Result<(), String> {
             "`{runner}` is not installed (gungraun's benchmarks run through it): `cargo install gungraun-runner{version} --locked`, the same version as the gungraun library"
         ));
     }
+    let _ = FOUND.set(());
     Ok(())
 }
 
@@ -89,9 +95,7 @@ pub fn list(
     command
         .current_dir(&target.package_root)
         .args(["--bench", "--list", "--format", "terse"]);
-    super::run_logged(command, timeout, log)?;
-    let text =
-        std::fs::read_to_string(log).map_err(|e| format!("cannot read {}: {e}", log.display()))?;
+    let text = super::run_read(command, timeout, log)?;
     let wanted = filter_matches(filter);
     Ok(parse_list(&text)?
         .into_iter()

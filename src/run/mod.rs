@@ -6,7 +6,7 @@ pub mod base_side;
 pub mod confirm;
 pub mod criterion;
 pub mod divan;
-mod figures;
+pub(crate) mod figures;
 pub mod gungraun;
 pub mod machine;
 pub mod paired;
@@ -418,6 +418,12 @@ pub(crate) fn run_logged(
         return Err(format!("{status}: {}", tail(log, 6)));
     }
     Ok(())
+}
+
+/// `run_logged`, then the log's text: what a harness that reports by printing printed.
+pub(crate) fn run_read(command: Command, timeout: Duration, log: &Path) -> Result<String, String> {
+    run_logged(command, timeout, log)?;
+    std::fs::read_to_string(log).map_err(|e| format!("cannot read {}: {e}", log.display()))
 }
 
 /// Kills a child started in its own process group, and the whole group with it.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use perfgate_format::{Benchmark, GitState, Run, TargetError};
 
-use super::{criterion, divan, gungraun, shard, Executables, Progress};
+use super::{criterion, shard, Executables, Progress};
 use crate::artifacts::OutDir;
 use crate::config::Selection;
 use crate::error::Result;
@@ -142,24 +142,11 @@ fn visit(
 ) -> Result<Visited, String> {
     let listed = match target.harness {
         Harness::Criterion => criterion::list(target, executable, selection.filter.as_deref())?,
-        Harness::Divan => {
-            // Each benchmark with its allocation figures: those the baseline has are measured
-            // in the rounds with it, the others are left out (`measure_unpaired`).
+        Harness::Divan | Harness::Gungraun => {
+            // Each benchmark with its figures: those the baseline has are measured in the
+            // rounds with it, the others are left out (`measure_unpaired`).
             let log = out.log(&format!("list-{}-{}", target.package, target.name));
-            divan::list(
-                target,
-                executable,
-                selection.filter.as_deref(),
-                timeout,
-                &log,
-            )?
-            .into_iter()
-            .flat_map(|path| super::listed_figures(target.harness, path))
-            .collect()
-        }
-        Harness::Gungraun => {
-            let log = out.log(&format!("list-{}-{}", target.package, target.name));
-            gungraun::list(
+            super::figures::list(
                 target,
                 executable,
                 selection.filter.as_deref(),

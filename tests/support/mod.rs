@@ -168,6 +168,52 @@ impl Demo {
         );
     }
 
+    /// `run --quick --shard i/2` for both shards (each into `target/shard-<i>`, exit 0), then
+    /// `merge` of the two into `target/merged` on stored samples alone (any verdict but a crash
+    /// or a usage error: what a caller checks is the ids). The two shards' `run.json` paths.
+    pub fn two_shards_merged(&self) -> [String; 2] {
+        let runs = ["1", "2"].map(|i| {
+            let out = format!("target/shard-{i}");
+            let shard = format!("{i}/2");
+            let (code, _, stderr) = output(self.perfgate().args([
+                "run",
+                "--quick",
+                "--shard",
+                &shard,
+                "--out-dir",
+                &out,
+            ]));
+            assert_eq!(code, 0, "shard {shard}: {stderr}");
+            format!("{out}/run.json")
+        });
+        let (code, stdout, stderr) = output(self.perfgate().args([
+            "merge",
+            &runs[0],
+            &runs[1],
+            "--out-dir",
+            "target/merged",
+            "--confirm",
+            "never",
+        ]));
+        assert!(
+            matches!(code, 0 | 1 | 3),
+            "merge: {code}\n{stdout}\n{stderr}"
+        );
+        runs
+    }
+
+    /// The benchmark ids of a `run.json` in the demo, sorted.
+    pub fn run_ids(&self, path: &str) -> Vec<String> {
+        let mut ids: Vec<String> = json(&self.read(path))["benchmarks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    }
+
     /// `cargo-perfgate perfgate …` in the demo, as CI would run it.
     pub fn perfgate(&self) -> Command {
         perfgate_in(self.path(), &self.target)
