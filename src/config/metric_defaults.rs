@@ -30,11 +30,6 @@ const CLASSES: &[(&str, f64, &[&str])] = &[
     ),
     ("panics (any rise)", ANY_RISE, &["panics"]),
     (
-        "allocations per iteration, divan (any rise)",
-        ANY_RISE,
-        &["alloc_count", "alloc_bytes"],
-    ),
-    (
         "allocations per operation",
         0.25,
         &["allocations_per_op", "allocated_bytes_per_op"],
@@ -77,6 +72,24 @@ const CLASSES: &[(&str, f64, &[&str])] = &[
     ("degradation breakpoint", 0.5, &["breakpoint"]),
 ];
 
+/// A divan benchmark's allocation figures (`<path>/alloc_count`, `<path>/alloc_bytes`): counts
+/// of one build's code, so any rise is a change.
+const DIVAN_ALLOCATIONS: (&str, f64, &[&str]) = (
+    "allocations per iteration, divan (any rise)",
+    ANY_RISE,
+    &["alloc_count", "alloc_bytes"],
+);
+
+/// The default for a divan figure: its allocation figures' (any rise); `None` for its times,
+/// whatever their last path segment says (an argument may be named `throughput`).
+pub fn of_divan(id: &str) -> Option<MetricDefault> {
+    let (class, threshold, names) = DIVAN_ALLOCATIONS;
+    let metric = id.rsplit_once('/')?.1;
+    names
+        .contains(&metric)
+        .then_some(MetricDefault { class, threshold })
+}
+
 /// The default for a harness metric id (`suite/scenario/metric`), or `None` for a metric this
 /// table does not know.
 pub fn of(id: &str) -> Option<MetricDefault> {
@@ -110,7 +123,23 @@ fn without_prefix(metric: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::of;
+    use super::{of, of_divan};
+
+    #[test]
+    fn a_divan_allocation_figure_fails_on_any_rise_and_a_divan_time_has_no_default() {
+        assert_eq!(
+            of_divan("speed::collect/alloc_count").unwrap().threshold,
+            0.0
+        );
+        assert_eq!(
+            of_divan("speed::collect/alloc_bytes").unwrap().threshold,
+            0.0
+        );
+        assert!(of_divan("speed::collect").is_none());
+        // An argument named like a harness metric is still a time.
+        assert!(of_divan("speed::rate::a/throughput").is_none());
+        assert!(of("speed::collect/alloc_count").is_none());
+    }
 
     #[test]
     fn metrics_are_classed_by_name_whatever_their_phase_or_level() {

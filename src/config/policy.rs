@@ -571,10 +571,12 @@ impl Policy {
     /// threshold is written for its benchmarks, and a latency tail cannot hold a benchmark's 3%.
     pub fn threshold_of(&self, b: &Benchmark) -> f64 {
         let harness_default = || {
-            matches!(b.source, Source::Stability | Source::Divan)
-                .then(|| super::metric_defaults::of(&b.id))
-                .flatten()
-                .map(|d| d.threshold)
+            match b.source {
+                Source::Stability => super::metric_defaults::of(&b.id),
+                Source::Divan => super::metric_defaults::of_divan(&b.id),
+                _ => None,
+            }
+            .map(|d| d.threshold)
         };
         self.glob_threshold(&b.id)
             .or_else(harness_default)
