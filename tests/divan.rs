@@ -11,8 +11,8 @@ const TIMES: [&str; 6] = [
     "speed::checksum_of::256",
     "speed::checksum_of::4096",
     "speed::collect_64",
-    "speed::parse_in_threads::t=1",
-    "speed::parse_in_threads::t=2",
+    "speed::checksum_in_threads::t=1",
+    "speed::checksum_in_threads::t=2",
     "speed::text::parse_number",
 ];
 
