@@ -24,6 +24,7 @@
 //! shared `perfgate-format` types. `--quick` (or `PERFGATE_QUICK=1`) shortens every scenario.
 
 mod alloc;
+mod cpu;
 mod scenario;
 
 pub use alloc::{AllocSnapshot, CountingAllocator};
@@ -80,6 +81,16 @@ impl Suite {
             metrics: Vec::new(),
             package: std::env::var("CARGO_PKG_NAME").unwrap_or_default(),
             target,
+        }
+    }
+
+    /// Prints a note on stderr once per process, however many scenarios meet its cause.
+    pub(crate) fn note_once(&self, note: &'static str) {
+        static NOTED: std::sync::Mutex<Vec<&str>> = std::sync::Mutex::new(Vec::new());
+        let mut noted = NOTED.lock().unwrap_or_else(|e| e.into_inner());
+        if !noted.contains(&note) {
+            noted.push(note);
+            eprintln!("{note}");
         }
     }
 

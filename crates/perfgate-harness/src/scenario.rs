@@ -13,6 +13,7 @@ use hdrhistogram::Histogram;
 use perfgate_format::Direction::{HigherIsBetter, LowerIsBetter};
 
 use crate::alloc::{tracked, untracked};
+use crate::cpu::{self, CpuSamples};
 use crate::{AllocSnapshot, Suite};
 
 /// Sustained load: `rate` operations per second in total for `duration`, over `workers` threads.
@@ -84,8 +85,9 @@ struct Outcome {
     errors: u64,
     panics: u64,
     elapsed: Duration,
-    /// CPU nanoseconds per operation, sampled.
-    cpu: f64,
+    /// CPU nanoseconds per operation, sampled; `None` where the platform has no thread CPU
+    /// clock.
+    cpu: Option<f64>,
     alloc_before: AllocSnapshot,
     alloc_after: AllocSnapshot,
     /// (completion offset from start, latency ns) of every operation, for windowed figures.
@@ -134,66 +136,6 @@ fn wait_until(when: Instant) {
         } else {
             std::thread::yield_now();
         }
-    }
-}
-
-/// Every this many operations, one is timed for CPU (two getrusage calls around it), so the
-/// harness's own waiting is never charged to the operation and its cost stays small.
-const CPU_SAMPLE_EVERY: u64 = 8;
-
-/// This thread's CPU time in nanoseconds (`CLOCK_THREAD_CPUTIME_ID`: nanosecond resolution,
-/// where getrusage's user/system split only moves in scheduler ticks).
-fn thread_cpu() -> u64 {
-    // SAFETY: clock_gettime only writes into the struct we pass.
-    let mut now: libc::timespec = unsafe { std::mem::zeroed() };
-    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } != 0 {
-        return 0;
-    }
-    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
-}
-
-/// What two back-to-back `thread_cpu` calls measure with nothing between them (the median of
-/// 201 tries), subtracted from every sample.
-fn clock_overhead() -> u64 {
-    static OVERHEAD: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *OVERHEAD.get_or_init(|| {
-        let mut deltas: Vec<u64> = (0..201)
-            .map(|_| {
-                let a = thread_cpu();
-                thread_cpu().saturating_sub(a)
-            })
-            .collect();
-        deltas.sort_unstable();
-        deltas[deltas.len() / 2]
-    })
-}
-
-/// Sampled CPU time of operations: sums over the sampled ones and their count.
-#[derive(Default)]
-struct CpuSamples {
-    total: AtomicU64,
-    sampled: AtomicU64,
-}
-
-impl CpuSamples {
-    /// Runs `f`, timing its CPU when `index` is a sampled one.
-    fn around<T>(&self, index: u64, f: impl FnOnce() -> T) -> T {
-        if !index.is_multiple_of(CPU_SAMPLE_EVERY) {
-            return f();
-        }
-        let before = thread_cpu();
-        let result = f();
-        let spent = thread_cpu()
-            .saturating_sub(before)
-            .saturating_sub(clock_overhead());
-        self.total.fetch_add(spent, Relaxed);
-        self.sampled.fetch_add(1, Relaxed);
-        result
-    }
-
-    /// CPU nanoseconds per operation.
-    fn per_op(&self) -> f64 {
-        self.total.load(Relaxed) as f64 / self.sampled.load(Relaxed).max(1) as f64
     }
 }
 
@@ -402,7 +344,10 @@ impl Suite {
             HigherIsBetter,
             vec![o.completed as f64 / o.elapsed.as_secs_f64()],
         );
-        self.record(scenario, "cpu_per_op", "ns", LowerIsBetter, vec![o.cpu]);
+        match o.cpu {
+            Some(cpu) => self.record(scenario, "cpu_per_op", "ns", LowerIsBetter, vec![cpu]),
+            None => self.note_once(cpu::ABSENT_NOTE),
+        }
         if o.alloc_after.counting() {
             let allocations = o.alloc_after.allocations - o.alloc_before.allocations;
             let bytes = o.alloc_after.allocated_bytes - o.alloc_before.allocated_bytes;
@@ -557,7 +502,7 @@ impl Suite {
                 errors: outcomes.iter().map(|o| o.errors).sum(),
                 panics: outcomes.iter().map(|o| o.panics).sum(),
                 elapsed: outcomes.iter().map(|o| o.elapsed).sum(),
-                cpu: outcomes.iter().map(|o| o.cpu).sum::<f64>() / outcomes.len() as f64,
+                cpu: cpu::mean(outcomes.iter().map(|o| o.cpu)),
                 alloc_before: first.alloc_before,
                 alloc_after: last.alloc_after,
                 timeline: Vec::new(),
