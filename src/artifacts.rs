@@ -10,19 +10,6 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-/// The tool's version, recorded in every file it writes.
-/// The project's canonical repository (`repository` in Cargo.toml): every install line and
-/// the git dependency `init` writes come from it.
-pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
-
-/// The documented install line, until a release is on crates.io.
-pub const INSTALL: &str = concat!(
-    "cargo install --git ",
-    env!("CARGO_PKG_REPOSITORY"),
-    " --locked cargo-perfgate"
-);
-
-pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The measurements of one run.
 pub const RUN_FILE: &str = "run.json";
 /// The verdicts of one comparison.

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(name = "cargo", bin_name = "cargo", styles = clap::builder::Styles::plain())]
 pub enum Cargo {
     /// Performance gate: run benchmarks and stability suites, compare with baselines in git.
-    #[command(version, name = "perfgate")]
+    #[command(version = crate::release::LONG_VERSION, name = "perfgate")]
     Perfgate(Perfgate),
 }
 

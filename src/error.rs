@@ -22,7 +22,7 @@ pub enum Error {
         what: &'static str,
         detail: String,
     },
-    #[error("{location}: schema `{found}` is newer than this cargo-perfgate understands (`{supported}`); upgrade cargo-perfgate ({install})", install = crate::artifacts::INSTALL)]
+    #[error("{location}: schema `{found}` is newer than this cargo-perfgate understands (`{supported}`); upgrade cargo-perfgate ({install})", install = crate::release::INSTALL)]
     NewerSchema {
         location: String,
         found: String,

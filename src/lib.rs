@@ -1,7 +1,7 @@
 //! cargo-perfgate: a performance gate for Rust workspaces. The modules are the pipeline, in
 //! the order data flows: cli → config → workspace → run → stats → baseline → compare → report
 //! → github (→ history, the per-commit record in git notes); `artifacts` owns the files under
-//! `target/perfgate/`, `entries` what every reader checks of a benchmark entry, and `commands`
+//! `target/perfgate/`, `entries` what every reader checks of a benchmark entry, `release` what this build is, and `commands`
 //! wires the steps together, one file per group of subcommands.
 
 pub mod artifacts;
@@ -15,6 +15,7 @@ pub mod error;
 pub mod github;
 pub mod history;
 pub mod outcome;
+pub mod release;
 pub mod report;
 pub mod run;
 pub mod stats;

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use cargo_metadata::MetadataCommand;
 use toml_edit::{value, ArrayOfTables, DocumentMut, InlineTable, Item, Table};
 
-use crate::artifacts::{write_atomic, INSTALL, REPOSITORY};
+use crate::artifacts::write_atomic;
 use crate::cli;
 use crate::config;
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;
+use crate::release::{INSTALL, REPOSITORY};
 use crate::run::stability;
 use crate::workspace::cargo_program;
 

@@ -4,10 +4,11 @@
 
 use perfgate_format::{Benchmark, NoiseFloor, Source, NOISE_SCHEMA};
 
-use crate::artifacts::{write_json, TOOL_VERSION};
+use crate::artifacts::write_json;
 use crate::cli;
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;
+use crate::release::TOOL_VERSION;
 use crate::report::noise as noise_table;
 use crate::run::base_side::BaselineBuild;
 use crate::run::{self, confirm, criterion, shard, stability};

@@ -26,8 +26,9 @@ use perfgate_format::{
     Acceptance, Benchmark, Comparison, Counts, Entry, Method, Verdict, COMPARE_SCHEMA,
 };
 
-use crate::artifacts::{MAX_WIDENING, TOOL_VERSION};
+use crate::artifacts::MAX_WIDENING;
 use crate::config::Confirm;
+use crate::release::TOOL_VERSION;
 use crate::stats;
 
 /// The benchmarks the confirm stage re-measures after the stored comparison: under `auto`,

@@ -26,9 +26,10 @@ use cargo_metadata::Message;
 use perfgate_format::{Benchmark, GitState, Run, TargetError, RUN_SCHEMA};
 use wait_timeout::ChildExt;
 
-use crate::artifacts::{OutDir, TOOL_VERSION};
+use crate::artifacts::OutDir;
 use crate::config::Selection;
 use crate::error::{Error, Result};
+use crate::release::TOOL_VERSION;
 use crate::workspace::{cargo_program, BenchTarget, Harness, Workspace};
 
 /// Status lines on stderr: a progress bar on a terminal, plain lines in CI or a pipe.
