@@ -1,6 +1,8 @@
 //! The GitHub Action's shell steps (`action/*.sh`), run here as the runner would run them: the
 //! inputs as `INPUT_*` variables, `GITHUB_OUTPUT`/`GITHUB_PATH` files, and a `cargo` on PATH
-//! (a recording stand-in, or the real one with the built tool).
+//! (a recording stand-in, or the real one with the built tool). The steps are bash scripts
+//! that a Windows runner runs in Git Bash; these tests run them on unix only.
+#![cfg(unix)]
 
 mod support;
 
@@ -46,6 +48,8 @@ fn step(script: &str, bin: &Path, work: &Path) -> Command {
         "INPUT_SHARD",
         "INPUT_UPLOAD",
         "GITHUB_EVENT_NAME",
+        "PERFGATE_ACTION_REF",
+        "PERFGATE_RELEASE_BASE",
     ] {
         command.env_remove(var);
     }
@@ -287,4 +291,205 @@ fn the_tools_step_installs_gungraun_runner_of_the_resolved_version_only_where_it
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("does not use gungraun"), "{stdout}");
     assert!(!work.path().join("calls").exists(), "installed anyway");
+}
+
+/// The release's download folder served on 127.0.0.1, as `<base>/v<version>/<file>`: the files
+/// of `dir`, 404 for anything else. Every requested path is kept, in order.
+struct ReleaseStandIn {
+    base: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ReleaseStandIn {
+    fn serve(dir: &Path) -> ReleaseStandIn {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let port = server.server_addr().to_ip().unwrap().port();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (seen, dir) = (requests.clone(), dir.to_path_buf());
+        let prefix = format!("/releases/download/v{}/", env!("CARGO_PKG_VERSION"));
+        std::thread::spawn(move || {
+            for request in server.incoming_requests() {
+                let path = request.url().to_string();
+                seen.lock().unwrap().push(path.clone());
+                let file = path
+                    .strip_prefix(&prefix)
+                    .filter(|name| !name.contains('/') && !name.is_empty())
+                    .map(|name| dir.join(name))
+                    .filter(|file| file.is_file());
+                let _ = match file {
+                    Some(file) => request
+                        .respond(tiny_http::Response::from_data(std::fs::read(file).unwrap())),
+                    None => request.respond(tiny_http::Response::empty(404)),
+                };
+            }
+        });
+        ReleaseStandIn {
+            base: format!("http://127.0.0.1:{port}/releases/download"),
+            requests,
+        }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+fn release_script(args: &[&str]) -> String {
+    let (code, stdout, stderr) = output(
+        Command::new("bash")
+            .arg(repo_root().join("scripts/release.sh"))
+            .args(args),
+    );
+    assert_eq!(code, 0, "release.sh {args:?}: {stderr}");
+    stdout.trim().to_string()
+}
+
+/// The install step at a release tag, against a stand-in serving the release: a good archive
+/// (packed and summed by the release workflow's own script, around the built tool) installs
+/// and runs without compiling; an archive that does not match SHA256SUMS is refused with no
+/// fallback; no release, or an action not used at a release tag, builds from source (said in
+/// the log).
+#[test]
+fn the_install_step_takes_a_verified_prebuilt_release_and_refuses_a_tampered_one() {
+    let work = tempfile::tempdir().unwrap();
+    let bin = work.path().join("bin");
+    recording_cargo(&bin);
+    let version = env!("CARGO_PKG_VERSION");
+    let target = release_script(&["host-target"]);
+    let name = release_script(&["name", &target]);
+    assert_eq!(name, format!("cargo-perfgate-{target}-v{version}.tar.gz"));
+    let release = work.path().join("release");
+    let packed = release_script(&[
+        "archive",
+        &target,
+        env!("CARGO_BIN_EXE_cargo-perfgate"),
+        release.to_str().unwrap(),
+    ]);
+    assert_eq!(Path::new(&packed), release.join(&name));
+    let sums = release_script(&["sums", release.to_str().unwrap()]);
+    assert!(sums.ends_with(&format!("  {name}")), "{sums}");
+    let stand_in = ReleaseStandIn::serve(&release);
+    let install = |root: &Path, reference: &str, base: &str| {
+        let _ = std::fs::remove_file(work.path().join("calls"));
+        output(
+            step("install.sh", &bin, work.path())
+                .arg("install")
+                .env("PERFGATE_INSTALL_ROOT", root)
+                .env("PERFGATE_ACTION_REF", reference)
+                .env("PERFGATE_RELEASE_BASE", base),
+        )
+    };
+    let tag = format!("v{version}");
+
+    // A good archive: installed, runs, names its version; cargo is never called.
+    let good = work.path().join("good");
+    let (code, stdout, stderr) = install(&good, &tag, &stand_in.base);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("installed the prebuilt"), "{stdout}");
+    assert!(
+        !work.path().join("calls").exists(),
+        "cargo install ran anyway"
+    );
+    let (code, printed, _) =
+        output(Command::new(good.join("bin/cargo-perfgate")).args(["perfgate", "--version"]));
+    assert_eq!(code, 0);
+    assert!(
+        printed.contains(&format!(" {version} (commit ")),
+        "{printed}"
+    );
+    assert_eq!(
+        stand_in.requests(),
+        [
+            format!("/releases/download/{tag}/SHA256SUMS"),
+            format!("/releases/download/{tag}/{name}")
+        ]
+    );
+
+    // The archive replaced after the sums were written: refused, nothing installed, no
+    // fallback to building.
+    let impostor = work.path().join("impostor");
+    std::fs::write(
+        &impostor,
+        format!("#!/bin/sh\necho cargo-perfgate {version}\n"),
+    )
+    .unwrap();
+    release_script(&[
+        "archive",
+        &target,
+        impostor.to_str().unwrap(),
+        release.to_str().unwrap(),
+    ]);
+    let tampered = work.path().join("tampered");
+    let (code, stdout, stderr) = install(&tampered, &tag, &stand_in.base);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("does not match the release's SHA256SUMS"),
+        "{stderr}"
+    );
+    assert!(!tampered.join("bin").exists(), "something was installed");
+    assert!(!work.path().join("calls").exists(), "fell back to building");
+
+    // No release of this version: built from the action's checkout, and said so.
+    let empty = tempfile::tempdir().unwrap();
+    let nothing = ReleaseStandIn::serve(empty.path());
+    let source = work.path().join("source");
+    let (code, stdout, stderr) = install(&source, &tag, &nothing.base);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("no release {tag} to take")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("building from source"), "{stdout}");
+    assert!(read(work.path().join("calls")).starts_with("install\n--path\n"));
+
+    // The action used at a branch: its sources may be newer than any release, so no download.
+    let branch = work.path().join("branch");
+    let before = stand_in.requests().len();
+    let (code, stdout, stderr) = install(&branch, "main", &stand_in.base);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("not at the release tag"), "{stdout}");
+    assert_eq!(
+        stand_in.requests().len(),
+        before,
+        "asked the release anyway"
+    );
+    assert!(read(work.path().join("calls")).starts_with("install\n--path\n"));
+}
+
+/// `cargo binstall` finds the same archive the release uploads and the action takes: the
+/// manifest's templates, expanded as binstall expands them, name `release.sh`'s archive and
+/// the executable's place in it.
+#[test]
+fn binstall_metadata_names_the_archives_the_release_builds() {
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap()).unwrap();
+    let binstall = &manifest["package"]["metadata"]["binstall"];
+    let version = env!("CARGO_PKG_VERSION");
+    let repository = release_script(&["repository"]);
+    for (target, exe) in [
+        ("x86_64-unknown-linux-musl", ""),
+        ("aarch64-apple-darwin", ""),
+        ("x86_64-pc-windows-msvc", ".exe"),
+    ] {
+        let expand = |template: &str| {
+            template
+                .replace("{ repo }", &repository)
+                .replace("{ name }", "cargo-perfgate")
+                .replace("{ version }", version)
+                .replace("{ target }", target)
+                .replace("{ archive-suffix }", ".tar.gz")
+                .replace("{ bin }", "cargo-perfgate")
+                .replace("{ binary-ext }", exe)
+        };
+        let name = release_script(&["name", target]);
+        assert_eq!(
+            expand(binstall["pkg-url"].as_str().unwrap()),
+            format!("{repository}/releases/download/v{version}/{name}")
+        );
+        assert_eq!(
+            expand(binstall["bin-dir"].as_str().unwrap()),
+            format!("{}/cargo-perfgate{exe}", name.trim_end_matches(".tar.gz"))
+        );
+        assert_eq!(binstall["pkg-fmt"].as_str(), Some("tgz"));
+    }
 }

@@ -86,6 +86,7 @@ fn baseline_save_commit_with_a_short_commit_and_a_detached_head() {
 }
 
 #[test]
+#[cfg(unix)]
 fn a_written_baseline_is_0644_and_a_killed_writes_leftovers_are_removed() {
     use std::os::unix::fs::PermissionsExt;
     let scratch = Scratch::new();
@@ -152,6 +153,7 @@ fn a_comment_against_an_api_that_never_answers_gives_up_with_a_warning() {
 }
 
 #[test]
+#[cfg(unix)]
 fn a_symlinked_config_outside_the_workspace_is_not_read_or_quoted() {
     let scratch = Scratch::new();
     let outside = tempfile::tempdir().unwrap();
