@@ -1,8 +1,9 @@
 //! All git plumbing, through git2 (and the git CLI for fetching): the state of the work tree,
 //! files read at a rev, the merge-base with a PR's base branch, the confirm stage's cache of
 //! exported commits (verified against the commit's objects before each use), the files a
-//! change touched since a commit, history, and committing refreshed baselines. (Past 600 lines because all of the tool's git plumbing is
-//! here, revision resolution included: one owner for what is handed to git.)
+//! change touched since a commit, history, and committing refreshed baselines: one owner for
+//! what is handed to git. `export.rs` the export cache, `commits.rs` committing and history,
+//! `fetch.rs` fetching.
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,13 @@ use git2::{Oid, Repository, StatusOptions};
 use perfgate_format::GitState;
 
 use crate::error::{Error, Result};
+
+mod commits;
+mod export;
+mod fetch;
+
+pub use commits::Version;
+pub use fetch::{fetch, Fetch};
 
 /// The repository holding a workspace, and the workspace's path inside it.
 pub struct Repo {
@@ -266,210 +274,6 @@ impl Repo {
             })
     }
 
-    /// The workspace root inside an export of `commit`, kept in `cache/<commit>` between runs.
-    ///
-    /// The cache usually sits under the work tree's `target/`, where a pull request can
-    /// force-add files: before every use each file of the export is hashed and checked against
-    /// the commit's blobs, and any file the commit does not have is refused, so a planted
-    /// tree is exported afresh (with a warning) instead of being measured as the baseline.
-    pub fn export_verified(&self, commit: Oid, cache: &Path) -> Result<PathBuf> {
-        let dir = cache.join(commit.to_string());
-        if dir.exists() {
-            match self.verify_export(commit, &dir) {
-                Ok(()) => return Ok(dir.join(&self.prefix)),
-                Err(why) => {
-                    eprintln!(
-                        "perfgate: warning: the cached export of {} at {} does not match the commit ({why}); exporting it again",
-                        short(commit),
-                        dir.display()
-                    );
-                }
-            }
-        }
-        let staging = cache.join(format!("{}.partial-{}", commit, std::process::id()));
-        let _ = std::fs::remove_dir_all(&staging);
-        self.export(commit, &staging)?;
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::rename(&staging, &dir).map_err(|source| Error::Write {
-            path: dir.clone(),
-            source,
-        })?;
-        self.verify_export(commit, &dir).map_err(|why| Error::Git {
-            context: format!("exporting {} into {}", short(commit), dir.display()),
-            message: format!("the fresh export does not match the commit: {why}"),
-        })?;
-        Ok(dir.join(&self.prefix))
-    }
-
-    /// Checks that `dir` holds exactly the files of `commit`'s tree, byte for byte.
-    fn verify_export(&self, commit: Oid, dir: &Path) -> std::result::Result<(), String> {
-        let tree = self
-            .repo
-            .find_commit(commit)
-            .and_then(|c| c.tree())
-            .map_err(|e| e.message().to_string())?;
-        let mut expected = std::collections::BTreeMap::new();
-        tree.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
-            if entry.kind() == Some(git2::ObjectType::Blob) {
-                let name = entry.name().unwrap_or_default();
-                expected.insert(format!("{parent}{name}"), (entry.id(), entry.filemode()));
-            }
-            git2::TreeWalkResult::Ok
-        })
-        .map_err(|e| e.message().to_string())?;
-        for (path, (blob, mode)) in &expected {
-            let on_disk = dir.join(path);
-            let found = if *mode == i32::from(git2::FileMode::Link) {
-                std::fs::read_link(&on_disk)
-                    .map_err(|e| format!("{path}: {e}"))
-                    .and_then(|t| {
-                        Oid::hash_object(git2::ObjectType::Blob, t.to_string_lossy().as_bytes())
-                            .map_err(|e| e.message().to_string())
-                    })?
-            } else {
-                Oid::hash_file(git2::ObjectType::Blob, &on_disk)
-                    .map_err(|e| format!("{path}: {}", e.message()))?
-            };
-            if found != *blob {
-                return Err(format!("{path} differs from the commit's"));
-            }
-        }
-        for entry in walkdir::WalkDir::new(dir).min_depth(1) {
-            let entry = entry.map_err(|e| e.to_string())?;
-            if entry.file_type().is_dir() {
-                continue;
-            }
-            let relative = entry
-                .path()
-                .strip_prefix(dir)
-                .map_err(|e| e.to_string())?
-                .to_string_lossy()
-                .replace('\\', "/");
-            if !expected.contains_key(&relative) {
-                return Err(format!("{relative} is not in the commit"));
-            }
-        }
-        Ok(())
-    }
-
-    /// Tracked files (at HEAD or staged) under a directory, repository-relative: the gate's
-    /// own artifacts must never come from the change under test.
-    pub fn tracked_under(&self, dir: &Path) -> Vec<String> {
-        let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-        let Ok(relative) = canonical.strip_prefix(&self.workdir) else {
-            return Vec::new();
-        };
-        // The work tree's root itself holds every tracked file.
-        let prefix = match relative.to_string_lossy().replace('\\', "/") {
-            root if root.is_empty() => String::new(),
-            dir => format!("{dir}/"),
-        };
-        let Ok(index) = self.repo.index() else {
-            return Vec::new();
-        };
-        index
-            .iter()
-            .filter_map(|e| String::from_utf8(e.path).ok())
-            .filter(|p| p.starts_with(&prefix))
-            .collect()
-    }
-
-    /// Writes the tree of `commit` into `dir` without touching HEAD, the index or the work tree.
-    fn export(&self, commit: Oid, dir: &Path) -> Result<()> {
-        let context = || format!("exporting {} into {}", short(commit), dir.display());
-        let object = self
-            .repo
-            .find_object(commit, None)
-            .map_err(|e| Error::git(context(), e))?;
-        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let mut checkout = git2::build::CheckoutBuilder::new();
-        checkout
-            .target_dir(dir)
-            .force()
-            .update_index(false)
-            .recreate_missing(true);
-        self.repo
-            .checkout_tree(&object, Some(&mut checkout))
-            .map_err(|e| Error::git(context(), e))
-    }
-
-    /// Commits one workspace-relative file, as it is in the work tree, on top of HEAD's
-    /// branch: the new tree is HEAD's tree with just that file replaced, so nothing else that
-    /// happens to be staged is committed with it.
-    pub fn commit_file(&self, file: &str, message: &str) -> Result<Oid> {
-        let context = || format!("committing {file}");
-        self.ensure_on_branch(file)?;
-        let path = self.repo_path(file);
-        let head = self
-            .repo
-            .head()
-            .and_then(|h| h.peel_to_commit())
-            .map_err(|e| Error::Git {
-                context: context(),
-                message: format!("{}; commit the workspace once first", e.message()),
-            })?;
-        let blob = self
-            .repo
-            .blob_path(&self.workdir.join(&path))
-            .map_err(|e| Error::git(context(), e))?;
-        let head_tree = head.tree().map_err(|e| Error::git(context(), e))?;
-        let tree_id = git2::build::TreeUpdateBuilder::new()
-            .upsert(&path, blob, git2::FileMode::Blob)
-            .create_updated(&self.repo, &head_tree)
-            .map_err(|e| Error::git(context(), e))?;
-        let tree = self
-            .repo
-            .find_tree(tree_id)
-            .map_err(|e| Error::git(context(), e))?;
-        let signature = self
-            .repo
-            .signature()
-            .or_else(|_| git2::Signature::now("cargo-perfgate", "perfgate@localhost"))
-            .map_err(|e| Error::git(context(), e))?;
-        let commit = self
-            .repo
-            .commit(
-                Some("HEAD"),
-                &signature,
-                &signature,
-                message,
-                &tree,
-                &[&head],
-            )
-            .map_err(|e| Error::git(context(), e))?;
-        // Stage the same content, so `git status` agrees with the new commit.
-        let mut index = self.repo.index().map_err(|e| Error::git(context(), e))?;
-        index
-            .add_path(Path::new(&path))
-            .and_then(|_| index.write())
-            .map_err(|e| Error::git(context(), e))?;
-        Ok(commit)
-    }
-
-    /// Refuses a detached HEAD before `file` is written and committed: the commit would be on
-    /// no branch.
-    pub fn ensure_on_branch(&self, file: &str) -> Result<()> {
-        if !self.repo.head_detached().unwrap_or(false) {
-            return Ok(());
-        }
-        let at = self
-            .repo
-            .head()
-            .ok()
-            .and_then(|h| h.target())
-            .map(short)
-            .unwrap_or_default();
-        Err(Error::Git {
-            context: format!("committing {file}"),
-            message: format!(
-                "HEAD is detached (at {at}), so the commit would be on no branch; `git switch <branch>` first (in Actions, check out with `ref: <branch>`)"
-            ),
-        })
-    }
-
     /// Files that differ between `base`'s tree and the work tree (committed since, staged,
     /// edited, or untracked and not ignored), as absolute paths.
     pub fn changed_since(&self, base: Oid) -> Result<Vec<PathBuf>> {
@@ -517,132 +321,6 @@ impl Repo {
                     .collect()
             })
             .unwrap_or_default()
-    }
-}
-
-/// Fetches what the gate needs from `origin` with the git CLI: it uses the credentials
-/// actions/checkout configures (an `http.extraheader`), which libgit2 does not read.
-///
-/// With `branch`, fetches `refs/heads/<branch>` into `origin/<branch>` and, in a shallow clone,
-/// the whole history (`--unshallow`), so the merge-base with HEAD exists. Otherwise fetches
-/// the one rev into `FETCH_HEAD`.
-pub fn fetch(root: &Path, what: Fetch<'_>) -> Result<()> {
-    let shallow = Repository::discover(root)
-        .map(|r| r.is_shallow())
-        .unwrap_or(false);
-    let mut command = std::process::Command::new("git");
-    command
-        .arg("-C")
-        .arg(root)
-        .args(["fetch", "--no-tags", "--quiet"]);
-    let wanted = match what {
-        Fetch::Branch(branch) => {
-            if !git2::Reference::is_valid_name(&format!("refs/heads/{branch}"))
-                || branch.starts_with('-')
-            {
-                return Err(Error::Usage(format!(
-                    "`{branch}` is not a valid branch name to fetch"
-                )));
-            }
-            if shallow {
-                command.arg("--unshallow");
-            }
-            // Nothing after this is read as an option, whatever it starts with.
-            command.arg("--end-of-options");
-            command.args([
-                "origin",
-                &format!("+refs/heads/{branch}:refs/remotes/origin/{branch}"),
-            ]);
-            format!("branch `{branch}`")
-        }
-        Fetch::Rev(rev) => {
-            check_rev(rev)?;
-            command.args(["--end-of-options", "origin", rev]);
-            format!("`{rev}`")
-        }
-    };
-    eprintln!("perfgate: fetching {wanted} from origin");
-    let output = command.output().map_err(|e| Error::Git {
-        context: format!("fetching {wanted} from origin"),
-        message: format!("cannot run `git`: {e}; install git or fetch it yourself"),
-    })?;
-    if output.status.success() {
-        return Ok(());
-    }
-    Err(Error::Git {
-        context: format!("fetching {wanted} from origin in {}", root.display()),
-        message: format!(
-            "`git fetch` failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ),
-    })
-}
-
-/// What `fetch` asks origin for.
-#[derive(Debug, Clone, Copy)]
-pub enum Fetch<'a> {
-    /// A pull request's base branch, with the history down to the merge-base.
-    Branch(&'a str),
-    /// One rev (a branch, tag or commit) for `--against`.
-    Rev(&'a str),
-}
-
-/// One version of a file in history: the commit that wrote it, its time and subject.
-pub struct Version {
-    pub commit: Oid,
-    /// Seconds since the epoch (committer time).
-    pub time: i64,
-    pub subject: String,
-    pub text: String,
-}
-
-impl Repo {
-    /// The versions of `path` (repository-relative) along HEAD's first-parent history, newest
-    /// first: every commit whose copy differs from its parent's.
-    pub fn history(&self, path: &str, limit: usize) -> Result<Vec<Version>> {
-        let context = || format!("walking the history of {path}");
-        let mut walk = self.repo.revwalk().map_err(|e| Error::git(context(), e))?;
-        walk.push_head().map_err(|e| Error::git(context(), e))?;
-        walk.simplify_first_parent()
-            .map_err(|e| Error::git(context(), e))?;
-        let blob_at = |commit: &git2::Commit| -> Option<Oid> {
-            commit
-                .tree()
-                .ok()?
-                .get_path(Path::new(path))
-                .ok()
-                .map(|e| e.id())
-        };
-        let mut versions = Vec::new();
-        for oid in walk {
-            let oid = oid.map_err(|e| Error::git(context(), e))?;
-            let commit = self
-                .repo
-                .find_commit(oid)
-                .map_err(|e| Error::git(context(), e))?;
-            let Some(blob) = blob_at(&commit) else {
-                continue;
-            };
-            let parent_blob = commit.parent(0).ok().and_then(|p| blob_at(&p));
-            if parent_blob == Some(blob) {
-                continue;
-            }
-            let content = self
-                .repo
-                .find_blob(blob)
-                .map_err(|e| Error::git(context(), e))?;
-            versions.push(Version {
-                commit: oid,
-                time: commit.time().seconds(),
-                subject: commit.summary().unwrap_or("").to_string(),
-                text: String::from_utf8_lossy(content.content()).into_owned(),
-            });
-            if versions.len() >= limit {
-                break;
-            }
-        }
-        Ok(versions)
     }
 }
 
