@@ -98,37 +98,24 @@ fn batch_rounds(
         let elapsed = begun.elapsed().as_secs_f64();
         let out_of_time = round > 0 && !another_round_fits(elapsed, slowest_round, bound);
         open.retain(|item| {
-            let ratios = log_ratios(result.medians.get(item.id).map_or(&[][..], |m| m), item.points);
+            let ratios = log_ratios(
+                result.medians.get(item.id).map_or(&[][..], |m| m),
+                item.points,
+            );
             let settles = settles_at(round, item, &ratios);
             let done = round == last_round || out_of_time || settles;
             if done {
-                result.seconds.insert(item.id.to_string(), elapsed / items.len() as f64);
+                result
+                    .seconds
+                    .insert(item.id.to_string(), elapsed / items.len() as f64);
             }
             if out_of_time {
-                let needed = stats::min_values_for_interval(item.level);
-                // Rounds left out as mode switches give no interval, as in `settled`.
-                let counted = stats::paired_rounds_at(&ratios, item.level, item.threshold).counted;
-                if counted < needed {
-                    // Too few rounds for an interval at the verdict's confidence: not a verdict.
-                    result.failed.insert(
-                        item.id.to_string(),
-                        format!(
-                            "only {counted} counted round(s) fit in the time bound ({:.0} s for {} benchmark(s)): {needed} are needed for an interval at {:.1}%; one round took up to {slowest_round:.1} s (does the benchmark set its own measurement time in code?) — raise --confirm-budget or shorten the benchmark's own measurement time",
-                            bound,
-                            items.len(),
-                            (1.0 - item.level) * 100.0
-                        ),
-                    );
-                } else if !settles {
-                    result.bounded.insert(
-                        item.id.to_string(),
-                        format!(
-                            "rounds stopped at {round} by the time bound ({:.0} s for {} benchmark(s), within the confirm budget): one round took up to {slowest_round:.1} s",
-                            bound,
-                            items.len()
-                        ),
-                    );
-                }
+                let bound = TimeBound {
+                    seconds: bound,
+                    benchmarks: items.len(),
+                    slowest_round,
+                };
+                result.note_time_bound(item, &ratios, round, settles, bound);
             }
             !done
         });
@@ -162,26 +149,7 @@ fn batch_rounds(
                     return Ok(result);
                 }
             };
-            open.retain(|item| {
-                let wanted = own(item);
-                match found.iter().find(|b| b.id == wanted) {
-                    Some(b) => {
-                        medians.entry(item.id.to_string()).or_insert([f64::NAN; 2])[side] =
-                            b.summary.median;
-                        if side == 1 && !result.shape.contains_key(item.id) {
-                            result.shape.insert(item.id.to_string(), b.clone());
-                        }
-                        true
-                    }
-                    None => {
-                        result.failed.insert(
-                            item.id.to_string(),
-                            format!("the {name} build does not have this benchmark"),
-                        );
-                        false
-                    }
-                }
-            });
+            open.retain(|item| result.pair(item, &own(item), &found, side, &mut medians));
         }
         for item in &open {
             if let Some(pair) = medians.get(item.id) {
@@ -195,6 +163,83 @@ fn batch_rounds(
         slowest_round = slowest_round.max(round_begun.elapsed().as_secs_f64());
     }
     Ok(result)
+}
+
+/// The time bound a batch's rounds ran under, for the words of a benchmark it stopped.
+struct TimeBound {
+    seconds: f64,
+    benchmarks: usize,
+    slowest_round: f64,
+}
+
+impl BatchRounds {
+    /// Why a benchmark's rounds stopped at the time bound: no verdict when too few rounds
+    /// counted for an interval at its confidence (`failed`), else, unless they had settled, a
+    /// verdict on fewer rounds than the rule wanted (`bounded`).
+    fn note_time_bound(
+        &mut self,
+        item: &Flagged,
+        ratios: &[f64],
+        round: usize,
+        settles: bool,
+        bound: TimeBound,
+    ) {
+        let TimeBound {
+            seconds,
+            benchmarks,
+            slowest_round,
+        } = bound;
+        let needed = stats::min_values_for_interval(item.level);
+        // Rounds left out as mode switches give no interval, as in `settled`.
+        let counted = stats::paired_rounds_at(ratios, item.level, item.threshold).counted;
+        if counted < needed {
+            self.failed.insert(
+                item.id.to_string(),
+                format!(
+                    "only {counted} counted round(s) fit in the time bound ({seconds:.0} s for {benchmarks} benchmark(s)): {needed} are needed for an interval at {:.1}%; one round took up to {slowest_round:.1} s (does the benchmark set its own measurement time in code?) — raise --confirm-budget or shorten the benchmark's own measurement time",
+                    (1.0 - item.level) * 100.0
+                ),
+            );
+        } else if !settles {
+            self.bounded.insert(
+                item.id.to_string(),
+                format!(
+                    "rounds stopped at {round} by the time bound ({seconds:.0} s for {benchmarks} benchmark(s), within the confirm budget): one round took up to {slowest_round:.1} s"
+                ),
+            );
+        }
+    }
+
+    /// Takes one side's figure of `item` (its own id `wanted`) from what that side's process
+    /// reported into this round's `medians`; a benchmark the side does not have leaves the
+    /// batch as failed (returns false).
+    fn pair(
+        &mut self,
+        item: &Flagged,
+        wanted: &str,
+        found: &[Benchmark],
+        side: usize,
+        medians: &mut BTreeMap<String, [f64; 2]>,
+    ) -> bool {
+        let name = if side == 0 { "baseline" } else { "candidate" };
+        match found.iter().find(|b| b.id == wanted) {
+            Some(b) => {
+                medians.entry(item.id.to_string()).or_insert([f64::NAN; 2])[side] =
+                    b.summary.median;
+                if side == 1 && !self.shape.contains_key(item.id) {
+                    self.shape.insert(item.id.to_string(), b.clone());
+                }
+                true
+            }
+            None => {
+                self.failed.insert(
+                    item.id.to_string(),
+                    format!("the {name} build does not have this benchmark"),
+                );
+                false
+            }
+        }
+    }
 }
 
 /// Whether a benchmark's rounds stop at this round with a verdict: at a look, when the rule
@@ -318,11 +363,6 @@ pub fn confirm(
 ) -> Result<Confirmed> {
     let begun = Instant::now();
     let mut stage = Confirmed::default();
-    let Confirmed {
-        confirmations: confirmed,
-        failures: failed,
-        candidate: measured,
-    } = &mut stage;
     let progress = Progress::new(flagged.len());
     let mut rng = rand::thread_rng();
     // Seconds one benchmark's round has cost so far (both sides), to tell whether the budget
@@ -336,7 +376,7 @@ pub fn confirm(
             .map_or(0.0, |(cost, rounds)| cost * (rounds * items.len()) as f64);
         if left <= 0.0 || needed > left {
             for item in items {
-                failed.insert(
+                stage.failures.insert(
                     item.id.to_string(),
                     format!(
                         "the confirm budget ({}) was spent on larger flags before this one; raise --confirm-budget or gate.confirm_budget",
@@ -362,7 +402,7 @@ pub fn confirm(
             .unwrap_or_else(|| relocate(target, &workspace.root, &baseline.root));
         let (true, Some(cand_exe)) = (baseline.has(&key), candidate.get(&key)) else {
             for item in items {
-                failed.insert(
+                stage.failures.insert(
                     item.id.to_string(),
                     "no executable for one side".to_string(),
                 );
@@ -382,47 +422,55 @@ pub fn confirm(
         }
         for item in &items {
             if let Some(measurement) = candidate_side(item, &batch) {
-                measured.insert(item.id.to_string(), measurement);
+                stage.candidate.insert(item.id.to_string(), measurement);
             }
         }
         for item in items {
-            if let Some(problem) = batch.failed.get(item.id) {
-                progress.finish_one(&format!("{}: could not confirm: {problem}", item.id));
-                failed.insert(item.id.to_string(), problem.clone());
-                continue;
-            }
-            if let Some(why) = batch.bounded.get(item.id) {
-                eprintln!("warning: {}: {why}", item.id);
-            }
-            let medians_by_round = batch.medians.get(item.id).cloned().unwrap_or_default();
-            let seconds = batch.seconds.get(item.id).copied().unwrap_or(0.0);
-            let confirmation = confirmation_of(item, &medians_by_round, &baseline.commit, seconds);
-            if confirmation.counted == 0 {
-                // Rounds that cannot be compared (a figure of 0 on one side) are no verdict.
-                let why = format!(
-                    "none of its {} round(s) could be compared (a figure of 0 on one side: a relative change from 0 has no size); give this metric a budget",
-                    confirmation.rounds
-                );
-                progress.finish_one(&format!("{}: could not confirm: {why}", item.id));
-                failed.insert(item.id.to_string(), why);
-                continue;
-            }
-            let unit = if item.points { " pp" } else { "%" };
-            progress.finish_one(&format!(
-                "{}: {:+.1}{unit} [{:+.1}{unit}, {:+.1}{unit}] over {} of {} rounds, {:.1}s",
-                item.id,
-                confirmation.change * 100.0,
-                confirmation.change_low * 100.0,
-                confirmation.change_high * 100.0,
-                confirmation.counted,
-                confirmation.rounds,
-                confirmation.seconds
-            ));
-            confirmed.insert(item.id.to_string(), confirmation);
+            stage.take(item, &batch, &baseline.commit, &progress);
         }
     }
     progress.done();
     Ok(stage)
+}
+
+impl Confirmed {
+    /// A benchmark's outcome of its batch's rounds: its confirmation, or why there is none
+    /// (the batch's failure, or no round that could be compared), said on the progress line.
+    fn take(&mut self, item: &Flagged, batch: &BatchRounds, commit: &str, progress: &Progress) {
+        if let Some(problem) = batch.failed.get(item.id) {
+            progress.finish_one(&format!("{}: could not confirm: {problem}", item.id));
+            self.failures.insert(item.id.to_string(), problem.clone());
+            return;
+        }
+        if let Some(why) = batch.bounded.get(item.id) {
+            eprintln!("warning: {}: {why}", item.id);
+        }
+        let medians_by_round = batch.medians.get(item.id).cloned().unwrap_or_default();
+        let seconds = batch.seconds.get(item.id).copied().unwrap_or(0.0);
+        let confirmation = confirmation_of(item, &medians_by_round, commit, seconds);
+        if confirmation.counted == 0 {
+            // Rounds that cannot be compared (a figure of 0 on one side) are no verdict.
+            let why = format!(
+                "none of its {} round(s) could be compared (a figure of 0 on one side: a relative change from 0 has no size); give this metric a budget",
+                confirmation.rounds
+            );
+            progress.finish_one(&format!("{}: could not confirm: {why}", item.id));
+            self.failures.insert(item.id.to_string(), why);
+            return;
+        }
+        let unit = if item.points { " pp" } else { "%" };
+        progress.finish_one(&format!(
+            "{}: {:+.1}{unit} [{:+.1}{unit}, {:+.1}{unit}] over {} of {} rounds, {:.1}s",
+            item.id,
+            confirmation.change * 100.0,
+            confirmation.change_low * 100.0,
+            confirmation.change_high * 100.0,
+            confirmation.counted,
+            confirmation.rounds,
+            confirmation.seconds
+        ));
+        self.confirmations.insert(item.id.to_string(), confirmation);
+    }
 }
 
 /// A benchmark's candidate side of its rounds as a measurement: the figure its process
