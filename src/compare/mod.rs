@@ -23,7 +23,7 @@ use words::{method_text, warnings_of};
 use std::collections::BTreeMap;
 
 use perfgate_format::{
-    Acceptance, Benchmark, Comparison, Counts, Entry, Method, Verdict, COMPARE_SCHEMA,
+    Acceptance, Benchmark, Comparison, Confirmation, Counts, Entry, Method, Verdict, COMPARE_SCHEMA,
 };
 
 use crate::artifacts::MAX_WIDENING;
@@ -170,45 +170,18 @@ fn judge_pair(
     entry.threshold = threshold;
     entry.baseline = Some(baseline.summary.median);
     entry.current = Some(current.summary.median);
-    let finite = |v: f64| v.is_finite().then_some(v);
-    if stored.points {
-        entry.difference = finite(stored.change);
-        entry.difference_low = finite(stored.low);
-        entry.difference_high = finite(stored.high);
-        entry.change = finite(stats::relative_change(&baseline.samples, &current.samples));
-    } else {
-        // JSON has no infinity: a change from a baseline of 0 is left empty.
-        entry.change = finite(stored.change);
-        entry.change_low = finite(stored.low);
-        entry.change_high = finite(stored.high);
-    }
-    entry.p_value = Some(stored.p);
+    show_stored(&mut entry, stored, baseline, current);
     (entry.verdict, entry.note) = match inputs.confirmations.get(&current.id) {
         Some(confirmation) => {
             let p = confirmed_p.get(current.id.as_str()).copied().unwrap_or(1.0);
-            entry.method = Method::Confirmed;
-            if stored.points {
-                entry.difference = Some(confirmation.change);
-                entry.difference_low = Some(confirmation.change_low);
-                entry.difference_high = Some(confirmation.change_high);
-                entry.change = confirmation
-                    .medians
-                    .and_then(|[base, cand]| finite(cand / base - 1.0));
-            } else {
-                entry.change = Some(confirmation.change);
-                entry.change_low = Some(confirmation.change_low);
-                entry.change_high = Some(confirmation.change_high);
-            }
-            entry.p_value = Some(p);
-            // The row shows the re-measured medians beside the re-measured change (where their
-            // ratio is not the change, `report::how` says so); the stored ones stay in the JSON.
-            let mut kept = confirmation.clone();
-            if let Some([base, cand]) = confirmation.medians {
-                kept.stored_medians = Some([baseline.summary.median, current.summary.median]);
-                entry.baseline = Some(base);
-                entry.current = Some(cand);
-            }
-            entry.confirmation = Some(kept);
+            show_confirmed(
+                &mut entry,
+                confirmation,
+                stored.points,
+                p,
+                baseline,
+                current,
+            );
             judge_confirmed(stored, confirmation, p, threshold, current.direction)
         }
         None => judge_stored(
@@ -258,6 +231,61 @@ fn judge_pair(
     let judged_on = budgeted(current, &entry);
     apply_budgets(&mut entry, &judged_on, inputs.policy);
     entry
+}
+
+/// A finite number, or none: JSON has no infinity (a change from a baseline of 0 is empty).
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+/// An entry's figures from the stored comparison: its change (in points for a fraction, beside
+/// the relative change) with its interval, and the stored test's p-value.
+fn show_stored(entry: &mut Entry, stored: &Stored, baseline: &Benchmark, current: &Benchmark) {
+    if stored.points {
+        entry.difference = finite(stored.change);
+        entry.difference_low = finite(stored.low);
+        entry.difference_high = finite(stored.high);
+        entry.change = finite(stats::relative_change(&baseline.samples, &current.samples));
+    } else {
+        entry.change = finite(stored.change);
+        entry.change_low = finite(stored.low);
+        entry.change_high = finite(stored.high);
+    }
+    entry.p_value = Some(stored.p);
+}
+
+/// An entry's figures from its re-measurement, over the stored ones: the re-measured change and
+/// interval, its p-value, and the re-measured medians in the row (where their ratio is not the
+/// change, `report::how` says so), the stored medians kept in the JSON.
+fn show_confirmed(
+    entry: &mut Entry,
+    confirmation: &Confirmation,
+    points: bool,
+    p: f64,
+    baseline: &Benchmark,
+    current: &Benchmark,
+) {
+    entry.method = Method::Confirmed;
+    if points {
+        entry.difference = Some(confirmation.change);
+        entry.difference_low = Some(confirmation.change_low);
+        entry.difference_high = Some(confirmation.change_high);
+        entry.change = confirmation
+            .medians
+            .and_then(|[base, cand]| finite(cand / base - 1.0));
+    } else {
+        entry.change = Some(confirmation.change);
+        entry.change_low = Some(confirmation.change_low);
+        entry.change_high = Some(confirmation.change_high);
+    }
+    entry.p_value = Some(p);
+    let mut kept = confirmation.clone();
+    if let Some([base, cand]) = confirmation.medians {
+        kept.stored_medians = Some([baseline.summary.median, current.summary.median]);
+        entry.baseline = Some(base);
+        entry.current = Some(cand);
+    }
+    entry.confirmation = Some(kept);
 }
 
 /// The figures a benchmark's budgets are judged on: the candidate side of its rounds where it

@@ -130,16 +130,22 @@ impl Policy {
             policy.confirm =
                 [Confirm::Auto, Confirm::Always, Confirm::Never][choice(c, "gate.confirm")?];
         }
-        if let Some(u) = &gate.unconfirmed {
-            policy.unconfirmed =
-                [Unconfirmed::Fail, Unconfirmed::Warn][choice(u, "gate.unconfirmed")?];
-        }
-        if let Some(m) = &gate.missing {
-            policy.missing = [Unconfirmed::Fail, Unconfirmed::Warn][choice(m, "gate.missing")?];
-        }
-        if let Some(i) = &gate.inconclusive {
-            policy.inconclusive =
-                [Unconfirmed::Fail, Unconfirmed::Warn][choice(i, "gate.inconclusive")?];
+        for (value, key, slot) in [
+            (
+                &gate.unconfirmed,
+                "gate.unconfirmed",
+                &mut policy.unconfirmed,
+            ),
+            (&gate.missing, "gate.missing", &mut policy.missing),
+            (
+                &gate.inconclusive,
+                "gate.inconclusive",
+                &mut policy.inconclusive,
+            ),
+        ] {
+            if let Some(value) = value {
+                *slot = [Unconfirmed::Fail, Unconfirmed::Warn][choice(value, key)?];
+            }
         }
         if let Some(p) = &gate.profile {
             policy.profile =
