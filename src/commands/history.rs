@@ -56,29 +56,7 @@ pub fn history(args: &cli::HistoryArgs) -> Result<Outcome> {
         super::require_svg(plot)?;
     }
     let (root, _) = Workspace::root_of(args.manifest_path.as_deref())?;
-    if let Some(path) = &args.record {
-        let run = crate::artifacts::read_run(path)?;
-        let record = history::Record::of(&run).ok_or_else(|| {
-            Error::Usage(format!(
-                "--record {}: the run measured uncommitted changes (or outside git), so it is no commit's history; record a run of a clean checkout",
-                path.display()
-            ))
-        })?;
-        history::record(&root, &record)?;
-        eprintln!(
-            "perfgate: recorded {} in {} for {}",
-            path.display(),
-            history::NOTES_REF,
-            perfgate_format::short_commit(&record.commit)
-        );
-    }
-    if args.fetch && !args.push {
-        history::fetch(&root)?;
-    }
-    if args.push {
-        history::push(&root)?;
-        eprintln!("perfgate: pushed {} to origin", history::NOTES_REF);
-    }
+    write(args, &root)?;
     let only_writes = args.ids.is_empty() && args.plot.is_none() && args.format.is_none();
     if only_writes && (args.record.is_some() || args.push) {
         return Ok(Outcome::Done);
@@ -99,19 +77,7 @@ pub fn history(args: &cli::HistoryArgs) -> Result<Outcome> {
         )));
     }
     let ids = if args.ids.is_empty() {
-        recorded
-            .last()
-            .map(|c| {
-                let mut ids: Vec<String> = c
-                    .records
-                    .iter()
-                    .flat_map(|r| r.benchmarks.iter().map(|p| p.id.clone()))
-                    .collect();
-                ids.sort();
-                ids.dedup();
-                ids
-            })
-            .unwrap_or_default()
+        last_recorded_ids(&recorded)
     } else {
         args.ids.clone()
     };
@@ -135,25 +101,75 @@ pub fn history(args: &cli::HistoryArgs) -> Result<Outcome> {
         }
     }
     if let Some(plot) = &args.plot {
-        let points: Vec<chart::Point> = recorded
-            .iter()
-            .map(|c| chart::Point {
-                label: git2_short(c),
-                medians: ids.iter().map(|id| history::value_at(c, id)).collect(),
-            })
-            .collect();
-        chart::draw(
-            plot,
-            &ids,
-            &points,
-            &chart::Labels {
-                caption: "benchmark medians per commit",
-                x: "commit on the default branch (oldest → newest)",
-            },
-        )?;
-        eprintln!("perfgate: drew {}", plot.display());
+        draw(plot, &ids, &recorded)?;
     }
     Ok(Outcome::Done)
+}
+
+/// The writing half of `history`: a run recorded in git notes, notes fetched from or pushed to
+/// origin, each said on stderr.
+fn write(args: &cli::HistoryArgs, root: &std::path::Path) -> Result<()> {
+    if let Some(path) = &args.record {
+        let run = crate::artifacts::read_run(path)?;
+        let record = history::Record::of(&run).ok_or_else(|| {
+            Error::Usage(format!(
+                "--record {}: the run measured uncommitted changes (or outside git), so it is no commit's history; record a run of a clean checkout",
+                path.display()
+            ))
+        })?;
+        history::record(root, &record)?;
+        eprintln!(
+            "perfgate: recorded {} in {} for {}",
+            path.display(),
+            history::NOTES_REF,
+            perfgate_format::short_commit(&record.commit)
+        );
+    }
+    if args.fetch && !args.push {
+        history::fetch(root)?;
+    }
+    if args.push {
+        history::push(root)?;
+        eprintln!("perfgate: pushed {} to origin", history::NOTES_REF);
+    }
+    Ok(())
+}
+
+/// Every benchmark id of the newest recorded commit, sorted: what `history` shows by default.
+fn last_recorded_ids(recorded: &[&Commit]) -> Vec<String> {
+    let Some(last) = recorded.last() else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = last
+        .records
+        .iter()
+        .flat_map(|r| r.benchmarks.iter().map(|p| p.id.clone()))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// The medians of `ids` per recorded commit, drawn as an SVG chart at `plot`.
+fn draw(plot: &std::path::Path, ids: &[String], recorded: &[&Commit]) -> Result<()> {
+    let points: Vec<chart::Point> = recorded
+        .iter()
+        .map(|c| chart::Point {
+            label: git2_short(c),
+            medians: ids.iter().map(|id| history::value_at(c, id)).collect(),
+        })
+        .collect();
+    chart::draw(
+        plot,
+        ids,
+        &points,
+        &chart::Labels {
+            caption: "benchmark medians per commit",
+            x: "commit on the default branch (oldest → newest)",
+        },
+    )?;
+    eprintln!("perfgate: drew {}", plot.display());
+    Ok(())
 }
 
 fn git2_short(c: &Commit) -> String {
