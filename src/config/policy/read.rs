@@ -95,40 +95,34 @@ impl Policy {
         at: &dyn Fn(std::ops::Range<usize>, &str, String) -> Error,
     ) -> Result<()> {
         let policy = self;
-        let relative = |value: &Spanned<RawNumber>, key: &str| {
-            parse_relative(value.get_ref()).map_err(|m| at(value.span(), key, m))
-        };
-        if let Some(t) = &gate.threshold {
-            policy.threshold = relative(t, "gate.threshold")?;
+        // Each key read by its checker, an error naming the key's line.
+        fn read<T, U>(
+            value: &Option<Spanned<T>>,
+            key: &str,
+            check: impl Fn(&T) -> Result<U, String>,
+            at: &dyn Fn(std::ops::Range<usize>, &str, String) -> Error,
+        ) -> Result<Option<U>> {
+            value
+                .as_ref()
+                .map(|v| check(v.get_ref()).map_err(|m| at(v.span(), key, m)))
+                .transpose()
         }
-        if let Some(a) = &gate.alpha {
-            let alpha = *a.get_ref();
-            if !(alpha > 0.0 && alpha < 0.5) {
-                return Err(at(
-                    a.span(),
-                    "gate.alpha",
-                    format!("{alpha} is not in (0, 0.5)"),
-                ));
-            }
-            policy.alpha = alpha;
-        }
-        let choice = |value: &Spanned<String>, key: &str| {
-            let found = value.get_ref().as_str();
-            let options = match key {
-                "gate.confirm" => &CONFIRM_WORDS[..],
-                _ => &UNCONFIRMED_WORDS[..],
-            };
-            options.iter().position(|w| *w == found).ok_or_else(|| {
-                at(
-                    value.span(),
-                    key,
-                    format!("`{found}` is not one of {}", options.join(", ")),
-                )
-            })
+        let fail_or_warn = |found: &String| {
+            choice(found, &UNCONFIRMED_WORDS).map(|i| [Unconfirmed::Fail, Unconfirmed::Warn][i])
         };
-        if let Some(c) = &gate.confirm {
-            policy.confirm =
-                [Confirm::Auto, Confirm::Always, Confirm::Never][choice(c, "gate.confirm")?];
+        let confirm = |found: &String| {
+            choice(found, &CONFIRM_WORDS)
+                .map(|i| [Confirm::Auto, Confirm::Always, Confirm::Never][i])
+        };
+        let duration = |text: &String| parse_duration(text);
+        if let Some(t) = read(&gate.threshold, "gate.threshold", parse_relative, at)? {
+            policy.threshold = t;
+        }
+        if let Some(a) = read(&gate.alpha, "gate.alpha", check_alpha, at)? {
+            policy.alpha = a;
+        }
+        if let Some(c) = read(&gate.confirm, "gate.confirm", confirm, at)? {
+            policy.confirm = c;
         }
         for (value, key, slot) in [
             (
@@ -143,36 +137,34 @@ impl Policy {
                 &mut policy.inconclusive,
             ),
         ] {
-            if let Some(value) = value {
-                *slot = [Unconfirmed::Fail, Unconfirmed::Warn][choice(value, key)?];
+            if let Some(word) = read(value, key, fail_or_warn, at)? {
+                *slot = word;
             }
         }
-        if let Some(p) = &gate.profile {
-            policy.profile =
-                validate_profile(p.get_ref()).map_err(|m| at(p.span(), "gate.profile", m))?;
+        if let Some(p) = read(&gate.profile, "gate.profile", |p| validate_profile(p), at)? {
+            policy.profile = p;
         }
-        if let Some(t) = &gate.timeout {
-            policy.timeout =
-                parse_duration(t.get_ref()).map_err(|m| at(t.span(), "gate.timeout", m))?;
+        if let Some(t) = read(&gate.timeout, "gate.timeout", duration, at)? {
+            policy.timeout = t;
         }
-        if let Some(t) = &gate.confirm_budget {
-            policy.confirm_budget =
-                parse_duration(t.get_ref()).map_err(|m| at(t.span(), "gate.confirm_budget", m))?;
+        if let Some(t) = read(&gate.confirm_budget, "gate.confirm_budget", duration, at)? {
+            policy.confirm_budget = t;
         }
-        if let Some(label) = &gate.accept_label {
-            let name = label.get_ref().trim();
-            // GitHub's limit on a label's name.
-            if name.is_empty() || name.chars().count() > 50 {
-                return Err(at(
-                    label.span(),
-                    "gate.accept_label",
-                    format!("`{name}` is not a label name (1 to 50 characters)"),
-                ));
-            }
-            policy.accept_label = name.to_string();
+        if let Some(l) = read(
+            &gate.accept_label,
+            "gate.accept_label",
+            |l| label_name(l),
+            at,
+        )? {
+            policy.accept_label = l;
         }
-        if let Some(t) = &gate.drift_threshold {
-            policy.drift_threshold = relative(t, "gate.drift_threshold")?;
+        if let Some(t) = read(
+            &gate.drift_threshold,
+            "gate.drift_threshold",
+            parse_relative,
+            at,
+        )? {
+            policy.drift_threshold = t;
         }
         Ok(())
     }
@@ -259,6 +251,32 @@ impl Policy {
             Err(source) => Err(Error::Read { path, source }),
         }
     }
+}
+
+/// The index of `found` among a key's `options`, or an error listing them.
+fn choice(found: &str, options: &[&str]) -> Result<usize, String> {
+    options
+        .iter()
+        .position(|w| *w == found)
+        .ok_or_else(|| format!("`{found}` is not one of {}", options.join(", ")))
+}
+
+/// `gate.alpha`: a miss rate in (0, 0.5).
+fn check_alpha(alpha: &f64) -> Result<f64, String> {
+    if *alpha > 0.0 && *alpha < 0.5 {
+        Ok(*alpha)
+    } else {
+        Err(format!("{alpha} is not in (0, 0.5)"))
+    }
+}
+
+/// `gate.accept_label`: a GitHub label's name (1 to 50 characters), trimmed.
+fn label_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if name.is_empty() || name.chars().count() > 50 {
+        return Err(format!("`{name}` is not a label name (1 to 50 characters)"));
+    }
+    Ok(name.to_string())
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

@@ -66,12 +66,13 @@ pub(super) fn batch_rounds(
     let last_round = max_rounds(sides[1].1.harness);
     for round in 0..=last_round {
         let elapsed = begun.elapsed().as_secs_f64();
-        let spent =
-            (round > 0 && !another_round_fits(elapsed, slowest_round, bound)).then(|| TimeBound {
+        let spent = (round > 0 && !another_round_fits(elapsed, slowest_round, bound)).then_some(
+            TimeBound {
                 seconds: bound,
                 benchmarks: items.len(),
                 slowest_round,
-            });
+            },
+        );
         let share = elapsed / items.len() as f64;
         open.retain(|item| !result.stops(item, round, last_round, share, spent.as_ref()));
         if open.is_empty() {
