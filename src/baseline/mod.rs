@@ -344,6 +344,7 @@ fn describe_edit(committed: &Baseline, edited: &Baseline) -> String {
 
 /// Reads the baseline of `profile` and the policy at `reference`. `profile` of `None` means
 /// the policy's `gate.profile`.
+/// (Over 80 lines: one ladder of where a baseline may come from, first match wins.)
 pub fn locate(root: &Path, reference: &Reference, profile: Option<&str>) -> Result<Located> {
     // The work tree's config is always validated, so a typo never goes unnoticed.
     let local_policy = Policy::from_dir(root)?;

@@ -14,6 +14,7 @@ use crate::run::base_side::BaselineBuild;
 use crate::run::{self, confirm, criterion, shard, stability};
 use crate::workspace::{BenchTarget, Harness};
 
+/// (Over 80 lines: the command's steps in order: measure twice, compare, write, print.)
 pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
     let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let super::Measuring {

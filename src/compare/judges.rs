@@ -210,6 +210,7 @@ pub fn judge_stored(
     judged
 }
 
+/// (Over 80 lines: one verdict rule, a ladder read top to bottom.)
 fn judge_stored_alone(
     stored: &Stored,
     threshold: f64,

@@ -149,6 +149,8 @@ fn stage_one(paired: &[(&Benchmark, &Benchmark)]) -> Vec<Stored> {
 }
 
 /// One benchmark measured on both sides.
+/// (Over 80 lines: a pair's entry filled in the order its row reads: figures, verdict, notes,
+/// budgets.)
 fn judge_pair(
     inputs: &Inputs,
     baseline: &Benchmark,

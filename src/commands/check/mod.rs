@@ -28,6 +28,7 @@ use judge::{baseline_by_id, baseline_side, judge, BeforeMeasuring, Measured};
 use unchanged::{record_unchanged, unchanged_by_construction};
 
 /// `cargo perfgate check`: the gate.
+/// (Over 80 lines: the gate's steps in the order they run, its table of contents.)
 pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
     let selection = Selection::from_args(&args.select)?;
     let output = Output::from_args(&args.output);

@@ -131,6 +131,8 @@ impl PhaseLocal {
 /// not the previous ones have finished, so a backlog carries over (a spike's queue shows in the
 /// phase after it). Each operation counts in the phase it was due in; the timeline of a phase
 /// is measured from that phase's start. Allocation snapshots are of the whole schedule.
+/// (Over 80 lines: the scheduler's loop, its due times, workers and per-phase merge, in one
+/// place, since its timing is the measurement.)
 pub(super) fn drive_phases<E: Display>(
     phases: &[(f64, Duration)],
     workers: usize,
