@@ -198,6 +198,40 @@ fn five_thousand_benchmarks_stay_under_the_comment_limit_with_every_regression_l
     assert!(md.starts_with("<!-- cargo-perfgate:sticky-comment -->\n## ❌ perfgate: **fail**"));
 }
 
+/// Past a thousand rows the terminal table lists every row that is not `pass` and counts the
+/// `pass` rows it leaves out; up to a thousand it lists them all.
+#[test]
+fn a_large_comparison_lists_what_is_not_pass_and_counts_the_rest() {
+    use cargo_perfgate::report::table::ALL_ROWS_UP_TO;
+    let many: Vec<Entry> = (0..ALL_ROWS_UP_TO + 1)
+        .map(|i| {
+            let verdict = if i % 100 == 7 {
+                Verdict::Regressed
+            } else {
+                Verdict::Pass
+            };
+            entry(&format!("group/bench-{i:05}"), verdict, 0.0)
+        })
+        .collect();
+    let table = Table.render(&comparison(many));
+    for i in 0..=ALL_ROWS_UP_TO {
+        let listed = table.contains(&format!("group/bench-{i:05} "));
+        assert_eq!(listed, i % 100 == 7, "row {i}");
+    }
+    assert!(
+        table.contains("(991 rows with verdict `pass` not listed"),
+        "{}",
+        &table[table.len().saturating_sub(2_000)..]
+    );
+
+    let few: Vec<Entry> = (0..ALL_ROWS_UP_TO)
+        .map(|i| entry(&format!("group/bench-{i:05}"), Verdict::Pass, 0.0))
+        .collect();
+    let table = Table.render(&comparison(few));
+    assert!((0..ALL_ROWS_UP_TO).all(|i| table.contains(&format!("group/bench-{i:05} "))));
+    assert!(!table.contains("not listed"));
+}
+
 fn run_with(ids: &[&str], shard: Option<&str>) -> Run {
     Run {
         schema: RUN_SCHEMA.into(),

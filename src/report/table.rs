@@ -1,5 +1,6 @@
 //! The terminal table (comfy-table): regressions first; id, baseline, current, change with
-//! its interval, how it was measured, verdict.
+//! its interval, how it was measured, verdict. Past `ALL_ROWS_UP_TO` rows the `pass` rows are
+//! counted rather than listed (every row stays in `compare.json`).
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, ContentArrangement, Table as Grid};
 use perfgate_format::Comparison;
@@ -7,6 +8,11 @@ use perfgate_format::Comparison;
 use super::{format_change, format_value, headline, how, terminal_text, Render};
 
 pub struct Table;
+
+/// Most rows the table lists in full. A larger comparison lists every row whose verdict is not
+/// `pass` and says how many `pass` rows it left out: a terminal of 100,000 rows is read by
+/// nobody, and laying it out costs more than the comparison.
+pub const ALL_ROWS_UP_TO: usize = 1_000;
 
 impl Render for Table {
     fn render(&self, comparison: &Comparison) -> String {
@@ -21,7 +27,12 @@ impl Render for Table {
                 "how",
                 "verdict",
             ]);
-        for entry in &comparison.entries {
+        let fold = comparison.entries.len() > ALL_ROWS_UP_TO;
+        let shown = comparison
+            .entries
+            .iter()
+            .filter(|e| !fold || e.verdict != perfgate_format::Verdict::Pass);
+        for entry in shown {
             grid.add_row([
                 Cell::new(terminal_text(&entry.id)),
                 Cell::new(format_value(entry.baseline, &entry.unit)),
@@ -32,6 +43,16 @@ impl Render for Table {
             ]);
         }
         let mut out = format!("{grid}\n");
+        if fold {
+            let passed = comparison
+                .entries
+                .iter()
+                .filter(|e| e.verdict == perfgate_format::Verdict::Pass)
+                .count();
+            out.push_str(&format!(
+                "({passed} rows with verdict `pass` not listed: the comparison has more than {ALL_ROWS_UP_TO} rows; every row is in compare.json)\n"
+            ));
+        }
         let targets = super::target_rows(comparison);
         if !targets.is_empty() {
             let mut table = Grid::new();

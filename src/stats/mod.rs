@@ -102,18 +102,24 @@ pub fn median_difference_interval(baseline: &[f64], current: &[f64]) -> (f64, f6
 /// Variance of a sorted sample's median from its bracketing order statistics (Price & Bonett
 /// 2002, eq. 3).
 fn log_median_variance(sorted: &[f64]) -> f64 {
-    use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Normal};
+    use statrs::distribution::{ContinuousCDF, Normal};
     let n = sorted.len();
     if n < 2 {
         return 0.0;
     }
     let c = (((n as f64 + 1.0) / 2.0 - (n as f64).sqrt()).round() as usize).clamp(1, n / 2);
-    let Ok(binomial) = Binomial::new(0.5, n as u64) else {
-        return f64::NAN;
-    };
-    // Coverage of [y(c), y(n−c+1)] is 1 − 2·P(X ≤ c−1) for X ~ Binomial(n, ½).
-    let tail = binomial.cdf(c as u64 - 1);
-    let z = Normal::standard().inverse_cdf(1.0 - tail);
+    thread_local! {
+        static Z_OF_N: std::cell::RefCell<std::collections::HashMap<usize, f64>> =
+            std::cell::RefCell::default();
+    }
+    // Coverage of [y(c), y(n−c+1)] is 1 − 2·P(X ≤ c−1) for X ~ Binomial(n, ½); its normal
+    // quantile depends on n alone, so it is remembered per n.
+    let z = Z_OF_N.with(|known| {
+        *known
+            .borrow_mut()
+            .entry(n)
+            .or_insert_with(|| Normal::standard().inverse_cdf(1.0 - binomial_half_cdf(c - 1, n)))
+    });
     if !(z.is_finite() && z > 0.0) {
         return f64::NAN;
     }
@@ -172,8 +178,10 @@ pub fn mann_whitney_p(a: &[f64], b: &[f64]) -> f64 {
         .map(|&v| (v, true))
         .chain(b.iter().map(|&v| (v, false)))
         .collect();
-    pooled.sort_by(|x, y| x.0.total_cmp(&y.0));
-    let ranks = average_ranks(&pooled.iter().map(|p| p.0).collect::<Vec<_>>());
+    // Ties get their average rank, so the order among equal values does not matter.
+    pooled.sort_unstable_by(|x, y| x.0.total_cmp(&y.0));
+    let values: Vec<f64> = pooled.iter().map(|p| p.0).collect();
+    let ranks = average_ranks(&values);
     let rank_sum_a: f64 = pooled
         .iter()
         .zip(&ranks)
@@ -182,9 +190,7 @@ pub fn mann_whitney_p(a: &[f64], b: &[f64]) -> f64 {
         .sum();
     let u = rank_sum_a - n1 * (n1 + 1.0) / 2.0;
     let n = n1 + n2;
-    let tie_term: f64 = tie_groups(&pooled.iter().map(|p| p.0).collect::<Vec<_>>())
-        .map(|t| t * t * t - t)
-        .sum();
+    let tie_term: f64 = tie_groups(&values).map(|t| t * t * t - t).sum();
     let variance = n1 * n2 / 12.0 * ((n + 1.0) - tie_term / (n * (n - 1.0)));
     if variance <= 0.0 {
         return 1.0;
@@ -268,12 +274,21 @@ pub fn min_values_for_interval(miss: f64) -> usize {
         .unwrap_or(64)
 }
 
-/// P(X <= k) for X ~ Binomial(n, 1/2).
+/// P(X <= k) for X ~ Binomial(n, 1/2). Remembered per (k, n) on each thread: a comparison asks
+/// the same few of them for every benchmark (100,000 benchmarks of 20 samples ask two), and
+/// statrs's regularised beta costs microseconds a call.
 pub(crate) fn binomial_half_cdf(k: usize, n: usize) -> f64 {
     use statrs::distribution::{Binomial, DiscreteCDF};
-    Binomial::new(0.5, n as u64)
-        .map(|b| b.cdf(k as u64))
-        .unwrap_or(1.0)
+    thread_local! {
+        static KNOWN: std::cell::RefCell<std::collections::HashMap<(usize, usize), f64>> =
+            std::cell::RefCell::default();
+    }
+    let compute = || {
+        Binomial::new(0.5, n as u64)
+            .map(|b| b.cdf(k as u64))
+            .unwrap_or(1.0)
+    };
+    KNOWN.with(|known| *known.borrow_mut().entry((k, n)).or_insert_with(compute))
 }
 
 /// Holm's step-down adjustment (Holm 1979): adjusted p-values controlling the family-wise error
