@@ -436,8 +436,15 @@ fn case_10_a_bench_target_that_is_no_longer_recognised_leaves_its_entries_missin
         "--format",
         "json",
     ]));
-    assert_eq!(code, 1, "{stdout}\n{stderr}");
     let compare = json(&stdout);
+    // Missing entries fail the gate (exit 1). The criterion benchmarks are judged on stored
+    // samples alone here (`--confirm never`): on a shared machine one of them can read as
+    // regressed, which fails it with 3; either way it is not a pass.
+    let regressed = verdicts(&compare).iter().any(|(_, v)| v == "regressed");
+    assert!(
+        code == 1 || (code == 3 && regressed),
+        "{code}: {stdout}\n{stderr}"
+    );
     let missing: Vec<String> = verdicts(&compare)
         .into_iter()
         .filter(|(_, v)| v == "missing")

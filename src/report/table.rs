@@ -53,26 +53,7 @@ impl Render for Table {
                 "({passed} rows with verdict `pass` not listed: the comparison has more than {ALL_ROWS_UP_TO} rows; every row is in compare.json)\n"
             ));
         }
-        let targets = super::target_rows(comparison);
-        if !targets.is_empty() {
-            let mut table = Grid::new();
-            table
-                .load_preset(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Disabled)
-                .set_header(["metric", "target", "actual", "margin", "status"]);
-            for row in targets {
-                table.add_row(row.map(|cell| Cell::new(terminal_text(&cell))));
-            }
-            out.push_str(&format!("targets vs actuals:\n{table}\n"));
-        }
-        for curve in super::curves::curves(comparison) {
-            out.push_str(&format!(
-                "degradation {} (chart: {}/{})\n",
-                terminal_text(&super::curves::describe(&curve)),
-                crate::artifacts::CURVES_DIR,
-                super::curves::file_name(&curve)
-            ));
-        }
+        out.push_str(&targets_and_curves(comparison));
         out.push_str(&format!("{}\n", headline(comparison)));
         for entry in comparison
             .entries
@@ -108,4 +89,30 @@ impl Render for Table {
         }
         out
     }
+}
+
+/// The targets-vs-actuals table (where budgets apply) and one line per degradation curve.
+fn targets_and_curves(comparison: &Comparison) -> String {
+    let mut out = String::new();
+    let targets = super::target_rows(comparison);
+    if !targets.is_empty() {
+        let mut table = Grid::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .set_header(["metric", "target", "actual", "margin", "status"]);
+        for row in targets {
+            table.add_row(row.map(|cell| Cell::new(terminal_text(&cell))));
+        }
+        out.push_str(&format!("targets vs actuals:\n{table}\n"));
+    }
+    for curve in super::curves::curves(comparison) {
+        out.push_str(&format!(
+            "degradation {} (chart: {}/{})\n",
+            terminal_text(&super::curves::describe(&curve)),
+            crate::artifacts::CURVES_DIR,
+            super::curves::file_name(&curve)
+        ));
+    }
+    out
 }
