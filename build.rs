@@ -6,6 +6,14 @@
 use std::path::Path;
 use std::process::Command;
 
+/// Reruns the script when `path` changes. Only a path that exists is named: cargo reruns a
+/// script whose named path is missing on every build, which would rebuild the tool each time.
+fn watch(path: &Path) {
+    if path.exists() {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+}
+
 fn main() {
     println!("cargo:rerun-if-env-changed=PERFGATE_COMMIT");
     let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
@@ -26,7 +34,7 @@ fn is_commit(text: &str) -> bool {
 /// `{"git": {"sha1": "…"}, …}`, written by `cargo package`.
 fn packaged_commit(dir: &Path) -> Option<String> {
     let info = dir.join(".cargo_vcs_info.json");
-    println!("cargo:rerun-if-changed={}", info.display());
+    watch(&info);
     let text = std::fs::read_to_string(info).ok()?;
     let after = text.split("\"sha1\"").nth(1)?;
     let value = after.split('"').nth(1)?;
@@ -37,13 +45,10 @@ fn packaged_commit(dir: &Path) -> Option<String> {
 fn checkout_commit(dir: &Path) -> Option<String> {
     let git_dir = run_git(dir, &["rev-parse", "--absolute-git-dir"])?;
     let git_dir = Path::new(&git_dir);
-    println!("cargo:rerun-if-changed={}", git_dir.join("HEAD").display());
-    println!(
-        "cargo:rerun-if-changed={}",
-        git_dir.join("packed-refs").display()
-    );
+    watch(&git_dir.join("HEAD"));
+    watch(&git_dir.join("packed-refs"));
     if let Some(branch) = run_git(dir, &["symbolic-ref", "-q", "HEAD"]) {
-        println!("cargo:rerun-if-changed={}", git_dir.join(branch).display());
+        watch(&git_dir.join(branch));
     }
     run_git(dir, &["rev-parse", "HEAD"]).filter(|c| is_commit(c))
 }

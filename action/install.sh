@@ -73,7 +73,7 @@ prebuilt() {
 
 case "${1:-}" in
 key)
-    key=$(cd "$here" && find Cargo.toml Cargo.lock src crates templates -type f -print0 \
+    key=$(cd "$here" && find Cargo.toml Cargo.lock build.rs src crates templates -type f -print0 \
         | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-20)
     echo "key=$key" >>"${GITHUB_OUTPUT:-/dev/stdout}"
     ;;

@@ -22,16 +22,23 @@ pub(crate) fn thread_cpu() -> Option<u64> {
 }
 
 /// Elsewhere (Windows among them) no figure: Windows' per-thread CPU time (`GetThreadTimes`)
-/// only moves at the scheduler's tick (about 15.6 ms), so it cannot time one operation of
+/// only moves at the scheduler's tick (by default about 15.6 ms, as Windows documents it), so it cannot time one operation of
 /// microseconds, and cycle counts are not nanoseconds.
 #[cfg(not(unix))]
 pub(crate) fn thread_cpu() -> Option<u64> {
     None
 }
 
-/// Why `cpu_per_op` is absent where it is: printed once by a suite that could not record it.
-pub(crate) const ABSENT_NOTE: &str = "perfgate-harness: cpu_per_op is not recorded on this \
-     platform: it has no per-thread CPU clock finer than the scheduler's tick";
+/// Says on stderr, once per process, why `cpu_per_op` is absent where it is.
+pub(crate) fn note_absent() {
+    static NOTED: std::sync::Once = std::sync::Once::new();
+    NOTED.call_once(|| {
+        eprintln!(
+            "perfgate-harness: cpu_per_op is not recorded on this platform: it has no \
+             per-thread CPU clock finer than the scheduler's tick"
+        )
+    });
+}
 
 /// What two back-to-back `thread_cpu` calls measure with nothing between them (the median of
 /// 201 tries), subtracted from every sample.

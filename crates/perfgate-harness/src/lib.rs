@@ -84,16 +84,6 @@ impl Suite {
         }
     }
 
-    /// Prints a note on stderr once per process, however many scenarios meet its cause.
-    pub(crate) fn note_once(&self, note: &'static str) {
-        static NOTED: std::sync::Mutex<Vec<&str>> = std::sync::Mutex::new(Vec::new());
-        let mut noted = NOTED.lock().unwrap_or_else(|e| e.into_inner());
-        if !noted.contains(&note) {
-            noted.push(note);
-            eprintln!("{note}");
-        }
-    }
-
     /// Whether scenarios run shortened.
     pub fn is_quick(&self) -> bool {
         self.quick

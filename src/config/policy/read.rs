@@ -169,8 +169,8 @@ impl Policy {
         Ok(())
     }
 
-    /// The `[thresholds]`, `[signals]`, `[components.*]` and `[budgets]` tables; `at` makes an error that
-    /// names the line and key of a span.
+    /// The `[thresholds]`, `[signals]`, `[components.*]` and `[budgets]` tables; `at` makes an
+    /// error that names the line and key of a span.
     fn read_tables(
         &mut self,
         raw: &RawPolicy,

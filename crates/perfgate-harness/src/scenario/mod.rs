@@ -123,7 +123,7 @@ impl Suite {
         );
         match o.cpu {
             Some(cpu) => self.record(scenario, "cpu_per_op", "ns", LowerIsBetter, vec![cpu]),
-            None => self.note_once(cpu::ABSENT_NOTE),
+            None => cpu::note_absent(),
         }
         if o.alloc_after.counting() {
             let allocations = o.alloc_after.allocations - o.alloc_before.allocations;
