@@ -78,6 +78,15 @@ impl OutDir {
             .join(format!("{round}-{side}"))
     }
 
+    /// The baseline side's `CRITERION_HOME` for one pair of runs as users run a benchmark (the
+    /// candidate's run saves where `cargo bench` saves).
+    pub fn as_users_run_home(&self, id: &str, pair: usize) -> PathBuf {
+        self.0
+            .join("confirm")
+            .join(sanitize(id))
+            .join(format!("as-users-run-{pair}"))
+    }
+
     /// Where a stability suite writes its results.
     pub fn stability_results(&self, package: &str, target: &str) -> PathBuf {
         self.0

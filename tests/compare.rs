@@ -129,6 +129,7 @@ fn confirmation(change: f64, low: f64, high: f64, halves: [f64; 2]) -> Confirmat
         points: false,
         candidate_rounds: Vec::new(),
         quick: false,
+        as_users_run: Vec::new(),
     }
 }
 
@@ -351,6 +352,50 @@ fn an_accepted_regression_is_reported_with_who_accepted_it_and_does_not_fail() {
     let broken = judged_with(&budgeted, Some(&acceptance), None);
     assert_eq!(broken.entries[0].verdict, Verdict::BudgetFail);
     assert_eq!(broken.verdict, Overall::Fail);
+}
+
+/// A benchmark whose rounds read no change, compared with the pairs of runs as users run it
+/// given.
+fn with_pairs(pairs: Vec<[f64; 2]>) -> perfgate_format::Entry {
+    let policy = Policy::default();
+    let samples = vec![100.0; 20];
+    let run = run(vec![benchmark("b", samples.clone())]);
+    let baseline = baseline(vec![benchmark("b", samples)]);
+    let mut c = confirmation(0.0, -0.01, 0.01, [0.0, 0.0]);
+    c.as_users_run = pairs;
+    let confirmations = std::collections::BTreeMap::from([("b".to_string(), c)]);
+    let comparison = compare::compare(&Inputs {
+        confirm: Confirm::Always,
+        confirmations: &confirmations,
+        paired: true,
+        ..Inputs::new(&run, Some(&baseline), &policy)
+    });
+    comparison.entries[0].clone()
+}
+
+#[test]
+fn code_slower_as_users_run_it_than_in_its_rounds_regresses_on_every_pair_only() {
+    let slow = with_pairs(vec![[100.0, 130.0], [101.0, 131.0], [99.0, 129.0]]);
+    assert_eq!(slow.verdict, Verdict::Regressed, "{:?}", slow.note);
+    assert!(
+        (slow.change.unwrap() - 0.3).abs() < 0.01,
+        "{:?}",
+        slow.change
+    );
+    assert_eq!((slow.change_low, slow.change_high), (None, None));
+    assert_eq!((slow.baseline, slow.current), (Some(100.0), Some(130.0)));
+    assert!(slow
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("slower as `cargo bench` runs it"));
+    // One pair within what the rounds allow (their +1% and the 5% threshold): a pass.
+    let honest = with_pairs(vec![[100.0, 130.0], [100.0, 105.0]]);
+    assert_eq!(honest.verdict, Verdict::Pass, "{:?}", honest.note);
+    assert_eq!(with_pairs(vec![[100.0, 102.0]]).verdict, Verdict::Pass);
+    // Two pairs beyond are not yet three.
+    let two = with_pairs(vec![[100.0, 130.0], [100.0, 130.0]]);
+    assert_eq!(two.verdict, Verdict::Pass);
 }
 
 #[test]

@@ -333,6 +333,7 @@ fn mixture(slow: usize, factor: f64, fast: usize) -> perfgate_format::Confirmati
         points: false,
         candidate_rounds: Vec::new(),
         quick: false,
+        as_users_run: Vec::new(),
     }
 }
 

@@ -318,6 +318,7 @@ fn each_row_says_how_its_change_was_measured() {
         points: false,
         candidate_rounds: Vec::new(),
         quick: false,
+        as_users_run: Vec::new(),
     });
     assert_eq!(how(&stored), "re-measured, 24 rounds");
     if let Some(c) = stored.confirmation.as_mut() {

@@ -356,3 +356,60 @@ fn a_branch_that_commits_the_first_baseline_is_compared_with_it_and_told_so() {
         compare["warnings"]
     );
 }
+
+/// A benchmark that tells the gate's measuring apart from a user's `cargo bench` (here by the
+/// probes' `CRITERION_HOME` and their `--measurement-time`, as a hostile change or a test-only
+/// shortcut would) and is 30% slower only for users: its rounds read no change, and the runs as
+/// users run it (after the rounds, picked at random; here the only benchmark in scope) read
+/// +30% in every pair. The check is a full run, not a quick one: the benchmarks set their own
+/// short times in code (on `main`, so both sides run alike).
+#[test]
+fn code_that_is_fast_only_when_the_gate_measures_it_fails_the_pull_request() {
+    let demo = Demo::new();
+    demo.edit(
+        "benches/core.rs",
+        "criterion_group!(benches, bench_core);",
+        "criterion_group! {\n    name = benches;\n    config = Criterion::default()\n        .warm_up_time(std::time::Duration::from_millis(200))\n        .measurement_time(std::time::Duration::from_millis(600))\n        .sample_size(20);\n    targets = bench_core\n}",
+    );
+    let (code, _, stderr) = output(demo.perfgate().args(["baseline", "save", "--quick"]));
+    assert_eq!(code, 0, "{stderr}");
+    demo.commit("baseline on main, benchmarks with their own times");
+    demo.git(&["checkout", "-q", "-b", "pr"]);
+    demo.edit(
+        "src/lib.rs",
+        "let extra = data.len() as u64 * knob(CHECKSUM_SLOWDOWN_PERCENT) / 100;",
+        "static MEASURED: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| std::env::var_os(\"CRITERION_HOME\").is_some() || std::env::args().any(|a| a == \"--measurement-time\"));\n    let extra = data.len() as u64 * knob(if *MEASURED { 0 } else { 30 }) / 100;",
+    );
+    demo.commit("checksum is slower unless the gate measures it");
+    let (code, stdout, stderr) = output(
+        demo.perfgate()
+            .args(["check", "--format", "json", "checksum"])
+            .env("GITHUB_BASE_REF", "main"),
+    );
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    let compare = json(&stdout);
+    let checksum = entry(&compare, "checksum/1k");
+    assert_eq!(checksum["verdict"], "regressed", "{checksum}");
+    let note = checksum["note"].as_str().unwrap_or_default();
+    assert!(note.contains("slower as `cargo bench` runs it"), "{note}");
+    // The rounds saw nothing; the pairs (three, each beyond the rounds) saw the slowdown.
+    let confirmation = &checksum["confirmation"];
+    assert!(
+        confirmation["change_high"].as_f64().unwrap() < 0.05,
+        "{confirmation}"
+    );
+    let pairs = confirmation["as_users_run"].as_array().unwrap();
+    assert_eq!(pairs.len(), 3, "{confirmation}");
+    assert!(checksum["change"].as_f64().unwrap() > 0.15, "{checksum}");
+    assert!(
+        checksum["change_low"].is_null(),
+        "no interval from three pairs: {checksum}"
+    );
+    assert!(
+        compare["method"]
+            .as_str()
+            .is_some_and(|m| m.contains("also run as `cargo bench` runs them")),
+        "{}",
+        compare["method"]
+    );
+}

@@ -204,6 +204,9 @@ fn judge_pair(
             },
         ),
     };
+    if let Some(confirmation) = inputs.confirmations.get(&current.id) {
+        show_as_users_run(&mut entry, confirmation, threshold);
+    }
     if let Some(widened) = widened {
         append_note(&mut entry, widened);
     }
@@ -288,6 +291,37 @@ fn show_confirmed(
         entry.current = Some(cand);
     }
     entry.confirmation = Some(kept);
+}
+
+/// A re-measured entry whose runs as users run it (`cargo bench`, after the rounds) read it
+/// slower than the rounds allow in every pair (`stats::slower_as_users_run`): `regressed`, its
+/// row the pairs' figures (median of each side, median of the pairs' changes, no interval:
+/// three single runs a side give none), the rounds' reading in the note.
+fn show_as_users_run(entry: &mut Entry, confirmation: &Confirmation, threshold: f64) {
+    let pairs = &confirmation.as_users_run;
+    if entry.verdict == Verdict::Regressed
+        || !stats::slower_as_users_run(pairs, confirmation.change_high, threshold)
+    {
+        return;
+    }
+    let side = |i: usize| stats::median(&pairs.iter().map(|p| p[i]).collect::<Vec<_>>());
+    let change = stats::median(&pairs.iter().map(|[b, c]| c / b - 1.0).collect::<Vec<_>>());
+    entry.verdict = Verdict::Regressed;
+    entry.baseline = Some(side(0));
+    entry.current = Some(side(1));
+    entry.change = Some(change);
+    entry.change_low = None;
+    entry.change_high = None;
+    entry.p_value = None;
+    entry.note = Some(format!(
+        "slower as `cargo bench` runs it than under the gate's probes: {} (median of {} pairs of runs with its own settings, the candidate through cargo in its checkout, each beyond the rounds' upper bound by more than the threshold) against {} [{}, {}] in {} rounds; code that runs differently when the gate measures it is not a pass — find what in it tells the two apart",
+        judges::percent(change, false),
+        pairs.len(),
+        judges::percent(confirmation.change, false),
+        judges::percent(confirmation.change_low, false),
+        judges::percent(confirmation.change_high, false),
+        confirmation.rounds,
+    ));
 }
 
 /// The figures a benchmark's budgets are judged on: the candidate side of its rounds where it

@@ -107,11 +107,21 @@ pub(super) fn method_text(inputs: &Inputs) -> String {
             } else {
                 ""
             };
+            let checked = inputs
+                .confirmations
+                .values()
+                .filter(|c| !c.as_users_run.is_empty())
+                .count();
+            let as_users_run = match (inputs.paired, checked) {
+                (false, _) => String::new(),
+                (true, 0) => " No benchmark was also run as `cargo bench` runs it (a quick run, `gate.as_users_run = 0`, or no criterion benchmark within the threshold).".to_string(),
+                (true, n) => format!(" {n} criterion benchmark(s), picked at random, were also run as `cargo bench` runs them (each side one process with the benchmark's own settings, the candidate through cargo, up to {} pairs): slower there in every pair, beyond the rounds' upper bound by more than the threshold, is `regressed` (code that is fast only under the gate's probes).", crate::stats::USER_RUN_PAIRS),
+            };
             let identical = match inputs.run.identical.len() {
                 0 => String::new(),
                 n => format!(" {n} benchmark(s) were not measured: the change left their bench executable byte-identical to the baseline side's (SHA-256 of each file) and touched no file in their package, so they are unchanged by construction (`identical executable`)."),
             };
-            format!("Every comparison was to be re-measured, {done} were: {rounds}.{not_done}{measured_by}{identical}")
+            format!("Every comparison was to be re-measured, {done} were: {rounds}.{not_done}{measured_by}{as_users_run}{identical}")
         }
         Confirm::Never => "Nothing was re-measured (--confirm=never): a stored change whose interval lies beyond the threshold and that is significant (Mann-Whitney U, Holm-adjusted) is `regressed`.".to_string(),
     };

@@ -23,6 +23,10 @@ pub const DEFAULT_ALPHA: f64 = 0.05;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 /// Default wall time the confirm stage may spend in one run.
 pub const DEFAULT_CONFIRM_BUDGET: Duration = Duration::from_secs(20 * 60);
+/// Default number of criterion benchmarks a pull request's check also runs as users run them:
+/// two runs of each with its own settings (about 20 s at criterion's defaults) for a
+/// one-in-`n/2` chance per run of catching code that is fast only under the gate's probes.
+pub const DEFAULT_AS_USERS_RUN: usize = 2;
 /// Default label with which a maintainer accepts a pull request's confirmed regressions.
 pub const DEFAULT_ACCEPT_LABEL: &str = "perfgate:accept";
 /// Default cumulative drift allowed on the default branch since the baseline's commit.

@@ -113,6 +113,25 @@ pub fn how(entry: &Entry) -> String {
         (Some(c), _, _) if c.quick => {
             format!("re-measured, {} quick-suite rounds{paired}", c.rounds)
         }
+        (Some(c), _, _) if !c.as_users_run.is_empty() => {
+            let pairs: Vec<String> = c
+                .as_users_run
+                .iter()
+                .map(|[b, cand]| format!("{:+.1}%", (cand / b - 1.0) * 100.0))
+                .collect();
+            // A row decided by these pairs shows their figures, not the rounds'.
+            let decided_by_pairs = entry.change_low.is_none() && entry.difference.is_none();
+            let (paired, pairs_decided) = if decided_by_pairs {
+                ("", " (the row: these pairs' medians)")
+            } else {
+                (paired, "")
+            };
+            format!(
+                "re-measured, {} rounds{paired}; as `cargo bench` runs it: {}{pairs_decided}",
+                c.rounds,
+                pairs.join(", ")
+            )
+        }
         (Some(c), _, _) => format!("re-measured, {} rounds{paired}", c.rounds),
         (None, Some(_), Some(_)) => "stored".to_string(),
         (None, Some(_), None) => "single run".to_string(),

@@ -4,7 +4,7 @@
 //! `<CRITERION_HOME>/**/new/{benchmark,sample}.json` (the same layout from 0.3 to 0.5).
 //! A second measurement harness would be one more file of this shape.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -280,8 +280,57 @@ pub fn run(
         .collect())
 }
 
+/// Where criterion saves when `cargo bench` runs it and nothing is set for it: `CRITERION_HOME`,
+/// else `criterion` in `CARGO_TARGET_DIR`, else in the target directory cargo names (criterion
+/// asks `cargo metadata`; `target_dir` is the workspace's, from the same source).
+pub fn home_as_users_run(target_dir: &Path) -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| target_dir.to_path_buf(), PathBuf::from)
+        .join("criterion")
+}
+
+/// Runs the benchmarks `filter` selects as users run them: `cargo bench --bench <target> --
+/// <filter>` in the workspace, with the benchmark's own settings and no variable of the tool's,
+/// so the benchmark sees what a user's run shows it; reads what criterion saved there during
+/// this run (files from before it are not this run's).
+pub fn run_through_cargo(
+    workspace: &crate::workspace::Workspace,
+    target: &BenchTarget,
+    selection: &Selection,
+    filter: &str,
+    timeout: Duration,
+    log: &Path,
+) -> Result<Vec<Measured>, String> {
+    let home = home_as_users_run(&workspace.target_dir);
+    // A second's allowance for file systems that keep coarse times: a benchmark ran at most
+    // once in that second, by this run.
+    let begun = std::time::SystemTime::now() - Duration::from_secs(1);
+    let mut command = super::bench_command(
+        &workspace.manifest_path,
+        std::slice::from_ref(target),
+        selection,
+    );
+    command.arg("--").arg(filter).current_dir(&workspace.root);
+    // The tool's own variables (its cache, its settings) are not a user's.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("PERFGATE_") {
+            command.env_remove(name);
+        }
+    }
+    super::run_logged(command, timeout, log)?;
+    collect_since(&home, begun).map_err(|e| e.to_string())
+}
+
 /// Reads every benchmark criterion saved under `home`, sorted by id.
 pub fn collect(home: &Path) -> Result<Vec<Measured>> {
+    collect_since(home, std::time::SystemTime::UNIX_EPOCH)
+}
+
+/// Reads every benchmark criterion saved under `home` at or after `since`, sorted by id.
+fn collect_since(home: &Path, since: std::time::SystemTime) -> Result<Vec<Measured>> {
     let mut found = Vec::new();
     if !home.exists() {
         return Ok(found);
@@ -295,6 +344,11 @@ pub fn collect(home: &Path) -> Result<Vec<Measured>> {
                 .parent()
                 .and_then(|p| p.file_name())
                 .is_some_and(|n| n == "new")
+            && entry
+                .metadata()
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .is_some_and(|modified| modified >= since)
         {
             found.push(read_benchmark(path.parent().unwrap_or(home))?);
         }

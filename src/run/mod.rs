@@ -135,14 +135,27 @@ fn build_command(
     selection: &Selection,
     place: Option<BuildPlace>,
 ) -> Command {
+    let mut command = bench_command(manifest_path, targets, selection);
+    command.args(["--no-run", "--message-format", "json-render-diagnostics"]);
+    if let Some(place) = place {
+        command
+            .env("CARGO_TARGET_DIR", place.target_dir)
+            .env_remove("CARGO_BUILD_TARGET_DIR")
+            .current_dir(place.current_dir);
+    }
+    command
+}
+
+/// `cargo bench` of exactly these targets with the selection's features: the build above, and
+/// a run as users run their benchmarks (`criterion::run_through_cargo`).
+pub fn bench_command(
+    manifest_path: &Path,
+    targets: &[BenchTarget],
+    selection: &Selection,
+) -> Command {
     let mut command = Command::new(cargo_program());
     command
-        .args([
-            "bench",
-            "--no-run",
-            "--message-format",
-            "json-render-diagnostics",
-        ])
+        .arg("bench")
         .arg("--manifest-path")
         .arg(manifest_path);
     let mut packages: Vec<String> = targets.iter().map(BenchTarget::package_spec).collect();
@@ -162,12 +175,6 @@ fn build_command(
     }
     if selection.no_default_features {
         command.arg("--no-default-features");
-    }
-    if let Some(place) = place {
-        command
-            .env("CARGO_TARGET_DIR", place.target_dir)
-            .env_remove("CARGO_BUILD_TARGET_DIR")
-            .current_dir(place.current_dir);
     }
     command
 }

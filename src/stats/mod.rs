@@ -7,8 +7,9 @@
 mod rounds;
 
 pub use rounds::{
-    oriented, paired_rounds, paired_rounds_at, side_of, slow_share, tails, worse_side,
-    PairedRounds, Share, Side, Tails, MIN_SLOW_ROUNDS,
+    another_user_pair, beyond_rounds, oriented, paired_rounds, paired_rounds_at, side_of,
+    slow_share, slower_as_users_run, tails, worse_side, PairedRounds, Share, Side, Tails,
+    MIN_SLOW_ROUNDS, USER_RUN_PAIRS,
 };
 
 use perfgate_format::{median_of_sorted, Summary};

@@ -2,7 +2,8 @@
 //! round): the change with its interval from the rounds that count, where that interval lies
 //! against the threshold, and the far tails that show a slowdown in a share of processes. The
 //! stop rule (`run::confirm::settled`) and the verdict (`compare::judges`) both read the rounds
-//! through here, so the rounds stop exactly when the verdict is settled.
+//! through here, so the rounds stop exactly when the verdict is settled. Likewise the pairs of
+//! runs as users run a benchmark, which check the rounds (`beyond_rounds`).
 
 use perfgate_format::Direction;
 
@@ -252,6 +253,41 @@ pub fn slow_share(worse: &[f64], threshold: f64, level: f64) -> (Share, Tails) {
     (share, t)
 }
 
+/// Most pairs of runs as users run a benchmark (`run::confirm::as_users_run`): a pair that
+/// reads within what the rounds allow ends the check, so honest code costs one pair and code
+/// that is slower only outside the gate's probes costs three.
+pub const USER_RUN_PAIRS: usize = 3;
+
+/// Whether one pair of runs as users run a benchmark (`[baseline, candidate]` medians, lower is
+/// better) reads it slower than the rounds allow: its ratio beyond the rounds' upper bound
+/// `rounds_high` by more than the threshold. A change the rounds measured honestly reads alike
+/// in such a pair up to one process's noise; the threshold on top of the rounds' bound is that
+/// noise's allowance.
+pub fn beyond_rounds(pair: [f64; 2], rounds_high: f64, threshold: f64) -> bool {
+    let [base, cand] = pair;
+    base > 0.0 && cand.is_finite() && cand / base > (1.0 + rounds_high) * (1.0 + threshold)
+}
+
+/// Whether the pairs so far call for another: fewer than `USER_RUN_PAIRS`, and every one
+/// beyond the rounds.
+pub fn another_user_pair(pairs: &[[f64; 2]], rounds_high: f64, threshold: f64) -> bool {
+    pairs.len() < USER_RUN_PAIRS
+        && pairs
+            .iter()
+            .all(|p| beyond_rounds(*p, rounds_high, threshold))
+}
+
+/// Whether the code is slower as users run it than under the gate's probes: all
+/// `USER_RUN_PAIRS` pairs beyond the rounds. Three single pairs of processes cannot give an
+/// interval at the run's confidence, so this is a tripwire, not a measurement: it fails the
+/// entry on a consistent disagreement, and the row says how it was read.
+pub fn slower_as_users_run(pairs: &[[f64; 2]], rounds_high: f64, threshold: f64) -> bool {
+    pairs.len() >= USER_RUN_PAIRS
+        && pairs
+            .iter()
+            .all(|p| beyond_rounds(*p, rounds_high, threshold))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,5 +374,27 @@ mod tests {
         let mut both: Vec<f64> = (0..40).map(|_| 0.0).collect();
         both.extend([round(1.8), round(1.0 / 1.8), round(1.7), round(1.0 / 1.6)]);
         assert_eq!(slow_share(&both, 0.05, 0.05 / 3.0).0, Share::Clear);
+    }
+
+    #[test]
+    fn runs_as_users_run_fail_only_when_every_pair_is_beyond_the_rounds() {
+        use super::{another_user_pair, beyond_rounds, slower_as_users_run};
+        // Rounds read +1% at most; the threshold is 5%: a pair must exceed 1.01 * 1.05.
+        assert!(!beyond_rounds([100.0, 106.0], 0.01, 0.05));
+        assert!(beyond_rounds([100.0, 106.1], 0.01, 0.05));
+        assert!(!beyond_rounds([0.0, 106.1], 0.01, 0.05));
+        assert!(!beyond_rounds([100.0, f64::NAN], 0.01, 0.05));
+        let slow = [100.0, 130.0];
+        let honest = [100.0, 102.0];
+        // One honest pair ends it; a slow one asks for another, up to three.
+        assert!(another_user_pair(&[], 0.01, 0.05));
+        assert!(!another_user_pair(&[honest], 0.01, 0.05));
+        assert!(another_user_pair(&[slow, slow], 0.01, 0.05));
+        assert!(!another_user_pair(&[slow, slow, slow], 0.01, 0.05));
+        assert!(slower_as_users_run(&[slow, slow, slow], 0.01, 0.05));
+        assert!(!slower_as_users_run(&[slow, slow], 0.01, 0.05));
+        assert!(!slower_as_users_run(&[slow, honest, slow], 0.01, 0.05));
+        // Faster as users run it is no failure.
+        assert!(!slower_as_users_run(&[[130.0, 100.0]; 3], 0.01, 0.05));
     }
 }

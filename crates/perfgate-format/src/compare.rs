@@ -136,6 +136,12 @@ pub struct Confirmation {
     /// of the quick runs).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub quick: bool,
+    /// Pairs of runs of the benchmark as `cargo bench` runs it, after the rounds of a pull
+    /// request: `[baseline side, candidate]` medians, each side one process with the
+    /// benchmark's own settings (the candidate through cargo in its checkout), in the order
+    /// measured. Empty where the benchmark was not among those picked for it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub as_users_run: Vec<[f64; 2]>,
 }
 
 /// One compared metric in `compare.json`.

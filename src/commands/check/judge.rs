@@ -90,7 +90,7 @@ pub(super) fn judge(
         workspace,
         selection,
         located,
-        (&first, &planning, measured.candidate),
+        (&first, &planning, measured.candidate, measured.paired),
         settings,
         out,
         (base.dir, base.prebuilt),
@@ -237,7 +237,7 @@ fn confirm_stage<'a>(
     workspace: &Workspace,
     selection: &Selection,
     located: &Located,
-    (first, planning, candidate): (&Comparison, &Run, &Executables),
+    (first, planning, candidate, paired): (&Comparison, &Run, &Executables, bool),
     settings: &Settings,
     out: &OutDir,
     (dir, prebuilt): (
@@ -297,7 +297,7 @@ fn confirm_stage<'a>(
     };
     let items = to_items(&flagged, first, &located.policy, selection.quick);
     let confirming = Instant::now();
-    let confirmed = confirm::confirm(
+    let mut confirmed = confirm::confirm(
         workspace,
         &mut built,
         candidate,
@@ -306,6 +306,19 @@ fn confirm_stage<'a>(
         settings.timeout,
         settings.confirm_budget,
     )?;
+    // The rounds are a pull request's only measurement: check a few of them against runs as
+    // users run the benchmark. A quick run (a smoke check) does not run anything at its own
+    // settings, so it skips this, and its method line says so.
+    if paired && !selection.quick && located.policy.as_users_run > 0 {
+        let setting = confirm::AsUsersRun {
+            workspace,
+            selection,
+            out,
+            timeout: settings.timeout,
+        };
+        let count = located.policy.as_users_run;
+        confirm::check_as_users_run(&setting, &mut built, &items, &mut confirmed, count)?;
+    }
     Ok(Stage {
         confirmed,
         unavailable: None,

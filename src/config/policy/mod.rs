@@ -11,8 +11,8 @@ use std::time::Duration;
 use perfgate_format::{Benchmark, Source};
 
 use super::{
-    Confirm, DEFAULT_ACCEPT_LABEL, DEFAULT_ALPHA, DEFAULT_CONFIRM_BUDGET, DEFAULT_DRIFT_THRESHOLD,
-    DEFAULT_THRESHOLD, DEFAULT_TIMEOUT,
+    Confirm, DEFAULT_ACCEPT_LABEL, DEFAULT_ALPHA, DEFAULT_AS_USERS_RUN, DEFAULT_CONFIRM_BUDGET,
+    DEFAULT_DRIFT_THRESHOLD, DEFAULT_THRESHOLD, DEFAULT_TIMEOUT,
 };
 
 pub use budget::{Budget, BudgetOp};
@@ -44,6 +44,9 @@ pub struct Policy {
     pub timeout: Duration,
     /// Most wall time the confirm stage may spend.
     pub confirm_budget: Duration,
+    /// How many criterion benchmarks a pull request's check also runs as users run them
+    /// (`cargo bench`), after their rounds, picked at random (`gate.as_users_run`).
+    pub as_users_run: usize,
     /// The pull-request label with which a maintainer accepts its confirmed regressions.
     pub accept_label: String,
     /// The cumulative change a benchmark may drift on the default branch since the baseline's
@@ -121,6 +124,7 @@ impl Policy {
             key!(profile, text),
             key!(timeout, secs),
             key!(confirm_budget, secs),
+            key!(as_users_run, |n: &usize| n.to_string()),
             key!(accept_label, text),
             key!(drift_threshold, percent),
         ];
@@ -200,6 +204,7 @@ impl Default for Policy {
             profile: "default".to_string(),
             timeout: DEFAULT_TIMEOUT,
             confirm_budget: DEFAULT_CONFIRM_BUDGET,
+            as_users_run: DEFAULT_AS_USERS_RUN,
             accept_label: DEFAULT_ACCEPT_LABEL.to_string(),
             drift_threshold: DEFAULT_DRIFT_THRESHOLD,
             thresholds: Vec::new(),
@@ -256,6 +261,23 @@ mod tests {
             .to_string();
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("thresholds.\"parse/*\""), "{err}");
+    }
+
+    #[test]
+    fn as_users_run_takes_a_count_from_zero_to_twenty() {
+        let read = |text: &str| Policy::from_toml(text, "perfgate.toml");
+        assert_eq!(read("[gate]\nas_users_run = 0\n").unwrap().as_users_run, 0);
+        assert_eq!(read("[gate]\nas_users_run = 5\n").unwrap().as_users_run, 5);
+        assert_eq!(Policy::default().as_users_run, 2);
+        for bad in ["-1", "21", "\"all\"", "1.5"] {
+            let err = read(&format!("[gate]\nas_users_run = {bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("gate.as_users_run") || err.contains("line 2"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

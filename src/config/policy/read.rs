@@ -48,6 +48,7 @@ struct RawGate {
     confirm_budget: Option<Spanned<String>>,
     accept_label: Option<Spanned<String>>,
     drift_threshold: Option<Spanned<RawNumber>>,
+    as_users_run: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,6 +150,14 @@ impl Policy {
         }
         if let Some(t) = read(&gate.confirm_budget, "gate.confirm_budget", duration, at)? {
             policy.confirm_budget = t;
+        }
+        if let Some(n) = read(
+            &gate.as_users_run,
+            "gate.as_users_run",
+            |n| as_users_run_count(*n),
+            at,
+        )? {
+            policy.as_users_run = n;
         }
         if let Some(l) = read(
             &gate.accept_label,
@@ -339,4 +348,15 @@ fn parse_relative(value: &RawNumber) -> Result<f64, String> {
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim())
         .map_err(|e| format!("`{text}` is not a duration like 90s or 10m ({e})"))
+}
+
+/// `gate.as_users_run`: how many benchmarks a pull request's check runs as users run them,
+/// 0 to 20 (each costs about two runs of the benchmark with its own settings).
+fn as_users_run_count(n: i64) -> Result<usize, String> {
+    match usize::try_from(n) {
+        Ok(n) if n <= 20 => Ok(n),
+        _ => Err(format!(
+            "expected a number of benchmarks from 0 to 20, found {n}"
+        )),
+    }
 }

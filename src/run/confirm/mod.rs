@@ -2,7 +2,8 @@
 //! a random order, for each flagged benchmark, the baseline's executable checked before each of
 //! its processes (`base_side` builds and owns it). Returns the paired per-round figures;
 //! `compare` decides what they mean. No git here. One batch's rounds are `batch`'s; when a
-//! benchmark's rounds stop is `stop`'s.
+//! benchmark's rounds stop is `stop`'s; the runs as users run a benchmark that check a pull
+//! request's rounds are `as_users_run`'s.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -16,9 +17,11 @@ use crate::error::Result;
 use crate::stats;
 use crate::workspace::{BenchTarget, Harness, Workspace};
 
+mod as_users_run;
 mod batch;
 mod stop;
 
+pub use as_users_run::{check as check_as_users_run, Setting as AsUsersRun};
 use batch::{batch_rounds, candidate_side, log_ratios, BatchRounds};
 pub use stop::{
     another_round_fits, first_look, level, settled, FIRST_ROUNDS, MAX_ROUNDS,
@@ -240,6 +243,7 @@ fn confirmation_of(
         points: item.points,
         candidate_rounds: medians_by_round.iter().map(|m| m[1]).collect(),
         quick: item.target.harness == crate::workspace::Harness::Stability && item.quick,
+        as_users_run: Vec::new(),
     }
 }
 
