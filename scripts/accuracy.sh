@@ -13,6 +13,10 @@
 # an unchanged level from being set aside as identical executables). Each level also prints the gate's exit codes: a
 # no-change level should show only 0 (a 1 is a run that could not measure, a 3 a false alarm).
 #
+# AS_USERS_RUN (default 1) is `gate.as_users_run`: how many criterion benchmarks a pull request
+# run (PR=1, a MODE other than --quick) also runs as `cargo bench` runs them; each level then
+# prints how many pairs read beyond the rounds and how many benchmarks that made `regressed`.
+#
 # THRESHOLD is the gate's minimum effect (written to the copy's perfgate.toml); CRITERION=0
 # skips criterion's own comparison (it costs a full criterion run per repetition); LOG=file
 # appends one JSON line per benchmark and run (level, verdict, change, confirmation with its
@@ -30,7 +34,7 @@ log=${LOG:-/dev/null}
 
 demo_copy "$work" criterion
 rm -f "$work/perfgate.toml"
-printf '[gate]\nthreshold = "%s"\nconfirm = "%s"\n' "$threshold" "$confirm" > "$work/perfgate.toml"
+printf '[gate]\nthreshold = "%s"\nconfirm = "%s"\nas_users_run = %s\n' "$threshold" "$confirm" "${AS_USERS_RUN:-1}" > "$work/perfgate.toml"
 cd "$work"
 export CARGO_TARGET_DIR="$work/target" CI=true
 git init -q -b main && git add -A && git -c user.name=acc -c user.email=acc@localhost commit -qm demo
@@ -55,7 +59,7 @@ echo "threshold $threshold, confirm=$confirm, $runs runs per level, mode ${mode:
 printf '%-7s %-18s %-36s %-26s %-10s %-10s %s\n' slowdown benchmark "perfgate verdicts" "criterion --baseline" "measured" "gate wall" "confirm s/benchmark (median, n)"
 for level in $levels; do
   set_knobs "$level"
-  : > "$work/verdicts.txt"; : > "$work/criterion.txt"; : > "$work/walls.txt"; : > "$work/confirm-seconds.txt"; : > "$work/changes.txt"; : > "$work/exits.txt"
+  : > "$work/verdicts.txt"; : > "$work/as-users-run.txt"; : > "$work/criterion.txt"; : > "$work/walls.txt"; : > "$work/confirm-seconds.txt"; : > "$work/changes.txt"; : > "$work/exits.txt"
   for _ in $(seq "$runs"); do
     start=$(date +%s.%N)
     code=0
@@ -72,7 +76,13 @@ for e in json.load(open('$work/compare.json'))['entries']:
     c = e.get('confirmation')
     if c:
         open('$work/confirm-seconds.txt', 'a').write('%f\n' % c['seconds'])
-        open('$work/changes.txt', 'a').write('%s %f\n' % (e['id'], c['change']))" >> "$work/verdicts.txt"
+        open('$work/changes.txt', 'a').write('%s %f\n' % (e['id'], c['change']))
+        pairs = c.get('as_users_run') or []
+        if pairs:
+            # one line per checked benchmark: pairs taken, pairs beyond the rounds, its verdict
+            bound = (1 + c['change_high']) * (1 + e['threshold'])
+            beyond = sum(1 for b, x in pairs if b > 0 and x / b > bound)
+            open('$work/as-users-run.txt', 'a').write('%s %d %d %s\n' % (e['id'], len(pairs), beyond, e['verdict']))" >> "$work/verdicts.txt"
     [ "$with_criterion" = 1 ] || continue
     cargo bench --quiet --bench core -- --baseline accuracy 2>/dev/null | python3 -c "
 import sys, re
@@ -87,6 +97,9 @@ for line in sys.stdin:
   done
   wall=$(sort -n "$work/walls.txt" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   echo "$level%: gate exit codes $(sort "$work/exits.txt" | uniq -c | awk '{printf "%s=%s ", $2, $1}')"
+  if [ -s "$work/as-users-run.txt" ]; then
+    awk '{n++; pairs += $2; beyond += $3; if ($2 == 3 && $3 == 3) fired++} END {printf "%s: as users run it: %d benchmarks checked, %d pairs, %d beyond the rounds, %d called regressed by it\n", lvl, n, pairs, beyond, fired}' lvl="$level%" "$work/as-users-run.txt"
+  fi
   per_confirm=$(sort -n "$work/confirm-seconds.txt" | awk '{a[NR]=$1} END {if (NR) printf "%.2f (n=%d)", a[int((NR+1)/2)], NR; else print "-"}')
   for bench in checksum/1k parse/1000_lines index/build; do
     ours=$( (grep "^$bench " "$work/verdicts.txt" || true) | cut -d' ' -f2 | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')

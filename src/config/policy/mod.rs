@@ -268,7 +268,7 @@ mod tests {
         let read = |text: &str| Policy::from_toml(text, "perfgate.toml");
         assert_eq!(read("[gate]\nas_users_run = 0\n").unwrap().as_users_run, 0);
         assert_eq!(read("[gate]\nas_users_run = 5\n").unwrap().as_users_run, 5);
-        assert_eq!(Policy::default().as_users_run, 2);
+        assert_eq!(Policy::default().as_users_run, 1);
         for bad in ["-1", "21", "\"all\"", "1.5"] {
             let err = read(&format!("[gate]\nas_users_run = {bad}\n"))
                 .unwrap_err()
