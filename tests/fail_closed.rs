@@ -22,7 +22,7 @@ fn metric(id: &str, unit: &str, direction: &str, value: f64) -> serde_json::Valu
 }
 
 #[test]
-fn case_1_a_tracked_noise_file_is_refused_and_an_untracked_one_widens_at_most_3x() {
+fn a_tracked_noise_file_is_refused_and_an_untracked_one_widens_at_most_3x() {
     let demo = Demo::new();
     demo.write(
         "baseline.json",
@@ -71,7 +71,7 @@ fn case_1_a_tracked_noise_file_is_refused_and_an_untracked_one_widens_at_most_3x
 }
 
 #[test]
-fn case_2_a_planted_baseline_tree_is_exported_again_and_the_slowdown_regresses() {
+fn a_planted_baseline_tree_is_exported_again_and_the_slowdown_regresses() {
     let demo = Demo::new();
     save_and_commit_baseline(&demo);
     let base = demo.rev("HEAD");
@@ -122,7 +122,7 @@ fn case_2_a_planted_baseline_tree_is_exported_again_and_the_slowdown_regresses()
 }
 
 #[test]
-fn case_3_a_file_named_like_the_base_branch_is_refused_not_read() {
+fn a_file_named_like_the_base_branch_is_refused_not_read() {
     let demo = Demo::new();
     save_and_commit_baseline(&demo);
     demo.git(&["checkout", "-q", "-b", "pr"]);
@@ -141,7 +141,7 @@ fn case_3_a_file_named_like_the_base_branch_is_refused_not_read() {
 }
 
 #[test]
-fn case_4_a_baseline_commit_that_does_not_build_fails_closed() {
+fn a_baseline_commit_that_does_not_build_fails_closed() {
     let demo = Demo::new();
     let (code, _, stderr) = output(demo.perfgate().args(["baseline", "save", "--quick"]));
     assert_eq!(code, 0, "{stderr}");
@@ -171,7 +171,7 @@ fn case_4_a_baseline_commit_that_does_not_build_fails_closed() {
 }
 
 #[test]
-fn case_5_a_baseline_file_is_confirmed_against_its_recorded_commit_or_fails_closed() {
+fn a_baseline_file_is_confirmed_against_its_recorded_commit_or_fails_closed() {
     let demo = Demo::new();
     save_and_commit_baseline(&demo);
     demo.write("baseline.json", &demo.read("baselines/default.json"));
@@ -225,7 +225,7 @@ fn case_5_a_baseline_file_is_confirmed_against_its_recorded_commit_or_fails_clos
 }
 
 #[test]
-fn case_6_a_run_that_measured_nothing_fails_closed() {
+fn a_run_that_measured_nothing_fails_closed() {
     let demo = Demo::new();
     save_and_commit_baseline(&demo);
 
@@ -274,7 +274,7 @@ fn case_6_a_run_that_measured_nothing_fails_closed() {
 }
 
 #[test]
-fn case_7_a_baseline_entry_without_samples_is_an_error_naming_file_and_entry() {
+fn a_baseline_entry_without_samples_is_an_error_naming_file_and_entry() {
     let demo = Demo::new();
     let mut broken = timing("checksum/1k", 1000.0);
     broken["samples"] = serde_json::json!([]);
@@ -318,7 +318,7 @@ fn case_7_a_baseline_entry_without_samples_is_an_error_naming_file_and_entry() {
 }
 
 #[test]
-fn case_8_unbudgeted_stability_changes_fail_closed_and_a_leak_fails_with_no_budget() {
+fn unbudgeted_stability_changes_fail_closed_and_a_leak_fails_with_no_budget() {
     let demo = Demo::new();
     let base = run_envelope(vec![
         metric("store/put/throughput", "ops/s", "higher-is-better", 5000.0),
@@ -387,7 +387,7 @@ fn case_8_unbudgeted_stability_changes_fail_closed_and_a_leak_fails_with_no_budg
 }
 
 #[test]
-fn case_9_a_harness_that_refuses_the_confirm_arguments_fails_closed() {
+fn a_harness_that_refuses_the_confirm_arguments_fails_closed() {
     let demo = Demo::new();
     // The base side's bench refuses a fractional measurement time, as criterion 0.3 does.
     let bench = demo.read("benches/core.rs");
@@ -415,7 +415,7 @@ fn case_9_a_harness_that_refuses_the_confirm_arguments_fails_closed() {
 }
 
 #[test]
-fn case_10_a_bench_target_that_is_no_longer_recognised_leaves_its_entries_missing() {
+fn a_bench_target_that_is_no_longer_recognised_leaves_its_entries_missing() {
     let demo = Demo::with_stability();
     save_and_commit_baseline(&demo);
     // The suite's `[[bench]]` entry is removed: cargo no longer builds it as a harness-less

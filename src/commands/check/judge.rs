@@ -271,6 +271,9 @@ fn confirm_stage<'a>(
         flagged.len(),
         git::short(commit)
     );
+    // The rounds are a pull request's only measurement: a few of them are checked against
+    // runs as users run the benchmark below. A quick run (a smoke check) runs nothing at its
+    // own settings, so it skips that, and its method line says so.
     let (built, build_seconds) = match (prebuilt, dir) {
         (Some(prebuilt), _) => prebuilt,
         (None, Some(dir)) => {
@@ -306,10 +309,7 @@ fn confirm_stage<'a>(
         settings.timeout,
         settings.confirm_budget,
     )?;
-    // The rounds are a pull request's only measurement: check a few of them against runs as
-    // users run the benchmark. A quick run (a smoke check) does not run anything at its own
-    // settings, so it skips this, and its method line says so.
-    if paired && !selection.quick && located.policy.as_users_run > 0 {
+    if paired && !selection.quick {
         let setting = confirm::AsUsersRun {
             workspace,
             selection,

@@ -96,18 +96,6 @@ impl Policy {
         at: &dyn Fn(std::ops::Range<usize>, &str, String) -> Error,
     ) -> Result<()> {
         let policy = self;
-        // Each key read by its checker, an error naming the key's line.
-        fn read<T, U>(
-            value: &Option<Spanned<T>>,
-            key: &str,
-            check: impl Fn(&T) -> Result<U, String>,
-            at: &dyn Fn(std::ops::Range<usize>, &str, String) -> Error,
-        ) -> Result<Option<U>> {
-            value
-                .as_ref()
-                .map(|v| check(v.get_ref()).map_err(|m| at(v.span(), key, m)))
-                .transpose()
-        }
         let fail_or_warn = |found: &String| {
             choice(found, &UNCONFIRMED_WORDS).map(|i| [Unconfirmed::Fail, Unconfirmed::Warn][i])
         };
@@ -348,6 +336,19 @@ fn parse_relative(value: &RawNumber) -> Result<f64, String> {
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim())
         .map_err(|e| format!("`{text}` is not a duration like 90s or 10m ({e})"))
+}
+
+/// One key read by its checker, an error naming the key's line.
+fn read<T, U>(
+    value: &Option<Spanned<T>>,
+    key: &str,
+    check: impl Fn(&T) -> Result<U, String>,
+    at: &dyn Fn(std::ops::Range<usize>, &str, String) -> Error,
+) -> Result<Option<U>> {
+    value
+        .as_ref()
+        .map(|v| check(v.get_ref()).map_err(|m| at(v.span(), key, m)))
+        .transpose()
 }
 
 /// `gate.as_users_run`: how many benchmarks a pull request's check runs as users run them,
