@@ -274,19 +274,9 @@ fn confirm_stage<'a>(
     // The rounds are a pull request's only measurement: a few of them are checked against
     // runs as users run the benchmark below. A quick run (a smoke check) runs nothing at its
     // own settings, so it skips that, and its method line says so.
-    let (built, build_seconds) = match (prebuilt, dir) {
-        (Some(prebuilt), _) => prebuilt,
-        (None, Some(dir)) => {
-            let building = Instant::now();
-            let built = baseline_side(dir, workspace, selection, commit, &targets);
-            (built, building.elapsed().as_secs_f64())
-        }
-        (None, None) => (
-            Err(Error::Other(
-                "no directory for the baseline side was chosen".to_string(),
-            )),
-            0.0,
-        ),
+    let (built, build_seconds) = match prebuilt {
+        Some(prebuilt) => prebuilt,
+        None => build_baseline_side(dir, workspace, selection, commit, &targets),
     };
     let mut built = match built {
         Ok(built) => built,
@@ -325,6 +315,24 @@ fn confirm_stage<'a>(
         build_seconds,
         confirm_seconds: confirming.elapsed().as_secs_f64(),
     })
+}
+
+/// The baseline side built now (when it was not before the change's code ran), with the
+/// seconds it took.
+fn build_baseline_side<'a>(
+    dir: Option<&'a BaseDir>,
+    workspace: &Workspace,
+    selection: &Selection,
+    commit: git2::Oid,
+    targets: &[BenchTarget],
+) -> (Result<BaselineBuild<'a>>, f64) {
+    let Some(dir) = dir else {
+        let none = "no directory for the baseline side was chosen";
+        return (Err(Error::Other(none.to_string())), 0.0);
+    };
+    let building = Instant::now();
+    let built = baseline_side(dir, workspace, selection, commit, targets);
+    (built, building.elapsed().as_secs_f64())
 }
 
 /// What the confirm stage needs of each flagged benchmark: its target, the threshold its first
