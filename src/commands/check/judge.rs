@@ -259,24 +259,14 @@ fn confirm_stage<'a>(
     if flagged.is_empty() {
         return Ok(Stage::default());
     }
-    // Each target once, whatever order its benchmarks' ids interleave in.
-    let mut targets: Vec<BenchTarget> = Vec::new();
-    for (_, target) in &flagged {
-        if !targets.contains(target) {
-            targets.push((*target).clone());
-        }
-    }
     eprintln!(
         "perfgate: confirming {} benchmark(s) against {} on this machine",
         flagged.len(),
         git::short(commit)
     );
-    // The rounds are a pull request's only measurement: a few of them are checked against
-    // runs as users run the benchmark below. A quick run (a smoke check) runs nothing at its
-    // own settings, so it skips that, and its method line says so.
     let (built, build_seconds) = match prebuilt {
         Some(prebuilt) => prebuilt,
-        None => build_baseline_side(dir, workspace, selection, commit, &targets),
+        None => build_baseline_side(dir, workspace, selection, commit, &flagged),
     };
     let mut built = match built {
         Ok(built) => built,
@@ -299,6 +289,9 @@ fn confirm_stage<'a>(
         settings.timeout,
         settings.confirm_budget,
     )?;
+    // The rounds are a pull request's only measurement: a few of them are checked against
+    // runs as users run the benchmark. A quick run (a smoke check) runs nothing at its own
+    // settings, so it skips that, and its method line says so.
     if paired && !selection.quick {
         let setting = confirm::AsUsersRun {
             workspace,
@@ -324,14 +317,21 @@ fn build_baseline_side<'a>(
     workspace: &Workspace,
     selection: &Selection,
     commit: git2::Oid,
-    targets: &[BenchTarget],
+    flagged: &[(&str, &BenchTarget)],
 ) -> (Result<BaselineBuild<'a>>, f64) {
+    // Each target once, whatever order its benchmarks' ids interleave in.
+    let mut targets: Vec<BenchTarget> = Vec::new();
+    for (_, target) in flagged {
+        if !targets.contains(target) {
+            targets.push((*target).clone());
+        }
+    }
     let Some(dir) = dir else {
         let none = "no directory for the baseline side was chosen";
         return (Err(Error::Other(none.to_string())), 0.0);
     };
     let building = Instant::now();
-    let built = baseline_side(dir, workspace, selection, commit, targets);
+    let built = baseline_side(dir, workspace, selection, commit, &targets);
     (built, building.elapsed().as_secs_f64())
 }
 
