@@ -121,7 +121,7 @@ proptest! {
 
     #[test]
     fn perfgate_toml(text in prop_oneof![
-        mutated("[gate]\nthreshold = \"5%\"\nconfirm = \"auto\"\nunconfirmed = \"warn\"\n[thresholds]\n\"a/*\" = \"10%\"\n[budgets]\n\"a/b\" = \"< 20ms\"\n".to_string()),
+        mutated("[gate]\nthreshold = \"5%\"\nconfirm = \"auto\"\nunconfirmed = \"warn\"\nas_users_run = 3\n[thresholds]\n\"a/*\" = \"10%\"\n[budgets]\n\"a/b\" = \"< 20ms\"\n".to_string()),
         ".*",
     ]) {
         if let Err(e) = Policy::from_toml(&text, "fuzz/perfgate.toml") {
