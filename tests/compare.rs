@@ -389,9 +389,12 @@ fn code_slower_as_users_run_it_than_in_its_rounds_regresses_on_every_pair_only()
         .as_deref()
         .unwrap()
         .contains("slower as `cargo bench` runs it"));
+    let how = cargo_perfgate::report::how;
+    assert!(how(&slow).ends_with("(the row: these pairs' medians)"));
     // One pair within what the rounds allow (their +1% and the 5% threshold): a pass.
     let honest = with_pairs(vec![[100.0, 130.0], [100.0, 105.0]]);
     assert_eq!(honest.verdict, Verdict::Pass, "{:?}", honest.note);
+    assert!(how(&honest).contains("as `cargo bench` runs it: +30.0%, +5.0%"));
     assert_eq!(with_pairs(vec![[100.0, 102.0]]).verdict, Verdict::Pass);
     // Two pairs beyond are not yet three.
     let two = with_pairs(vec![[100.0, 130.0], [100.0, 130.0]]);

@@ -119,8 +119,12 @@ pub fn how(entry: &Entry) -> String {
                 .iter()
                 .map(|[b, cand]| format!("{:+.1}%", (cand / b - 1.0) * 100.0))
                 .collect();
-            // A row decided by these pairs shows their figures, not the rounds'.
-            let decided_by_pairs = entry.change_low.is_none() && entry.difference.is_none();
+            // A row decided by these pairs shows their figures, not the rounds': the rule
+            // held, and `compare` put the pairs' figures (no interval) in the row rather than
+            // keep a verdict the rounds had already made.
+            let decided_by_pairs =
+                crate::stats::slower_as_users_run(&c.as_users_run, c.change_high, entry.threshold)
+                    && entry.change_low.is_none();
             let (paired, pairs_decided) = if decided_by_pairs {
                 ("", " (the row: these pairs' medians)")
             } else {

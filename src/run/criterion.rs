@@ -280,15 +280,18 @@ pub fn run(
         .collect())
 }
 
-/// Where criterion saves when `cargo bench` runs it and nothing is set for it: `CRITERION_HOME`,
-/// else `criterion` in `CARGO_TARGET_DIR`, else in the target directory cargo names (criterion
-/// asks `cargo metadata`; `target_dir` is the workspace's, from the same source).
-pub fn home_as_users_run(target_dir: &Path) -> PathBuf {
+/// Where criterion saves when `cargo bench` runs `target` and nothing is set for it:
+/// `CRITERION_HOME`, else `criterion` in `CARGO_TARGET_DIR`, else in the target directory cargo
+/// names (criterion 0.3 to 0.8 ask `cargo metadata`; `target_dir` is the workspace's, from the
+/// same source). A relative variable is read from the bench process's directory, its package's
+/// root, as criterion reads it.
+pub fn home_as_users_run(target: &BenchTarget, target_dir: &Path) -> PathBuf {
+    let from_bench = |value: std::ffi::OsString| target.package_root.join(value);
     if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
+        return from_bench(home);
     }
     std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| target_dir.to_path_buf(), PathBuf::from)
+        .map_or_else(|| target_dir.to_path_buf(), from_bench)
         .join("criterion")
 }
 
@@ -304,7 +307,7 @@ pub fn run_through_cargo(
     timeout: Duration,
     log: &Path,
 ) -> Result<Vec<Measured>, String> {
-    let home = home_as_users_run(&workspace.target_dir);
+    let home = home_as_users_run(target, &workspace.target_dir);
     // A second's allowance for file systems that keep coarse times: a benchmark ran at most
     // once in that second, by this run.
     let begun = std::time::SystemTime::now() - Duration::from_secs(1);

@@ -271,10 +271,7 @@ pub fn beyond_rounds(pair: [f64; 2], rounds_high: f64, threshold: f64) -> bool {
 /// Whether the pairs so far call for another: fewer than `USER_RUN_PAIRS`, and every one
 /// beyond the rounds.
 pub fn another_user_pair(pairs: &[[f64; 2]], rounds_high: f64, threshold: f64) -> bool {
-    pairs.len() < USER_RUN_PAIRS
-        && pairs
-            .iter()
-            .all(|p| beyond_rounds(*p, rounds_high, threshold))
+    pairs.len() < USER_RUN_PAIRS && all_beyond_rounds(pairs, rounds_high, threshold)
 }
 
 /// Whether the code is slower as users run it than under the gate's probes: all
@@ -282,10 +279,13 @@ pub fn another_user_pair(pairs: &[[f64; 2]], rounds_high: f64, threshold: f64) -
 /// interval at the run's confidence, so this is a tripwire, not a measurement: it fails the
 /// entry on a consistent disagreement, and the row says how it was read.
 pub fn slower_as_users_run(pairs: &[[f64; 2]], rounds_high: f64, threshold: f64) -> bool {
-    pairs.len() >= USER_RUN_PAIRS
-        && pairs
-            .iter()
-            .all(|p| beyond_rounds(*p, rounds_high, threshold))
+    pairs.len() >= USER_RUN_PAIRS && all_beyond_rounds(pairs, rounds_high, threshold)
+}
+
+fn all_beyond_rounds(pairs: &[[f64; 2]], rounds_high: f64, threshold: f64) -> bool {
+    pairs
+        .iter()
+        .all(|p| beyond_rounds(*p, rounds_high, threshold))
 }
 
 #[cfg(test)]
