@@ -11,15 +11,15 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 
 /// The measurements of one run.
-pub const RUN_FILE: &str = "run.json";
+pub(crate) const RUN_FILE: &str = "run.json";
 /// The verdicts of one comparison.
-pub const COMPARE_FILE: &str = "compare.json";
+pub(crate) const COMPARE_FILE: &str = "compare.json";
 /// The PR comment body (and job summary).
-pub const REPORT_FILE: &str = "report.md";
+pub(crate) const REPORT_FILE: &str = "report.md";
 /// This machine's A/A noise floors (`cargo perfgate noise`).
-pub const NOISE_FILE: &str = "noise.json";
+pub(crate) const NOISE_FILE: &str = "noise.json";
 /// The out dir's folder of degradation-curve charts.
-pub const CURVES_DIR: &str = "curves";
+pub(crate) const CURVES_DIR: &str = "curves";
 
 /// The artifact directory of one command, made absolute: bench processes run in other
 /// directories (the package root, the baseline's exported tree) and must write where we read.
@@ -43,15 +43,15 @@ impl OutDir {
         self.0.join(RUN_FILE)
     }
 
-    pub fn compare_json(&self) -> PathBuf {
+    pub(crate) fn compare_json(&self) -> PathBuf {
         self.0.join(COMPARE_FILE)
     }
 
-    pub fn report_md(&self) -> PathBuf {
+    pub(crate) fn report_md(&self) -> PathBuf {
         self.0.join(REPORT_FILE)
     }
 
-    pub fn noise_json(&self) -> PathBuf {
+    pub(crate) fn noise_json(&self) -> PathBuf {
         self.0.join(NOISE_FILE)
     }
 
@@ -61,17 +61,17 @@ impl OutDir {
     }
 
     /// Where one criterion bench target writes (its `CRITERION_HOME`).
-    pub fn criterion_home(&self, package: &str, target: &str) -> PathBuf {
+    pub(crate) fn criterion_home(&self, package: &str, target: &str) -> PathBuf {
         self.0.join("criterion").join(package).join(target)
     }
 
     /// Where one gungraun bench target saves its summaries (its `--home`).
-    pub fn gungraun_home(&self, package: &str, target: &str) -> PathBuf {
+    pub(crate) fn gungraun_home(&self, package: &str, target: &str) -> PathBuf {
         self.0.join("gungraun").join(package).join(target)
     }
 
     /// The confirm stage's `CRITERION_HOME` for one side of one round.
-    pub fn confirm_home(&self, id: &str, round: usize, side: &str) -> PathBuf {
+    pub(crate) fn confirm_home(&self, id: &str, round: usize, side: &str) -> PathBuf {
         self.0
             .join("confirm")
             .join(sanitize(id))
@@ -80,7 +80,7 @@ impl OutDir {
 
     /// The baseline side's `CRITERION_HOME` for one pair of runs as users run a benchmark (the
     /// candidate's run saves where `cargo bench` saves).
-    pub fn as_users_run_home(&self, id: &str, pair: usize) -> PathBuf {
+    pub(crate) fn as_users_run_home(&self, id: &str, pair: usize) -> PathBuf {
         self.0
             .join("confirm")
             .join(sanitize(id))
@@ -88,7 +88,7 @@ impl OutDir {
     }
 
     /// Where a stability suite writes its results.
-    pub fn stability_results(&self, package: &str, target: &str) -> PathBuf {
+    pub(crate) fn stability_results(&self, package: &str, target: &str) -> PathBuf {
         self.0
             .join("stability")
             .join(format!("{package}-{target}.json"))
@@ -116,7 +116,7 @@ fn sanitize(id: &str) -> String {
 /// The `schema` field of a JSON document, read without building the document in memory (the
 /// typed parse that follows is then the only full one: half the time for 10,000 benchmarks).
 /// The error is what is wrong, in words for the user.
-pub fn schema_of(text: &str) -> std::result::Result<Option<String>, String> {
+pub(crate) fn schema_of(text: &str) -> std::result::Result<Option<String>, String> {
     #[derive(serde::Deserialize)]
     struct Head {
         #[serde(default)]
@@ -139,7 +139,7 @@ pub fn schema_of(text: &str) -> std::result::Result<Option<String>, String> {
 
 /// What a JSON error means for the user: a file cut short or not JSON at all, or JSON of
 /// another shape.
-pub fn json_problem(error: &serde_json::Error) -> String {
+pub(crate) fn json_problem(error: &serde_json::Error) -> String {
     use serde_json::error::Category;
     match error.classify() {
         Category::Syntax | Category::Eof => {
@@ -151,13 +151,16 @@ pub fn json_problem(error: &serde_json::Error) -> String {
 }
 
 /// `text` without a leading UTF-8 byte order mark (some editors add one; JSON parsers refuse it).
-pub fn without_bom(text: &str) -> &str {
+pub(crate) fn without_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// A perfgate JSON file's text, its location for messages, and its `schema` (`(none)` when it
 /// has none); `what` names the file kind in a parse error.
-pub fn read_with_schema(path: &Path, what: &'static str) -> Result<(String, String, String)> {
+pub(crate) fn read_with_schema(
+    path: &Path,
+    what: &'static str,
+) -> Result<(String, String, String)> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_path_buf(),
         source,
@@ -221,7 +224,7 @@ pub fn read_comparison(path: &Path) -> Result<Comparison> {
 }
 
 /// Writes `value` as pretty JSON, atomically.
-pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| Error::Other(format!("serialising {}: {e}", path.display())))?;
     write_atomic(path, &(text + "\n"))
@@ -238,7 +241,7 @@ const TEMP_PREFIX: &str = ".perfgate-write-";
 /// the target. Temporaries a killed write left behind are removed by the next write there.
 /// The file keeps the mode of the one it replaces (a new one gets 0644, as `git checkout`
 /// would).
-pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, text: &str) -> Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -384,12 +387,12 @@ impl OutDir {
 
 /// The most a noise floor may widen a configured threshold: a floor wider than this many times
 /// the threshold gates at this bound (and says so), so no file can switch the gate off.
-pub const MAX_WIDENING: f64 = 3.0;
+pub(crate) const MAX_WIDENING: f64 = 3.0;
 
 /// Refuses an out dir that holds files tracked by git in the repository at `root`: the gate
 /// reads its own files from there (noise floors, the confirm stage's exports), and those must
 /// never come from the change under test.
-pub fn refuse_tracked(out: &OutDir, root: &Path) -> Result<()> {
+pub(crate) fn refuse_tracked(out: &OutDir, root: &Path) -> Result<()> {
     let Ok(repo) = crate::baseline::git::Repo::open(root) else {
         return Ok(());
     };
@@ -411,7 +414,7 @@ pub fn refuse_tracked(out: &OutDir, root: &Path) -> Result<()> {
 /// machine is not used, and either way a warning says what happened. In a pull request
 /// (`pull_request`) a file inside the repository at `root` is not read at all: the change's
 /// build scripts and benchmarks could have written it.
-pub fn noise_floors(
+pub(crate) fn noise_floors(
     out: &OutDir,
     machine: &perfgate_format::Machine,
     (root, pull_request): (&Path, bool),

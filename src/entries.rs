@@ -106,21 +106,9 @@ pub fn check(benchmarks: &[Benchmark], location: &str, origin: Origin) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use perfgate_format::{Direction, Summary};
 
     fn entry(id: &str, unit: &str, samples: Vec<f64>) -> Benchmark {
-        Benchmark {
-            id: id.to_string(),
-            source: Source::Stability,
-            package: "p".to_string(),
-            target: "t".to_string(),
-            unit: unit.to_string(),
-            direction: Direction::LowerIsBetter,
-            summary: Summary::of(&samples),
-            samples,
-            throughput: None,
-            kind: None,
-        }
+        Benchmark::new(id, Source::Stability, "p", "t", unit, samples)
     }
 
     fn refused(entries: &[Benchmark]) -> String {

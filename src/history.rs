@@ -16,11 +16,11 @@ use crate::error::{Error, Result};
 use crate::stats;
 
 /// The notes ref the history lives under.
-pub const NOTES_REF: &str = "refs/notes/perfgate";
+pub(crate) const NOTES_REF: &str = "refs/notes/perfgate";
 /// Where `origin`'s history is fetched to before merging.
 const ORIGIN_NOTES_REF: &str = "refs/notes/perfgate-origin";
 /// Schema of one record.
-pub const HISTORY_SCHEMA: &str = "perfgate.history.v1";
+pub(crate) const HISTORY_SCHEMA: &str = "perfgate.history.v1";
 /// Attempts at pushing when another run keeps winning the race.
 const PUSH_ATTEMPTS: usize = 5;
 
@@ -309,7 +309,7 @@ pub fn read(root: &Path, limit: usize) -> Result<(Vec<Commit>, usize)> {
 }
 
 /// One benchmark's value at a commit: the median of the medians its records hold there.
-pub fn value_at(commit: &Commit, id: &str) -> Option<f64> {
+pub(crate) fn value_at(commit: &Commit, id: &str) -> Option<f64> {
     let medians: Vec<f64> = commit
         .records
         .iter()

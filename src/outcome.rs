@@ -5,13 +5,13 @@ use perfgate_format::Overall;
 use crate::error::Error;
 
 /// The gate passed.
-pub const EXIT_PASS: i32 = 0;
+pub(crate) const EXIT_PASS: i32 = 0;
 /// cargo-perfgate itself failed: bad input, build failure, unreadable baseline, a bench error.
-pub const EXIT_TOOL_ERROR: i32 = 1;
+pub(crate) const EXIT_TOOL_ERROR: i32 = 1;
 /// Usage error (clap's own code).
-pub const EXIT_USAGE: i32 = 2;
+pub(crate) const EXIT_USAGE: i32 = 2;
 /// The gate failed: a confirmed regression or a budget failure.
-pub const EXIT_GATE_FAILED: i32 = 3;
+pub(crate) const EXIT_GATE_FAILED: i32 = 3;
 
 /// How a command ended.
 #[derive(Debug)]

@@ -3,13 +3,11 @@
 //! build), its repository and the install line every message gives.
 
 /// The tool's version, recorded in every file it writes.
-pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The first 12 hex digits of the commit this build came from, or `unknown` (see `build.rs`).
-pub const BUILD_COMMIT: &str = env!("PERFGATE_BUILD_COMMIT");
-
-/// What `--version` prints after the program's name.
-pub const LONG_VERSION: &str = concat!(
+/// What `--version` prints after the program's name: the version and the first 12 hex digits
+/// of the commit this build came from, or `unknown` (see `build.rs`).
+pub(crate) const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (commit ",
     env!("PERFGATE_BUILD_COMMIT"),
@@ -18,10 +16,10 @@ pub const LONG_VERSION: &str = concat!(
 
 /// The project's canonical repository (`repository` in Cargo.toml): every install line and
 /// the git dependency `init` writes come from it.
-pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
+pub(crate) const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
 
 /// The install line that works whether or not a release is published: from the repository.
-pub const INSTALL: &str = concat!(
+pub(crate) const INSTALL: &str = concat!(
     "cargo install --git ",
     env!("CARGO_PKG_REPOSITORY"),
     " --locked cargo-perfgate"

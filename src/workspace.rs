@@ -38,7 +38,7 @@ impl BenchTarget {
     /// The package as a cargo package id spec naming its directory, so `--package` is never
     /// ambiguous (another package of the same name may be in the dependency tree) and still
     /// names the package in an export of another commit, at whatever version it has there.
-    pub fn package_spec(&self) -> String {
+    pub(crate) fn package_spec(&self) -> String {
         match url::Url::from_directory_path(&self.package_root) {
             Ok(url) => format!(
                 "path+{}#{}",
@@ -63,13 +63,13 @@ pub struct Workspace {
 
 impl Workspace {
     /// Runs `cargo metadata` and selects bench targets as `--package` and `--bench` say.
-    pub fn discover(selection: &Selection) -> Result<Self> {
+    pub(crate) fn discover(selection: &Selection) -> Result<Self> {
         Workspace::discover_with(selection, MetadataCommand::new())
     }
 
     /// `discover` with cargo started in `dir`, so the cargo configuration read is the one
     /// above `dir` (the baseline side's export), not the one above the current directory.
-    pub fn discover_from(selection: &Selection, dir: &std::path::Path) -> Result<Self> {
+    pub(crate) fn discover_from(selection: &Selection, dir: &std::path::Path) -> Result<Self> {
         let mut command = MetadataCommand::new();
         command.current_dir(dir);
         Workspace::discover_with(selection, command)
@@ -160,7 +160,7 @@ impl Workspace {
 impl Workspace {
     /// The workspace root and target directory, for commands that do not measure:
     /// `--manifest-path`'s workspace or the one `cargo metadata` finds from here.
-    pub fn root_of(manifest_path: Option<&Path>) -> Result<(PathBuf, PathBuf)> {
+    pub(crate) fn root_of(manifest_path: Option<&Path>) -> Result<(PathBuf, PathBuf)> {
         let mut command = MetadataCommand::new();
         command.cargo_path(cargo_program()).no_deps();
         if let Some(p) = manifest_path {
@@ -180,7 +180,7 @@ impl Workspace {
 }
 
 /// The cargo to call: the one that invoked us (`CARGO`), else `cargo` on PATH.
-pub fn cargo_program() -> PathBuf {
+pub(crate) fn cargo_program() -> PathBuf {
     std::env::var_os("CARGO")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("cargo"))

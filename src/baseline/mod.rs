@@ -15,10 +15,10 @@ use crate::config::{Policy, CONFIG_FILE};
 use crate::error::{Error, Result};
 
 /// Directory of baseline files, relative to the workspace root.
-pub const BASELINE_DIR: &str = "baselines";
+pub(crate) const BASELINE_DIR: &str = "baselines";
 
 /// Workspace-relative path of a profile's baseline file.
-pub fn relative_path(profile: &str) -> String {
+pub(crate) fn relative_path(profile: &str) -> String {
     format!("{BASELINE_DIR}/{profile}.json")
 }
 
@@ -119,7 +119,7 @@ fn round_significant(value: f64, digits: i32) -> f64 {
 }
 
 /// Replaces the entries of `update` in `existing` (by id and by measured target) and keeps the rest.
-pub fn merge_into(existing: &Baseline, update: Baseline) -> Baseline {
+pub(crate) fn merge_into(existing: &Baseline, update: Baseline) -> Baseline {
     let measured: std::collections::BTreeSet<(&str, &str)> = update
         .benchmarks
         .iter()
@@ -187,7 +187,7 @@ fn write_value(value: &Value, indent: usize, out: &mut String) {
 
 /// Where the gate's baseline and policy come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reference {
+pub(crate) enum Reference {
     /// `--against` as given: a git revision, or a file when no revision has that name (a name
     /// that is both is refused, so a file the change adds can never stand in for a revision).
     /// In a pull request (`pr_base`), the policy still comes from the merge-base with the base
@@ -280,7 +280,7 @@ fn resolve_against(root: &Path, text: &str, fetch: bool, in_pr: bool) -> Result<
 }
 
 /// A baseline as located for a comparison, with the policy that goes with it.
-pub struct Located {
+pub(crate) struct Located {
     /// `None` when no baseline file exists at the reference.
     pub baseline: Option<Baseline>,
     /// `git:<short>:<path>` or the file path.
@@ -345,7 +345,7 @@ fn describe_edit(committed: &Baseline, edited: &Baseline) -> String {
 /// Reads the baseline of `profile` and the policy at `reference`. `profile` of `None` means
 /// the policy's `gate.profile`.
 /// (Over 80 lines: one ladder of where a baseline may come from, first match wins.)
-pub fn locate(root: &Path, reference: &Reference, profile: Option<&str>) -> Result<Located> {
+pub(crate) fn locate(root: &Path, reference: &Reference, profile: Option<&str>) -> Result<Located> {
     // The work tree's config is always validated, so a typo never goes unnoticed.
     let local_policy = Policy::from_dir(root)?;
     match reference {

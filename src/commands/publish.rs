@@ -16,7 +16,7 @@ use crate::report::{curves, json::Json, junit::Junit, markdown::Markdown, table:
 use crate::workspace::Workspace;
 
 /// What the comparison says of its baseline: where it was read and whether the machine differs.
-pub fn baseline_ref(located: &Located, run: &Run) -> Option<BaselineRef> {
+pub(crate) fn baseline_ref(located: &Located, run: &Run) -> Option<BaselineRef> {
     let baseline = located.baseline.as_ref()?;
     Some(BaselineRef {
         location: located.location.clone(),
@@ -28,7 +28,7 @@ pub fn baseline_ref(located: &Located, run: &Run) -> Option<BaselineRef> {
 }
 
 /// Writes compare.json and report.md, prints the table (or JSON), and feeds GitHub Actions.
-pub fn publish(comparison: &Comparison, output: &Output, out: &OutDir) -> Result<Outcome> {
+pub(crate) fn publish(comparison: &Comparison, output: &Output, out: &OutDir) -> Result<Outcome> {
     write_json(&out.compare_json(), comparison)?;
     write_atomic(&out.report_md(), &Markdown::comment().render(comparison))?;
     for curve in curves::curves(comparison) {

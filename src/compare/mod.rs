@@ -98,7 +98,7 @@ fn configured_threshold(inputs: &Inputs, b: &Benchmark) -> f64 {
 
 /// Fewest samples on each side for an interval on the change: below it, a row shows the change
 /// of its figures alone (a single-run figure has no interval to show).
-pub const MIN_SAMPLES_FOR_INTERVAL: usize = 5;
+pub(crate) const MIN_SAMPLES_FOR_INTERVAL: usize = 5;
 
 /// Stage one for every pair: the relative change of medians with its interval where both sides
 /// have the samples for one, and Mann–Whitney p Holm-adjusted over all of them.
@@ -353,7 +353,7 @@ fn append_note(entry: &mut Entry, sentence: String) {
 }
 
 /// `the label `perfgate:accept` added by @alice on #12`, with what the event says.
-pub fn accepted_by(acceptance: &Acceptance) -> String {
+pub(crate) fn accepted_by(acceptance: &Acceptance) -> String {
     format!(
         "the label `{}`{}{}{}",
         acceptance.label,
@@ -418,7 +418,7 @@ fn baseline_of<'a>(
 }
 
 /// [`baseline_of`] for a benchmark known by its id in the run and its target.
-pub fn baseline_entry<'a>(
+pub(crate) fn baseline_entry<'a>(
     id: &str,
     (package, target): (&str, &str),
     baseline_by_id: &BTreeMap<&str, &'a Benchmark>,

@@ -11,7 +11,7 @@
 /// What a metric is, and the change it may make by default (relative; in points for a
 /// fraction).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MetricDefault {
+pub(crate) struct MetricDefault {
     /// The class as the README and the notes name it.
     pub class: &'static str,
     pub threshold: f64,
@@ -82,7 +82,7 @@ const DIVAN_ALLOCATIONS: (&str, f64, &[&str]) = (
 
 /// The default for a divan figure: its allocation figures' (any rise); `None` for its times,
 /// whatever their last path segment says (an argument may be named `throughput`).
-pub fn of_divan(id: &str) -> Option<MetricDefault> {
+pub(crate) fn of_divan(id: &str) -> Option<MetricDefault> {
     let (class, threshold, names) = DIVAN_ALLOCATIONS;
     let metric = id.rsplit_once('/')?.1;
     names

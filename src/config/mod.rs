@@ -7,34 +7,35 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub mod metric_defaults;
+pub(crate) mod metric_defaults;
 mod policy;
 
-pub use policy::{parse_duration, profile_name, Budget, BudgetOp, Policy, Unconfirmed};
+pub(crate) use policy::{parse_duration, profile_name, Budget, BudgetOp};
+pub use policy::{Policy, Unconfirmed};
 
 use crate::cli;
 use crate::error::{Error, Result};
 
 /// Default relative threshold a regression must exceed.
-pub const DEFAULT_THRESHOLD: f64 = 0.05;
+pub(crate) const DEFAULT_THRESHOLD: f64 = 0.05;
 /// Default family-wise significance level of one run's comparisons.
-pub const DEFAULT_ALPHA: f64 = 0.05;
+pub(crate) const DEFAULT_ALPHA: f64 = 0.05;
 /// Default per-target time limit.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 /// Default wall time the confirm stage may spend in one run.
-pub const DEFAULT_CONFIRM_BUDGET: Duration = Duration::from_secs(20 * 60);
+pub(crate) const DEFAULT_CONFIRM_BUDGET: Duration = Duration::from_secs(20 * 60);
 /// Default number of criterion benchmarks a pull request's check also runs as users run them:
 /// one, for a one-in-`n` chance per run (of `n` re-measured criterion benchmarks) of catching
 /// code that is fast only under the gate's probes, at the cost of two runs of one benchmark
 /// with its own settings (~18 s at criterion's defaults: a plain `cargo bench` of the demo's
 /// three benchmarks takes ~29 s, its pull request's rounds ~5 s).
-pub const DEFAULT_AS_USERS_RUN: usize = 1;
+pub(crate) const DEFAULT_AS_USERS_RUN: usize = 1;
 /// Default label with which a maintainer accepts a pull request's confirmed regressions.
-pub const DEFAULT_ACCEPT_LABEL: &str = "perfgate:accept";
+pub(crate) const DEFAULT_ACCEPT_LABEL: &str = "perfgate:accept";
 /// Default cumulative drift allowed on the default branch since the baseline's commit.
-pub const DEFAULT_DRIFT_THRESHOLD: f64 = 0.10;
+pub(crate) const DEFAULT_DRIFT_THRESHOLD: f64 = 0.10;
 /// Name of the config file at the workspace root.
-pub const CONFIG_FILE: &str = "perfgate.toml";
+pub(crate) const CONFIG_FILE: &str = "perfgate.toml";
 
 /// When to re-measure against the baseline's commit on this machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +94,7 @@ pub struct Selection {
 }
 
 impl Selection {
-    pub fn from_args(args: &cli::SelectArgs) -> Result<Self> {
+    pub(crate) fn from_args(args: &cli::SelectArgs) -> Result<Self> {
         Ok(Selection {
             manifest_path: args.manifest_path.clone(),
             packages: args.packages.clone(),
@@ -113,7 +114,7 @@ impl Selection {
     }
 
     /// Whether a run of this selection covers every benchmark (no filter, no shard).
-    pub fn is_complete(&self) -> bool {
+    pub(crate) fn is_complete(&self) -> bool {
         self.packages.is_empty()
             && self.benches.is_empty()
             && self.filter.is_none()
@@ -129,7 +130,7 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn from_args(args: &cli::OutputArgs) -> Self {
+    pub(crate) fn from_args(args: &cli::OutputArgs) -> Self {
         Output {
             out_dir: args.out_dir.clone(),
             format: match args.format {
@@ -151,7 +152,7 @@ pub struct Against {
 }
 
 impl Against {
-    pub fn from_args(args: &cli::AgainstArgs) -> Result<Self> {
+    pub(crate) fn from_args(args: &cli::AgainstArgs) -> Result<Self> {
         Ok(Against {
             against: args.against.clone(),
             profile: args.profile.as_deref().map(profile_name).transpose()?,
@@ -175,7 +176,7 @@ impl Against {
 
 /// What a command's flags ask for that `perfgate.toml` also sets; `None` where no flag was given.
 #[derive(Debug, Clone, Default)]
-pub struct Overrides {
+pub(crate) struct Overrides {
     pub timeout: Option<Duration>,
     pub confirm: Option<Confirm>,
     pub confirm_budget: Option<Duration>,
@@ -215,7 +216,7 @@ impl Overrides {
 
 /// The settings a command runs with, each resolved once.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub timeout: Duration,
     pub confirm: Confirm,
     pub confirm_budget: Duration,

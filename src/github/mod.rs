@@ -14,7 +14,7 @@ mod rest;
 
 use crate::report::markdown::Markdown;
 use crate::report::Render;
-pub use rest::{post_sticky, COMMENT_DEADLINE};
+pub(crate) use rest::post_sticky;
 
 /// A non-empty environment variable.
 fn env(name: &str) -> Option<String> {
@@ -22,13 +22,13 @@ fn env(name: &str) -> Option<String> {
 }
 
 /// Whether this runs in GitHub Actions (`GITHUB_ACTIONS=true`).
-pub fn in_actions() -> bool {
+pub(crate) fn in_actions() -> bool {
     env("GITHUB_ACTIONS").is_some_and(|v| v == "true")
 }
 
 /// The runner's temp directory (`RUNNER_TEMP`), emptied by the runner for every job, in
 /// GitHub Actions only.
-pub fn runner_temp() -> Option<std::path::PathBuf> {
+pub(crate) fn runner_temp() -> Option<std::path::PathBuf> {
     if !in_actions() {
         return None;
     }
@@ -36,7 +36,7 @@ pub fn runner_temp() -> Option<std::path::PathBuf> {
 }
 
 /// The pull request's base branch in a `pull_request` run (`GITHUB_BASE_REF`).
-pub fn pr_base_ref() -> Option<String> {
+pub(crate) fn pr_base_ref() -> Option<String> {
     env("GITHUB_BASE_REF").map(|b| b.trim().to_string())
 }
 
@@ -111,7 +111,7 @@ pub fn acceptance_in(
 
 /// The default branch, when this run is for a push to it (`GITHUB_EVENT_NAME=push`,
 /// `GITHUB_REF` naming the branch the payload's repository calls its default).
-pub fn default_branch_push() -> Option<String> {
+pub(crate) fn default_branch_push() -> Option<String> {
     let (name, payload) = event()?;
     let payload = payload.ok()?;
     default_branch_push_in(&name, env("GITHUB_REF").as_deref()?, &payload)
@@ -127,7 +127,7 @@ pub fn default_branch_push_in(event_name: &str, git_ref: &str, payload: &Value) 
 }
 
 /// The tag or branch a release job runs for (`GITHUB_REF_NAME`).
-pub fn release_name() -> Option<String> {
+pub(crate) fn release_name() -> Option<String> {
     env("GITHUB_REF_NAME")
 }
 
@@ -152,7 +152,7 @@ fn workflow_command_text(text: &str) -> String {
 
 /// In GitHub Actions: the job summary and `::error` annotations for the worst entries. With
 /// `json_on_stdout` stdout carries only the JSON, so the annotations go to stderr.
-pub fn actions_output(comparison: &Comparison, json_on_stdout: bool) {
+pub(crate) fn actions_output(comparison: &Comparison, json_on_stdout: bool) {
     if let Some(path) = env("GITHUB_STEP_SUMMARY") {
         append(
             &path,
@@ -199,7 +199,7 @@ pub fn actions_output(comparison: &Comparison, json_on_stdout: bool) {
 
 /// In GitHub Actions: the verdict, the counts and where compare.json is, as step outputs
 /// (`GITHUB_OUTPUT`), so a workflow (and `action.yml`) can read them without parsing JSON.
-pub fn step_outputs(comparison: &Comparison, compare_json: &std::path::Path) {
+pub(crate) fn step_outputs(comparison: &Comparison, compare_json: &std::path::Path) {
     let Some(path) = env("GITHUB_OUTPUT") else {
         return;
     };
@@ -236,7 +236,7 @@ fn append(path: &str, text: &str, what: &str) {
 }
 
 /// Where to post, from flags first and the Actions environment second.
-pub struct Destination {
+pub(crate) struct Destination {
     pub api_url: String,
     pub owner: String,
     pub repo: String,
@@ -254,7 +254,7 @@ pub enum PullRequest {
 
 /// What `post_sticky` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Posted {
+pub(crate) enum Posted {
     Created { comment_id: u64, pr: u64 },
     Updated { comment_id: u64, pr: u64 },
 }
@@ -262,7 +262,11 @@ pub enum Posted {
 impl Destination {
     /// Reads `GITHUB_TOKEN`, `GITHUB_REPOSITORY`, `GITHUB_API_URL` and `GITHUB_EVENT_PATH`;
     /// `repo`, `pr` and `head_sha` override them.
-    pub fn from_env(repo: Option<&str>, pr: Option<u64>, head_sha: Option<&str>) -> Result<Self> {
+    pub(crate) fn from_env(
+        repo: Option<&str>,
+        pr: Option<u64>,
+        head_sha: Option<&str>,
+    ) -> Result<Self> {
         let token = env("GITHUB_TOKEN").ok_or_else(|| {
             Error::Usage(
                 "GITHUB_TOKEN is not set: the comment needs a token with pull-requests: write"

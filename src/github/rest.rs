@@ -16,7 +16,7 @@ use crate::report::markdown::MARKER;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest the whole comment step may take: finding the pull request, reading the token's
 /// identity, listing comments and posting, with every retry and its backoff.
-pub const COMMENT_DEADLINE: Duration = Duration::from_secs(120);
+pub(crate) const COMMENT_DEADLINE: Duration = Duration::from_secs(120);
 
 #[derive(Debug, Deserialize)]
 struct Comment {
@@ -49,7 +49,7 @@ struct Head {
 
 /// Posts `body` as the PR's sticky comment: updates the comment carrying the marker (searching
 /// every page) or creates it. Retries 5xx and rate limits with backoff.
-pub fn post_sticky(destination: &Destination, body: &str) -> Result<Posted> {
+pub(crate) fn post_sticky(destination: &Destination, body: &str) -> Result<Posted> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -17,7 +17,7 @@ const LEVEL_PREFIX: &str = "level_";
 const LEVEL_SUFFIX: &str = "_latency_p99";
 
 /// One load level: `(rate, baseline p99, current p99)`.
-pub type Level = (f64, Option<f64>, Option<f64>);
+pub(crate) type Level = (f64, Option<f64>, Option<f64>);
 
 /// One degradation scenario on both sides.
 #[derive(Debug, Clone, PartialEq)]

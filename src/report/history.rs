@@ -21,7 +21,7 @@ pub struct Version {
 }
 
 /// The ids of the newest readable version.
-pub fn ids_of_newest(versions: &[Version]) -> Vec<String> {
+pub(crate) fn ids_of_newest(versions: &[Version]) -> Vec<String> {
     versions
         .iter()
         .find_map(|v| v.baseline.as_ref())
@@ -41,7 +41,7 @@ fn median(version: &Version, id: &str) -> Option<(f64, String)> {
 
 /// `YYYY-MM-DD` of a commit time; dates humantime cannot write (before 1970, after 9999) are
 /// said as such instead.
-pub fn day_of(time: i64) -> String {
+pub(crate) fn day_of(time: i64) -> String {
     const LAST_WRITABLE: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
     if !(0..=LAST_WRITABLE).contains(&time) {
         return "out of range".to_string();
@@ -84,13 +84,13 @@ pub fn table(versions: &[Version], ids: &[String], limit: usize) -> String {
 
 /// One version on the chart: its label and each benchmark's median (`None` where absent).
 /// One x position of a chart: its label and each series' value there.
-pub struct Point {
+pub(crate) struct Point {
     pub label: String,
     pub medians: Vec<Option<f64>>,
 }
 
 /// What a chart says on its caption and x axis.
-pub struct Labels<'a> {
+pub(crate) struct Labels<'a> {
     pub caption: &'a str,
     pub x: &'a str,
 }
@@ -117,7 +117,7 @@ pub fn write_svg(path: &Path, ids: &[String], versions: &[Version]) -> Result<()
 }
 
 /// Draws each series as its change from its first value; `versions` run oldest to newest.
-pub fn draw(path: &Path, ids: &[String], versions: &[Point], labels: &Labels) -> Result<()> {
+pub(crate) fn draw(path: &Path, ids: &[String], versions: &[Point], labels: &Labels) -> Result<()> {
     let failed = |what: String| Error::Other(format!("drawing {}: {what}", path.display()));
     // Each benchmark relative to its first known median, in percent.
     let series: Vec<Vec<(usize, f64)>> = (0..ids.len())

@@ -6,11 +6,11 @@ use perfgate_format::{Comparison, Entry, Overall, Verdict};
 use super::{format_change, format_value, headline, how, Render};
 
 /// Hidden marker the sticky comment is found again by.
-pub const MARKER: &str = "<!-- cargo-perfgate:sticky-comment -->";
+pub(crate) const MARKER: &str = "<!-- cargo-perfgate:sticky-comment -->";
 /// GitHub rejects comment bodies over 65,536 characters; keep a margin.
 pub const COMMENT_LIMIT: usize = 60_000;
 /// `GITHUB_STEP_SUMMARY` is capped at 1 MiB per step.
-pub const SUMMARY_LIMIT: usize = 1_000_000;
+pub(crate) const SUMMARY_LIMIT: usize = 1_000_000;
 
 /// Most warnings shown, and most characters of one warning or note.
 const MAX_WARNINGS: usize = 20;
@@ -304,7 +304,7 @@ fn table(rows: &[String]) -> String {
 }
 
 /// Makes text inert in a table cell: no HTML, no @-mentions, no broken cells.
-pub fn escape_text(text: &str) -> String {
+pub(crate) fn escape_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -19,7 +19,7 @@ pub trait Render {
 /// Text from outside (a benchmark id, a note) made inert on a terminal: control characters
 /// (escape sequences, newlines that would start a workflow command at column 0) are shown as
 /// escapes instead of being obeyed.
-pub fn terminal_text(text: &str) -> String {
+pub(crate) fn terminal_text(text: &str) -> String {
     if !text.chars().any(char::is_control) {
         return text.to_string();
     }
@@ -43,7 +43,7 @@ pub fn short_commit(commit: Option<&str>) -> String {
 }
 
 /// A value in its unit, scaled for reading: `1.23 µs`, `4.5 ms`.
-pub fn format_value(value: Option<f64>, unit: &str) -> String {
+pub(crate) fn format_value(value: Option<f64>, unit: &str) -> String {
     let Some(v) = value else {
         return "—".to_string();
     };
@@ -155,7 +155,7 @@ pub fn how(entry: &Entry) -> String {
 /// rounds) say another change than the row's (the median of the rounds' paired ratios; in
 /// points, of their differences) by more than the last digit shown (0.1%, 0.1 pp): then the
 /// row says so rather than letting the numbers disagree silently.
-pub fn columns_disagree(entry: &Entry) -> bool {
+pub(crate) fn columns_disagree(entry: &Entry) -> bool {
     let (Some(_), Some(base), Some(current)) = (&entry.confirmation, entry.baseline, entry.current)
     else {
         return false;
@@ -172,7 +172,7 @@ pub fn columns_disagree(entry: &Entry) -> bool {
 
 /// Targets vs actuals: one row per budget of every metric that has one, as
 /// `[metric, target (warn level), actual, margin, status]`.
-pub fn target_rows(comparison: &Comparison) -> Vec<[String; 5]> {
+pub(crate) fn target_rows(comparison: &Comparison) -> Vec<[String; 5]> {
     comparison
         .entries
         .iter()
@@ -194,7 +194,7 @@ pub fn target_rows(comparison: &Comparison) -> Vec<[String; 5]> {
 }
 
 /// Where the run's time went, in one line (`None` when the comparison did not measure).
-pub fn cost_line(comparison: &Comparison) -> Option<String> {
+pub(crate) fn cost_line(comparison: &Comparison) -> Option<String> {
     let c = comparison.cost.as_ref()?;
     let confirm = if c.confirmed == 0 {
         "nothing re-measured".to_string()
@@ -211,7 +211,7 @@ pub fn cost_line(comparison: &Comparison) -> Option<String> {
 }
 
 /// Values as a line of eight-level blocks, lowest to highest: `▁▂▅█`.
-pub fn sparkline(values: &[f64]) -> String {
+pub(crate) fn sparkline(values: &[f64]) -> String {
     const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let finite = values.iter().copied().filter(|v| v.is_finite());
     let (low, high) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {

@@ -15,7 +15,7 @@ use crate::workspace::{BenchTarget, Workspace};
 
 /// Names the directory the baseline side is exported to and built in (a persistent cache you
 /// trust: only base-side builds may write it).
-pub const CACHE_DIR_VAR: &str = "PERFGATE_CACHE_DIR";
+pub(crate) const CACHE_DIR_VAR: &str = "PERFGATE_CACHE_DIR";
 
 /// Where the baseline side is exported and built: never inside the repository under test, so
 /// no `.cargo/config.toml`, `rust-toolchain.toml` or planted file of the change's tree sits
@@ -93,7 +93,7 @@ impl BaseDir {
     }
 
     /// Keeps the `keep` most recently made exports, and `in_use`, and removes the rest.
-    pub fn prune_exports(&self, keep: usize, in_use: &str) {
+    pub(crate) fn prune_exports(&self, keep: usize, in_use: &str) {
         let Ok(entries) = std::fs::read_dir(self.exports()) else {
             return;
         };
@@ -301,7 +301,11 @@ impl<'a> BaselineBuild<'a> {
 
     /// The SHA-256 (hex) of a bench target's baseline executable, as hashed right after its
     /// build, when the candidate's executable at `candidate` is byte-identical to it.
-    pub fn same_executable(&self, key: &(String, String), candidate: &Path) -> Option<String> {
+    pub(crate) fn same_executable(
+        &self,
+        key: &(String, String),
+        candidate: &Path,
+    ) -> Option<String> {
         let theirs = self.hashes.get(key)?;
         let ours = hash_file(candidate).ok()?;
         (&ours == theirs).then(|| ours.iter().map(|b| format!("{b:02x}")).collect())
@@ -316,7 +320,7 @@ impl<'a> BaselineBuild<'a> {
     /// runs. One that changed is rebuilt into a fresh target directory, with a warning; a
     /// second change in one run is an error: something on this runner writes into the
     /// baseline side.
-    pub fn verified(&mut self, key: &(String, String)) -> Result<PathBuf> {
+    pub(crate) fn verified(&mut self, key: &(String, String)) -> Result<PathBuf> {
         let path = self.executables.get(key).cloned().ok_or_else(|| {
             Error::Other(format!("no baseline executable for {}/{}", key.0, key.1))
         })?;
@@ -393,7 +397,7 @@ fn mark_new(exported: &Path) -> Result<()> {
 }
 
 /// A bench target of the workspace at `from`, as it sits in the tree at `to`.
-pub fn relocate(target: &BenchTarget, from: &Path, to: &Path) -> BenchTarget {
+pub(crate) fn relocate(target: &BenchTarget, from: &Path, to: &Path) -> BenchTarget {
     let package_root = target
         .package_root
         .strip_prefix(from)

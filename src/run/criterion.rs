@@ -19,15 +19,15 @@ use crate::stats;
 use crate::workspace::BenchTarget;
 
 /// Criterion's package name.
-pub const CRATE: &str = "criterion";
+pub(crate) const CRATE: &str = "criterion";
 
 /// Packages that are criterion as far as a bench target is concerned: criterion itself and
 /// the forks that keep its command line and files.
-pub const CRATES: [&str; 2] = [CRATE, "codspeed-criterion-compat"];
+pub(crate) const CRATES: [&str; 2] = [CRATE, "codspeed-criterion-compat"];
 
 /// Whether a bench target's source is a criterion harness (`criterion_main!`), criterion
 /// being imported as `used_as`; `strong` asks for the macro itself, else any mention will do.
-pub fn recognises(source: &str, used_as: &str, strong: bool) -> bool {
+pub(crate) fn recognises(source: &str, used_as: &str, strong: bool) -> bool {
     if strong {
         source.contains("criterion_main!")
     } else {
@@ -73,7 +73,7 @@ fn throughput_of(declared: Option<&serde_json::Value>) -> Option<Throughput> {
 /// The unit criterion printed its estimates in (`time:   [1.2 µs 1.3 µs 1.4 µs]`): `ns` when
 /// every estimate in the log is a time, else the first other unit printed (a custom
 /// measurement's, whose values are not nanoseconds).
-pub fn printed_unit(log: &str) -> String {
+pub(crate) fn printed_unit(log: &str) -> String {
     const TIMES: [&str; 6] = ["ps", "ns", "µs", "us", "ms", "s"];
     log.lines()
         .filter_map(|line| line.split_once("time:").map(|(_, rest)| rest))
@@ -149,12 +149,12 @@ pub fn arguments(
 }
 
 /// A criterion filter matching exactly one benchmark id (criterion filters are regexes).
-pub fn exact_filter(id: &str) -> String {
+pub(crate) fn exact_filter(id: &str) -> String {
     format!("^{}$", regex::escape(id))
 }
 
 /// Refuses a filter that is not a regular expression: criterion would panic on it.
-pub fn check_filter(filter: Option<&str>) -> Result<()> {
+pub(crate) fn check_filter(filter: Option<&str>) -> Result<()> {
     match filter.map(regex::Regex::new) {
         Some(Err(e)) => Err(Error::Usage(format!(
             "FILTER `{}`: not a valid regular expression (criterion reads the filter as one): {e}",
@@ -166,7 +166,7 @@ pub fn check_filter(filter: Option<&str>) -> Result<()> {
 
 /// Whether a benchmark id passes the user's filter the way criterion applies it: a regex, or
 /// (when it is not a valid regex) a plain substring.
-pub fn filter_matches(filter: Option<&str>) -> impl Fn(&str) -> bool {
+pub(crate) fn filter_matches(filter: Option<&str>) -> impl Fn(&str) -> bool {
     let compiled = filter.map(|f| regex::Regex::new(f).map_err(|_| f.to_string()));
     move |id: &str| match &compiled {
         None => true,
@@ -227,7 +227,7 @@ pub fn parse_list(stdout: &str) -> Result<Vec<String>, String> {
 
 /// The filter that runs exactly this shard's benchmarks of a target (`None`: none of them are
 /// in the shard). Without a shard, the user's filter.
-pub fn shard_filter(
+pub(crate) fn shard_filter(
     target: &BenchTarget,
     executable: &Path,
     selection: &Selection,
@@ -285,7 +285,7 @@ pub fn run(
 /// names (criterion 0.3 to 0.8 ask `cargo metadata`; `target_dir` is the workspace's, from the
 /// same source). A relative variable is read from the bench process's directory, its package's
 /// root, as criterion reads it.
-pub fn home_as_users_run(target: &BenchTarget, target_dir: &Path) -> PathBuf {
+pub(crate) fn home_as_users_run(target: &BenchTarget, target_dir: &Path) -> PathBuf {
     let from_bench = |value: std::ffi::OsString| target.package_root.join(value);
     if let Some(home) = std::env::var_os("CRITERION_HOME") {
         return from_bench(home);
@@ -299,7 +299,7 @@ pub fn home_as_users_run(target: &BenchTarget, target_dir: &Path) -> PathBuf {
 /// <filter>` in the workspace, with the benchmark's own settings and no variable of the tool's,
 /// so the benchmark sees what a user's run shows it; reads what criterion saved there during
 /// this run (files from before it are not this run's).
-pub fn run_through_cargo(
+pub(crate) fn run_through_cargo(
     workspace: &crate::workspace::Workspace,
     target: &BenchTarget,
     selection: &Selection,

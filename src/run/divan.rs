@@ -25,14 +25,14 @@ use crate::stats;
 use crate::workspace::BenchTarget;
 
 /// Divan's package name.
-pub const CRATE: &str = "divan";
+pub(crate) const CRATE: &str = "divan";
 
 /// Processes per run: each gives one median per benchmark, and a run's samples are those
 /// medians. Ten give the stored comparison an interval with room for the spread between
 /// processes (at least `compare::MIN_SAMPLES_FOR_INTERVAL` are needed for one at all); a quick
 /// run takes five, the fewest with an interval.
-pub const PROCESSES: usize = 10;
-pub const QUICK_PROCESSES: usize = 5;
+pub(crate) const PROCESSES: usize = 10;
+pub(crate) const QUICK_PROCESSES: usize = 5;
 
 /// Samples per benchmark in a quick run (divan's own default is 100).
 const QUICK_SAMPLES: &str = "20";
@@ -50,16 +50,16 @@ const ALLOC_ROWS: [(&str, &str, &str); 5] = [
 /// The allocation figures perfgate keeps (the part of an id after its benchmark's path): what
 /// "allocates more" is judged on. The other rows (max alloc, dealloc, grow, shrink) are read,
 /// so a malformed one is an error, but not kept.
-pub const ALLOC_METRICS: [&str; 2] = ["alloc_count", "alloc_bytes"];
+pub(crate) const ALLOC_METRICS: [&str; 2] = ["alloc_count", "alloc_bytes"];
 
 /// Whether a bench target's source runs divan (`divan::main()`, or a configured
 /// `divan::Divan`), divan being imported as `used_as`.
-pub fn recognises(source: &str, used_as: &str) -> bool {
+pub(crate) fn recognises(source: &str, used_as: &str) -> bool {
     source.contains(&format!("{used_as}::main()")) || source.contains(&format!("{used_as}::Divan"))
 }
 
 /// The benchmark path an id names: the id, or for an allocation figure the path before it.
-pub fn benchmark_path(id: &str) -> &str {
+pub(crate) fn benchmark_path(id: &str) -> &str {
     id.rsplit_once('/')
         .filter(|(_, metric)| ALLOC_METRICS.contains(metric))
         .map_or(id, |(path, _)| path)

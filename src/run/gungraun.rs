@@ -24,27 +24,27 @@ use crate::stats;
 use crate::workspace::BenchTarget;
 
 /// Gungraun's package name.
-pub const CRATE: &str = "gungraun";
+pub(crate) const CRATE: &str = "gungraun";
 
 /// The summary schema this reader knows.
 const SUMMARY_VERSION: &str = "7";
 
 /// The figures of a benchmark: the name after its path, callgrind's metric, and the unit.
-pub const FIGURES: [(&str, &str, &str); 2] = [
+pub(crate) const FIGURES: [(&str, &str, &str); 2] = [
     ("instructions", "Ir", "instructions"),
     ("estimated_cycles", "EstimatedCycles", "cycles"),
 ];
 
 /// Whether a bench target's source is a gungraun harness (`main!` with its benchmark groups),
 /// gungraun being imported as `used_as`.
-pub fn recognises(source: &str, used_as: &str) -> bool {
+pub(crate) fn recognises(source: &str, used_as: &str) -> bool {
     source.contains(used_as)
         && (source.contains("library_benchmark_groups")
             || source.contains("binary_benchmark_groups"))
 }
 
 /// The benchmark path of a figure's id (the id without `/instructions`, `/estimated_cycles`).
-pub fn benchmark_path(id: &str) -> &str {
+pub(crate) fn benchmark_path(id: &str) -> &str {
     id.rsplit_once('/')
         .filter(|(_, figure)| FIGURES.iter().any(|(name, _, _)| name == figure))
         .map_or(id, |(path, _)| path)

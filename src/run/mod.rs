@@ -2,7 +2,7 @@
 //! what they measured into a `Run`. A target that fails or hangs becomes an error entry; the
 //! others still run.
 
-pub mod base_side;
+pub(crate) mod base_side;
 pub mod confirm;
 pub mod criterion;
 pub mod divan;
@@ -33,7 +33,7 @@ use crate::release::TOOL_VERSION;
 use crate::workspace::{cargo_program, BenchTarget, Harness, Workspace};
 
 /// Status lines on stderr: a progress bar on a terminal, plain lines in CI or a pipe.
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Option<indicatif::ProgressBar>,
 }
 
@@ -59,7 +59,7 @@ impl Progress {
         }
     }
 
-    pub fn finish_one(&self, line: &str) {
+    pub(crate) fn finish_one(&self, line: &str) {
         match &self.bar {
             Some(bar) => {
                 bar.inc(1);
@@ -77,7 +77,7 @@ impl Progress {
 }
 
 /// Bench executables built by cargo, by (package, target).
-pub type Executables = BTreeMap<(String, String), PathBuf>;
+pub(crate) type Executables = BTreeMap<(String, String), PathBuf>;
 
 /// Where a build other than the candidate's goes, and where cargo starts (which decides the
 /// cargo configuration it reads).
@@ -148,7 +148,7 @@ fn build_command(
 
 /// `cargo bench` of exactly these targets with the selection's features: the build above, and
 /// a run as users run their benchmarks (`criterion::run_through_cargo`).
-pub fn bench_command(
+pub(crate) fn bench_command(
     manifest_path: &Path,
     targets: &[BenchTarget],
     selection: &Selection,

@@ -17,7 +17,7 @@ use crate::workspace::{BenchTarget, Harness, Workspace};
 
 /// A criterion or divan benchmark the candidate lists, under its id in the run.
 #[derive(Debug, Clone)]
-pub struct Listed {
+pub(crate) struct Listed {
     pub id: String,
     pub target: BenchTarget,
 }
@@ -25,7 +25,7 @@ pub struct Listed {
 /// What was measured before the rounds: the run so far, the candidate's executables, the
 /// benchmarks the rounds will measure (the baseline has them), and the bench targets neither
 /// ran nor listed because the change cannot have changed them (with their executable's hash).
-pub struct Planned {
+pub(crate) struct Planned {
     pub run: Run,
     pub executables: Executables,
     pub paired: Vec<Listed>,
@@ -35,7 +35,7 @@ pub struct Planned {
 /// What decides, per bench target, what runs before the rounds: whether the baseline has a
 /// benchmark (then the rounds measure it), and whether the target is unchanged by construction
 /// (its executable's hash when it is: then nothing of it runs).
-pub struct Plan<'a> {
+pub(crate) struct Plan<'a> {
     pub in_baseline: &'a dyn Fn(&Listed) -> bool,
     pub unchanged: &'a Unchanged<'a>,
 }
@@ -47,7 +47,7 @@ pub type Unchanged<'a> = dyn Fn(&BenchTarget, &std::path::Path) -> Option<String
 /// Builds the candidate, sets aside the targets `plan` finds unchanged, lists the other
 /// criterion targets' benchmarks (the selection's filter and shard applied) and runs, as
 /// `measure` does, everything the rounds will not measure.
-pub fn measure_unpaired(
+pub(crate) fn measure_unpaired(
     workspace: &Workspace,
     selection: &Selection,
     out: &OutDir,
@@ -214,7 +214,7 @@ fn with_run_ids(suites: &mut [Benchmark], listed: Vec<(BenchTarget, String)>) ->
 /// gungraun process, or divan's processes, per target, selecting exactly them), under their ids
 /// in the run; a divan or gungraun benchmark brings its other figures. A target that fails, or leaves one of them
 /// unmeasured, is an error entry: the run never silently lacks a benchmark it listed.
-pub fn measure_listed(
+pub(crate) fn measure_listed(
     listed: &[Listed],
     executables: &Executables,
     selection: &Selection,

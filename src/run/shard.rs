@@ -26,7 +26,7 @@ fn in_shard(key: &str, shard: Shard) -> bool {
 /// Whether a target runs in a shard: every criterion and divan target does (its benchmarks are
 /// split one by one, see [`benchmark_in_shard`]); a stability suite runs in one process, so it
 /// goes whole, by `package/target`.
-pub fn target_in_shard(target: &BenchTarget, shard: Option<Shard>) -> bool {
+pub(crate) fn target_in_shard(target: &BenchTarget, shard: Option<Shard>) -> bool {
     shard.is_none_or(|s| {
         target.harness != Harness::Stability
             || in_shard(&format!("{}/{}", target.package, target.name), s)
@@ -34,7 +34,7 @@ pub fn target_in_shard(target: &BenchTarget, shard: Option<Shard>) -> bool {
 }
 
 /// The bench targets of a workspace that run in a shard (all of them without one).
-pub fn targets_in_shard(targets: &[BenchTarget], shard: Option<Shard>) -> Vec<BenchTarget> {
+pub(crate) fn targets_in_shard(targets: &[BenchTarget], shard: Option<Shard>) -> Vec<BenchTarget> {
     targets
         .iter()
         .filter(|t| target_in_shard(t, shard))
@@ -44,7 +44,7 @@ pub fn targets_in_shard(targets: &[BenchTarget], shard: Option<Shard>) -> Vec<Be
 
 /// Whether one benchmark a criterion or divan target lists is this shard's (a divan benchmark's
 /// thread-count rows go together: one `--exact` selects them all).
-pub fn listed_in_shard(target: &BenchTarget, id: &str, shard: Shard) -> bool {
+pub(crate) fn listed_in_shard(target: &BenchTarget, id: &str, shard: Shard) -> bool {
     let id = match target.harness {
         Harness::Divan => super::divan::selector(id),
         Harness::Gungraun => super::gungraun::benchmark_path(id),
@@ -56,7 +56,7 @@ pub fn listed_in_shard(target: &BenchTarget, id: &str, shard: Shard) -> bool {
 /// Whether a measured (or baseline) benchmark belongs to a shard: a criterion benchmark by
 /// `package/target/id`, a divan figure with its benchmark (and a thread count's row with the
 /// others of its benchmark), a stability metric with its whole target.
-pub fn benchmark_in_shard(b: &Benchmark, shard: Option<Shard>) -> bool {
+pub(crate) fn benchmark_in_shard(b: &Benchmark, shard: Option<Shard>) -> bool {
     shard.is_none_or(|s| {
         let key = match b.source {
             // The id the target lists, whatever prefix a collision put in front of it.

@@ -11,10 +11,10 @@ use crate::artifacts::OutDir;
 use crate::workspace::BenchTarget;
 
 /// The harness crate's name as users depend on it.
-pub const CRATE: &str = "perfgate-harness";
+pub(crate) const CRATE: &str = "perfgate-harness";
 
 /// Whether a bench target's source uses the harness, imported as `used_as`.
-pub fn recognises(source: &str, used_as: &str) -> bool {
+pub(crate) fn recognises(source: &str, used_as: &str) -> bool {
     source.contains(used_as)
 }
 

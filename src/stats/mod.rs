@@ -6,11 +6,11 @@
 
 mod rounds;
 
-pub use rounds::{
-    another_user_pair, beyond_rounds, oriented, paired_rounds, paired_rounds_at, side_of,
-    slow_share, slower_as_users_run, tails, worse_side, PairedRounds, Share, Side, Tails,
-    MIN_SLOW_ROUNDS, USER_RUN_PAIRS,
+pub(crate) use rounds::{
+    another_user_pair, oriented, paired_rounds_at, slow_share, slower_as_users_run, worse_side,
+    PairedRounds, Share, USER_RUN_PAIRS,
 };
+pub use rounds::{paired_rounds, side_of, Side};
 
 use perfgate_format::{median_of_sorted, Summary};
 use rand::{Rng, SeedableRng};
@@ -84,7 +84,7 @@ pub fn median_change_interval(baseline: &[f64], current: &[f64], seed: u64) -> (
 /// Price–Bonett way on the values themselves (their 2002 paper gives it beside the ratio): each
 /// median's variance from its bracketing order statistics, the difference's interval normal.
 /// For fractions, compared in points.
-pub fn median_difference_interval(baseline: &[f64], current: &[f64]) -> (f64, f64) {
+pub(crate) fn median_difference_interval(baseline: &[f64], current: &[f64]) -> (f64, f64) {
     if baseline.is_empty() || current.is_empty() {
         return (f64::NAN, f64::NAN);
     }
@@ -253,7 +253,7 @@ pub fn median_interval(values: &[f64]) -> (f64, f64) {
 
 /// [`median_interval`] missing the median with probability at most `miss` (two-sided), e.g.
 /// `alpha / m` for one of `m` intervals read together (Bonferroni).
-pub fn median_interval_at(values: &[f64], miss: f64) -> (f64, f64) {
+pub(crate) fn median_interval_at(values: &[f64], miss: f64) -> (f64, f64) {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
     if sorted.is_empty() {
         return (f64::NAN, f64::NAN);
@@ -269,7 +269,7 @@ pub fn median_interval_at(values: &[f64], miss: f64) -> (f64, f64) {
 
 /// The fewest values whose median interval reaches a confidence of `1 - miss`: below that,
 /// even the widest order-statistic interval (min, max) misses more often than `miss`.
-pub fn min_values_for_interval(miss: f64) -> usize {
+pub(crate) fn min_values_for_interval(miss: f64) -> usize {
     (1..=64)
         .find(|&n| binomial_half_cdf(0, n) <= miss / 2.0)
         .unwrap_or(64)
@@ -357,7 +357,7 @@ pub struct ChangePoint {
 }
 
 /// Fewest values on each side of a change point.
-pub const MIN_SEGMENT: usize = 3;
+pub(crate) const MIN_SEGMENT: usize = 3;
 
 /// Shuffles behind a change point's p-value.
 const PERMUTATIONS: usize = 499;

@@ -76,7 +76,7 @@ pub fn paired_rounds(log_ratios: &[f64]) -> PairedRounds {
 /// Leaving it out read the interval from fewer rounds than were measured and left quiet
 /// benchmarks short of the rounds a verdict needs (an A/A batch of 20 on a quiet machine lost
 /// 3-5 of 20 rounds each, with intervals of ±1-2% against a 5% threshold).
-pub fn paired_rounds_at(log_ratios: &[f64], miss: f64, threshold: f64) -> PairedRounds {
+pub(crate) fn paired_rounds_at(log_ratios: &[f64], miss: f64, threshold: f64) -> PairedRounds {
     let finite: Vec<f64> = log_ratios
         .iter()
         .copied()
@@ -128,7 +128,7 @@ pub fn paired_rounds_at(log_ratios: &[f64], miss: f64, threshold: f64) -> Paired
 /// many beyond `-threshold` (as ratios, `1 + t` and `1 / (1 + t)`), the one-sided sign-test
 /// p-value of that split, and the mean change over every round.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Tails {
+pub(crate) struct Tails {
     pub slower: usize,
     pub faster: usize,
     /// P(at least `slower` of `slower + faster` rounds on the slow side) when either side is
@@ -150,7 +150,7 @@ pub struct Tails {
 /// processes only (a hash seed, a layout effect, a lazy-init race) puts its rounds in one
 /// tail. The median and its interval, which leave such rounds out as mode switches, cannot
 /// see it; this split can.
-pub fn tails(log_ratios: &[f64], threshold: f64) -> Tails {
+pub(crate) fn tails(log_ratios: &[f64], threshold: f64) -> Tails {
     let edge = threshold.ln_1p();
     let finite: Vec<f64> = log_ratios
         .iter()
@@ -186,7 +186,7 @@ pub fn tails(log_ratios: &[f64], threshold: f64) -> Tails {
 }
 
 /// Per-round log-ratios oriented so that positive is worse for a metric of `direction`.
-pub fn oriented(log_ratios: &[f64], direction: Direction) -> Vec<f64> {
+pub(crate) fn oriented(log_ratios: &[f64], direction: Direction) -> Vec<f64> {
     log_ratios
         .iter()
         .map(|r| match direction {
@@ -197,7 +197,7 @@ pub fn oriented(log_ratios: &[f64], direction: Direction) -> Vec<f64> {
 }
 
 /// The side of the threshold a worse change lies on for a metric of `direction`.
-pub fn worse_side(direction: Direction) -> Side {
+pub(crate) fn worse_side(direction: Direction) -> Side {
     match direction {
         Direction::LowerIsBetter => Side::Above,
         Direction::HigherIsBetter => Side::Below,
@@ -205,7 +205,7 @@ pub fn worse_side(direction: Direction) -> Side {
 }
 
 /// Fewest rounds in the slow tail before a slowdown in a share of processes is called.
-pub const MIN_SLOW_ROUNDS: usize = 8;
+pub(crate) const MIN_SLOW_ROUNDS: usize = 8;
 /// Fewest rounds in the slow tail, as a share of all rounds, before it is called.
 const MIN_SLOW_SHARE: f64 = 0.15;
 /// Looks the confirm stage may take at one benchmark (its first, then every 8 rounds up to
@@ -214,7 +214,7 @@ const LOOKS: f64 = 16.0;
 
 /// What the far tails of the rounds say of a slowdown in a share of the candidate's processes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Share {
+pub(crate) enum Share {
     /// Nothing one-sided.
     Clear,
     /// A slow far round with no fast one to match it (a sign test under 0.6), and a
@@ -236,7 +236,7 @@ pub enum Share {
 /// processes only fills the slow one. The median and its interval cannot see such a
 /// path (at 35% of processes the median is a fast process's), so this reading can overturn
 /// a pass.
-pub fn slow_share(worse: &[f64], threshold: f64, level: f64) -> (Share, Tails) {
+pub(crate) fn slow_share(worse: &[f64], threshold: f64, level: f64) -> (Share, Tails) {
     let t = tails(worse, threshold);
     let rounds = worse.iter().filter(|r| r.is_finite()).count();
     let share = if t.slower >= MIN_SLOW_ROUNDS
@@ -256,21 +256,21 @@ pub fn slow_share(worse: &[f64], threshold: f64, level: f64) -> (Share, Tails) {
 /// Most pairs of runs as users run a benchmark (`run::confirm::as_users_run`): a pair that
 /// reads within what the rounds allow ends the check, so honest code costs one pair and code
 /// that is slower only outside the gate's probes costs three.
-pub const USER_RUN_PAIRS: usize = 3;
+pub(crate) const USER_RUN_PAIRS: usize = 3;
 
 /// Whether one pair of runs as users run a benchmark (`[baseline, candidate]` medians, lower is
 /// better) reads it slower than the rounds allow: its ratio beyond the rounds' upper bound
 /// `rounds_high` by more than the threshold. A change the rounds measured honestly reads alike
 /// in such a pair up to one process's noise; the threshold on top of the rounds' bound is that
 /// noise's allowance.
-pub fn beyond_rounds(pair: [f64; 2], rounds_high: f64, threshold: f64) -> bool {
+pub(crate) fn beyond_rounds(pair: [f64; 2], rounds_high: f64, threshold: f64) -> bool {
     let [base, cand] = pair;
     base > 0.0 && cand.is_finite() && cand / base > (1.0 + rounds_high) * (1.0 + threshold)
 }
 
 /// Whether the pairs so far call for another: fewer than `USER_RUN_PAIRS`, and every one
 /// beyond the rounds.
-pub fn another_user_pair(pairs: &[[f64; 2]], rounds_high: f64, threshold: f64) -> bool {
+pub(crate) fn another_user_pair(pairs: &[[f64; 2]], rounds_high: f64, threshold: f64) -> bool {
     pairs.len() < USER_RUN_PAIRS && all_beyond_rounds(pairs, rounds_high, threshold)
 }
 
@@ -278,7 +278,7 @@ pub fn another_user_pair(pairs: &[[f64; 2]], rounds_high: f64, threshold: f64) -
 /// `USER_RUN_PAIRS` pairs beyond the rounds. Three single pairs of processes cannot give an
 /// interval at the run's confidence, so this is a tripwire, not a measurement: it fails the
 /// entry on a consistent disagreement, and the row says how it was read.
-pub fn slower_as_users_run(pairs: &[[f64; 2]], rounds_high: f64, threshold: f64) -> bool {
+pub(crate) fn slower_as_users_run(pairs: &[[f64; 2]], rounds_high: f64, threshold: f64) -> bool {
     pairs.len() >= USER_RUN_PAIRS && all_beyond_rounds(pairs, rounds_high, threshold)
 }
 

@@ -146,6 +146,36 @@ pub fn own_id<'a>(id: &'a str, package: &str, target: &str) -> &'a str {
 }
 
 impl Benchmark {
+    /// A benchmark of `samples` (which must not be empty) in `unit`, lower being better, with
+    /// its summary computed from them and no throughput or kind: set those fields after.
+    ///
+    /// ```
+    /// use perfgate_format::{Benchmark, Source};
+    /// let b = Benchmark::new("parse/small", Source::Criterion, "core", "parse", "ns", vec![2.0, 1.0, 3.0]);
+    /// assert_eq!((b.summary.median, b.summary.n), (2.0, 3));
+    /// ```
+    pub fn new(
+        id: &str,
+        source: Source,
+        package: &str,
+        target: &str,
+        unit: &str,
+        samples: Vec<f64>,
+    ) -> Self {
+        Benchmark {
+            id: id.to_string(),
+            source,
+            package: package.to_string(),
+            target: target.to_string(),
+            unit: unit.to_string(),
+            direction: Direction::LowerIsBetter,
+            summary: Summary::of(&samples),
+            samples,
+            throughput: None,
+            kind: None,
+        }
+    }
+
     /// The id its own target gives it (see [`own_id`]).
     pub fn own_id(&self) -> &str {
         own_id(&self.id, &self.package, &self.target)

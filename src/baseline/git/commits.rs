@@ -12,7 +12,7 @@ impl Repo {
     /// Commits one workspace-relative file, as it is in the work tree, on top of HEAD's
     /// branch: the new tree is HEAD's tree with just that file replaced, so nothing else that
     /// happens to be staged is committed with it.
-    pub fn commit_file(&self, file: &str, message: &str) -> Result<Oid> {
+    pub(crate) fn commit_file(&self, file: &str, message: &str) -> Result<Oid> {
         let context = || format!("committing {file}");
         self.ensure_on_branch(file)?;
         let path = self.repo_path(file);
@@ -64,7 +64,7 @@ impl Repo {
 
     /// Refuses a detached HEAD before `file` is written and committed: the commit would be on
     /// no branch.
-    pub fn ensure_on_branch(&self, file: &str) -> Result<()> {
+    pub(crate) fn ensure_on_branch(&self, file: &str) -> Result<()> {
         if !self.repo.head_detached().unwrap_or(false) {
             return Ok(());
         }
@@ -84,12 +84,11 @@ impl Repo {
     }
 }
 
-/// One version of a file in history: the commit that wrote it, its time and subject.
-pub struct Version {
+/// One version of a file in history: the commit that wrote it and its time.
+pub(crate) struct Version {
     pub commit: Oid,
     /// Seconds since the epoch (committer time).
     pub time: i64,
-    pub subject: String,
     pub text: String,
 }
 
@@ -131,7 +130,6 @@ impl Repo {
             versions.push(Version {
                 commit: oid,
                 time: commit.time().seconds(),
-                subject: commit.summary().unwrap_or("").to_string(),
                 text: String::from_utf8_lossy(content.content()).into_owned(),
             });
             if versions.len() >= limit {

@@ -15,7 +15,7 @@ impl Repo {
     /// force-add files: before every use each file of the export is hashed and checked against
     /// the commit's blobs, and any file the commit does not have is refused, so a planted
     /// tree is exported afresh (with a warning) instead of being measured as the baseline.
-    pub fn export_verified(&self, commit: Oid, cache: &Path) -> Result<PathBuf> {
+    pub(crate) fn export_verified(&self, commit: Oid, cache: &Path) -> Result<PathBuf> {
         let dir = cache.join(commit.to_string());
         if dir.exists() {
             match self.verify_export(commit, &dir) {
@@ -97,7 +97,7 @@ impl Repo {
 
     /// Tracked files (at HEAD or staged) under a directory, repository-relative: the gate's
     /// own artifacts must never come from the change under test.
-    pub fn tracked_under(&self, dir: &Path) -> Vec<String> {
+    pub(crate) fn tracked_under(&self, dir: &Path) -> Vec<String> {
         let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
         let Ok(relative) = canonical.strip_prefix(&self.workdir) else {
             return Vec::new();

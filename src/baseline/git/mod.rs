@@ -16,11 +16,11 @@ mod commits;
 mod export;
 mod fetch;
 
-pub use commits::Version;
-pub use fetch::{fetch, Fetch};
+pub use fetch::fetch;
+pub(crate) use fetch::Fetch;
 
 /// The repository holding a workspace, and the workspace's path inside it.
-pub struct Repo {
+pub(crate) struct Repo {
     pub repo: Repository,
     pub workdir: PathBuf,
     /// Workspace root relative to `workdir` (empty when they are the same).
@@ -60,7 +60,7 @@ impl Repo {
     }
 
     /// Path inside the repository of a workspace-relative path, with `/` separators.
-    pub fn repo_path(&self, relative: &str) -> String {
+    pub(crate) fn repo_path(&self, relative: &str) -> String {
         let joined = self.prefix.join(relative);
         joined.to_string_lossy().replace('\\', "/")
     }
@@ -94,7 +94,7 @@ impl Repo {
     /// one whose short name is a ref of more than one kind that point at different commits
     /// (a local branch `origin/main` beside the remote-tracking `refs/remotes/origin/main`,
     /// a tag named like a branch): git's own rule would silently pick one of them.
-    pub fn resolve_unambiguous(&self, rev: &str) -> Result<Oid> {
+    pub(crate) fn resolve_unambiguous(&self, rev: &str) -> Result<Oid> {
         check_rev(rev)?;
         let kinds = [
             format!("refs/{rev}"),
@@ -157,7 +157,7 @@ impl Repo {
     }
 
     /// How many commits `head` has that `base` does not (git's ahead count).
-    pub fn commits_ahead(&self, head: Oid, base: Oid) -> Result<usize> {
+    pub(crate) fn commits_ahead(&self, head: Oid, base: Oid) -> Result<usize> {
         self.repo
             .graph_ahead_behind(head, base)
             .map(|(ahead, _)| ahead)
@@ -167,7 +167,7 @@ impl Repo {
     /// The merge-base of `HEAD` and a PR's base branch (`refs/remotes/origin/<base>`, else
     /// `refs/heads/<base>`: full ref names, so a local branch named like the remote's never
     /// stands in for it).
-    pub fn merge_base_with(&self, base: &str) -> Result<Oid> {
+    pub(crate) fn merge_base_with(&self, base: &str) -> Result<Oid> {
         let head = self.resolve("HEAD")?;
         let base_commit = self.base_tip(base)?;
         self.merge_base_of(head, base_commit, base)
@@ -175,7 +175,7 @@ impl Repo {
 
     /// Whether `commit` is `HEAD` with nothing uncommitted: a base side that is the change
     /// itself (an A/A run).
-    pub fn is_clean_head(&self, commit: Oid) -> bool {
+    pub(crate) fn is_clean_head(&self, commit: Oid) -> bool {
         self.resolve("HEAD").ok() == Some(commit)
             && self.changed_files(super::BASELINE_DIR).is_empty()
     }
@@ -225,7 +225,7 @@ impl Repo {
     /// The commit a local run compares against, and how it was chosen: on a branch other than
     /// the default one, the merge-base with the default branch (so the branch's own commits
     /// are judged); otherwise `HEAD`.
-    pub fn local_base(&self) -> Result<(Oid, String)> {
+    pub(crate) fn local_base(&self) -> Result<(Oid, String)> {
         let head = self.resolve("HEAD")?;
         let branch = self
             .repo
@@ -249,7 +249,7 @@ impl Repo {
     }
 
     /// The text of `path` (repository-relative) at `commit`, or `None` if it does not exist there.
-    pub fn read_at(&self, commit: Oid, path: &str) -> Result<Option<String>> {
+    pub(crate) fn read_at(&self, commit: Oid, path: &str) -> Result<Option<String>> {
         let context = || format!("reading {path} at {}", short(commit));
         let tree = self
             .repo
@@ -276,7 +276,7 @@ impl Repo {
 
     /// Files that differ between `base`'s tree and the work tree (committed since, staged,
     /// edited, or untracked and not ignored), as absolute paths.
-    pub fn changed_since(&self, base: Oid) -> Result<Vec<PathBuf>> {
+    pub(crate) fn changed_since(&self, base: Oid) -> Result<Vec<PathBuf>> {
         let git = |e: git2::Error| Error::Git {
             context: format!("listing the files changed since {}", short(base)),
             message: e.message().to_string(),
@@ -307,7 +307,7 @@ impl Repo {
 
     /// Tracked files that differ from HEAD (in the index or the work tree), repository-relative,
     /// leaving out those under `except` (a workspace-relative directory).
-    pub fn changed_files(&self, except: &str) -> Vec<String> {
+    pub(crate) fn changed_files(&self, except: &str) -> Vec<String> {
         let mut options = StatusOptions::new();
         options.include_untracked(false).include_ignored(false);
         let except = format!("{}/", self.repo_path(except));
@@ -347,7 +347,7 @@ fn fetch_command(base: &str, shallow: bool) -> String {
 
 /// Refuses a revision git would take for an option (`--upload-pack=…`), or one with bytes no
 /// ref or commit has: a revision is data, never a command.
-pub fn check_rev(rev: &str) -> Result<()> {
+pub(crate) fn check_rev(rev: &str) -> Result<()> {
     if rev.is_empty() || rev.starts_with('-') || rev.chars().any(|c| c.is_control()) {
         return Err(Error::Usage(format!(
             "`{}` is not a git revision (a revision never starts with `-` or holds control characters)",
@@ -359,7 +359,7 @@ pub fn check_rev(rev: &str) -> Result<()> {
 
 /// Whether `text` is a commit id as a baseline records one: 40 (SHA-1) or 64 (SHA-256) hex
 /// digits.
-pub fn is_commit_id(text: &str) -> bool {
+pub(crate) fn is_commit_id(text: &str) -> bool {
     matches!(text.len(), 40 | 64) && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 

@@ -352,7 +352,7 @@ fn scope<'a>(
 }
 
 /// `cargo perfgate run`: measure only.
-pub fn measure_only(args: &cli::RunArgs) -> Result<Outcome> {
+pub(crate) fn measure_only(args: &cli::RunArgs) -> Result<Outcome> {
     let super::Measuring {
         selection,
         workspace,

@@ -34,7 +34,7 @@ pub enum BudgetOp {
 impl Budget {
     /// Whether the budget's unit can describe a metric measured in `metric_unit`: a time budget
     /// on a throughput never applies, and must not pass silently.
-    pub fn fits(&self, metric_unit: &str) -> bool {
+    pub(crate) fn fits(&self, metric_unit: &str) -> bool {
         match self.unit.as_str() {
             "ns" | "us" | "µs" | "ms" | "s" => metric_unit == "ns",
             "%" => metric_unit == "ratio",

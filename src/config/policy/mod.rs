@@ -15,8 +15,8 @@ use super::{
     DEFAULT_DRIFT_THRESHOLD, DEFAULT_THRESHOLD, DEFAULT_TIMEOUT,
 };
 
-pub use budget::{Budget, BudgetOp};
-pub use read::{parse_duration, profile_name};
+pub(crate) use budget::{Budget, BudgetOp};
+pub(crate) use read::{parse_duration, profile_name};
 
 /// What the gate does with a flag it could not re-measure (`gate.unconfirmed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,14 +145,6 @@ impl Policy {
             .collect()
     }
 
-    /// The relative threshold for one criterion benchmark: its glob, else its package's, else
-    /// `gate.threshold`.
-    pub fn threshold_for(&self, id: &str, package: &str) -> f64 {
-        self.glob_threshold(id)
-            .or_else(|| self.package_threshold(package))
-            .unwrap_or(self.threshold)
-    }
-
     /// The threshold for one measured benchmark or metric: its glob, else (a harness metric or
     /// a divan allocation figure) the default for what it is (`metric_defaults`), else its package's, else
     /// `gate.threshold`. A metric's default comes before its package's: a component's
@@ -187,7 +179,7 @@ impl Policy {
     }
 
     /// Budgets that apply to a benchmark id.
-    pub fn budgets_for<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Budget> + 'a {
+    pub(crate) fn budgets_for<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Budget> + 'a {
         self.budgets.iter().filter(move |b| b.pattern.matches(id))
     }
 }
@@ -287,9 +279,13 @@ mod tests {
             "perfgate.toml",
         )
         .unwrap();
-        assert_eq!(policy.threshold_for("parse/x", "core"), 0.1);
-        assert_eq!(policy.threshold_for("index", "core"), 0.02);
-        assert_eq!(policy.threshold_for("index", "other"), 0.04);
+        let of = |id: &str, package: &str| {
+            let b = Benchmark::new(id, Source::Criterion, package, "t", "ns", vec![1.0]);
+            policy.threshold_of(&b)
+        };
+        assert_eq!(of("parse/x", "core"), 0.1);
+        assert_eq!(of("index", "core"), 0.02);
+        assert_eq!(of("index", "other"), 0.04);
     }
 
     #[test]

@@ -221,7 +221,7 @@ impl Policy {
     /// Reads `perfgate.toml` from a workspace directory, or defaults when it is absent.
     /// A symlink to a file outside the workspace is refused unread (its lines would be quoted
     /// in errors).
-    pub fn from_dir(root: &Path) -> Result<Self> {
+    pub(crate) fn from_dir(root: &Path) -> Result<Self> {
         let path = root.join(CONFIG_FILE);
         if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
             let inside = match (path.canonicalize(), root.canonicalize()) {
@@ -296,7 +296,7 @@ fn validate_profile(name: &str) -> Result<String, String> {
 }
 
 /// Checks a `--profile` value.
-pub fn profile_name(name: &str) -> Result<String> {
+pub(crate) fn profile_name(name: &str) -> Result<String> {
     validate_profile(name).map_err(|m| Error::Usage(format!("--profile: {m}")))
 }
 
@@ -333,7 +333,7 @@ fn parse_relative(value: &RawNumber) -> Result<f64, String> {
 }
 
 /// `"90s"`, `"10m"`, `"1h"`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim())
         .map_err(|e| format!("`{text}` is not a duration like 90s or 10m ({e})"))
 }

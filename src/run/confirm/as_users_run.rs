@@ -23,7 +23,7 @@ use crate::workspace::{Harness, Workspace};
 /// What the check needs besides the rounds: the workspace, the run's selection (features, as
 /// the candidate was built), where the baseline side's runs save and how long a process may
 /// take.
-pub struct Setting<'a> {
+pub(crate) struct Setting<'a> {
     pub workspace: &'a Workspace,
     pub selection: &'a Selection,
     pub out: &'a OutDir,

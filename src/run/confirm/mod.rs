@@ -21,16 +21,14 @@ mod as_users_run;
 mod batch;
 mod stop;
 
-pub use as_users_run::{check as check_as_users_run, Setting as AsUsersRun};
+pub(crate) use as_users_run::{check as check_as_users_run, Setting as AsUsersRun};
 use batch::{batch_rounds, candidate_side, log_ratios, BatchRounds};
-pub use stop::{
-    another_round_fits, first_look, level, settled, FIRST_ROUNDS, MAX_ROUNDS,
-    MAX_SECONDS_PER_BENCHMARK, MAX_SUITE_ROUNDS, MODE_SWITCHES, MORE_ROUNDS,
-};
+pub(crate) use stop::first_look;
+pub use stop::{level, settled, FIRST_ROUNDS};
 
 /// Most criterion benchmarks re-measured together: one process per side per round measures
 /// them all (a round of 20 probes costs about 3 s).
-pub const BATCH: usize = 20;
+pub(crate) const BATCH: usize = 20;
 
 /// One benchmark to re-measure.
 pub struct Flagged<'a> {

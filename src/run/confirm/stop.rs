@@ -15,16 +15,16 @@ use crate::workspace::Harness;
 pub const FIRST_ROUNDS: usize = 10;
 /// Rounds the first look allows to be left out as mode switches (on a quiet machine an A/A
 /// benchmark loses 1-2 of 16 rounds that way).
-pub const MODE_SWITCHES: usize = 2;
+pub(crate) const MODE_SWITCHES: usize = 2;
 /// Rounds added at each further look while the verdict is still open.
-pub const MORE_ROUNDS: usize = 8;
+pub(crate) const MORE_ROUNDS: usize = 8;
 /// Most rounds for one benchmark (a bimodal benchmark needs more processes to settle): an
 /// interval still across the threshold gets rounds while the time bound and the confirm budget
 /// allow, rather than giving up as `inconclusive` (which is not a pass).
-pub const MAX_ROUNDS: usize = 144;
+pub(crate) const MAX_ROUNDS: usize = 144;
 /// Most rounds for a stability suite's metrics: each round runs the suite twice (~2 s a
 /// process), so more would spend minutes where criterion's probes spend seconds.
-pub const MAX_SUITE_ROUNDS: usize = 48;
+pub(crate) const MAX_SUITE_ROUNDS: usize = 48;
 
 /// The most rounds a batch of this harness gets.
 pub(super) fn max_rounds(harness: Harness) -> usize {
@@ -38,12 +38,12 @@ pub(super) fn max_rounds(harness: Harness) -> usize {
 /// that sets its own measurement time in code (criterion lets that beat the command line), or a
 /// criterion 0.3 one (whole seconds only), lasts seconds per process and would otherwise take up
 /// to `MAX_ROUNDS` × 2 of them.
-pub const MAX_SECONDS_PER_BENCHMARK: f64 = 90.0;
+pub(crate) const MAX_SECONDS_PER_BENCHMARK: f64 = 90.0;
 
 /// The round of the first look for a benchmark judged at miss rate `level`: `FIRST_ROUNDS`, or
 /// as many as an interval at that level needs with `MODE_SWITCHES` rounds left out, when that is
 /// more.
-pub fn first_look(level: f64) -> usize {
+pub(crate) fn first_look(level: f64) -> usize {
     FIRST_ROUNDS.max(stats::min_values_for_interval(level) + MODE_SWITCHES)
 }
 
@@ -56,7 +56,7 @@ pub(super) fn is_look(round: usize, first: usize) -> bool {
 /// Whether another round fits in `bound` seconds, a round costing as much as the slowest so
 /// far. The rounds made are judged as usual (fewer rounds, a wider interval) when there are
 /// enough for an interval at the verdict's confidence; otherwise the flag stays unconfirmed.
-pub fn another_round_fits(elapsed: f64, slowest_round: f64, bound: f64) -> bool {
+pub(crate) fn another_round_fits(elapsed: f64, slowest_round: f64, bound: f64) -> bool {
     elapsed + slowest_round <= bound
 }
 
