@@ -394,7 +394,7 @@ fn check_budget(
     interval: Option<(f64, f64)>,
     unit: &str,
 ) -> BudgetCheck {
-    let show = |v: f64| crate::report::format_value(Some(v), unit);
+    let show = |v: f64| crate::text::format_value(Some(v), unit);
     let worse_end = interval.map(|(low, high)| match budget.op {
         BudgetOp::Below => high,
         BudgetOp::Above => low,

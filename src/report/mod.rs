@@ -11,69 +11,12 @@ pub mod table;
 
 use perfgate_format::{Comparison, Entry};
 
+pub use crate::text::short_commit;
+pub(crate) use crate::text::{format_value, terminal_text};
+
 /// One output format of a comparison.
 pub trait Render {
     fn render(&self, comparison: &Comparison) -> String;
-}
-
-/// Text from outside (a benchmark id, a note) made inert on a terminal: control characters
-/// (escape sequences, newlines that would start a workflow command at column 0) are shown as
-/// escapes instead of being obeyed.
-pub(crate) fn terminal_text(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_string();
-    }
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-/// The first 10 characters of a recorded commit (any text: a file may hold anything there), or
-/// "an unknown commit".
-pub fn short_commit(commit: Option<&str>) -> String {
-    commit
-        .map(|c| perfgate_format::short_commit(c).to_string())
-        .unwrap_or_else(|| "an unknown commit".to_string())
-}
-
-/// A value in its unit, scaled for reading: `1.23 µs`, `4.5 ms`.
-pub(crate) fn format_value(value: Option<f64>, unit: &str) -> String {
-    let Some(v) = value else {
-        return "—".to_string();
-    };
-    if unit == "ratio" {
-        // A fraction reads as a percentage: 0.006 is 0.60%.
-        return format!("{:.2}%", v * 100.0);
-    }
-    if unit != "ns" {
-        return format!("{} {unit}", significant(v));
-    }
-    let (scaled, suffix) = if v.abs() >= 1e9 {
-        (v / 1e9, "s")
-    } else if v.abs() >= 1e6 {
-        (v / 1e6, "ms")
-    } else if v.abs() >= 1e3 {
-        (v / 1e3, "µs")
-    } else {
-        (v, "ns")
-    };
-    format!("{} {suffix}", significant(scaled))
-}
-
-fn significant(v: f64) -> String {
-    if v.abs() >= 100.0 {
-        format!("{v:.1}")
-    } else if v.abs() >= 10.0 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.3}")
-    }
 }
 
 /// `+3.1% [+1.2%, +5.0%]`: the change the verdict was decided on, with its interval where one

@@ -30,12 +30,13 @@ pub struct BaseDir {
 }
 
 impl BaseDir {
-    /// Chooses the directory for a repository whose work tree is `workdir`.
-    pub fn choose(workdir: &Path) -> Result<BaseDir> {
+    /// Chooses the directory for a repository whose work tree is `workdir`; `runner_temp` is
+    /// GitHub Actions' per-job temp directory when the run is in Actions (`github::runner_temp`).
+    pub fn choose(workdir: &Path, runner_temp: Option<PathBuf>) -> Result<BaseDir> {
         let named = std::env::var_os(CACHE_DIR_VAR)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from);
-        let (root, private) = match (named, crate::github::runner_temp()) {
+        let (root, private) = match (named, runner_temp) {
             (Some(dir), _) => (dir, None),
             (None, Some(temp)) => {
                 std::fs::create_dir_all(&temp).map_err(|source| Error::Write {

@@ -219,7 +219,7 @@ pub fn parse_list(stdout: &str) -> Result<Vec<String>, String> {
     match stdout.lines().find(|l| !l.trim().is_empty()) {
         Some(line) if ids.is_empty() => Err(format!(
             "`--bench --list` printed `{}`, not `<id>: benchmark` lines; is it a criterion target?",
-            crate::report::terminal_text(line.trim())
+            crate::text::terminal_text(line.trim())
         )),
         _ => Ok(ids),
     }

@@ -91,7 +91,7 @@ pub fn parse_output(text: &str) -> Result<Vec<Row>, String> {
             format!(
                 "divan output line {}: {why}: `{}`",
                 at + 1,
-                crate::report::terminal_text(line.trim_end())
+                crate::text::terminal_text(line.trim_end())
             )
         })?;
     }

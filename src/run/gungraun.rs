@@ -117,7 +117,7 @@ pub fn parse_list(text: &str) -> Result<Vec<String>, String> {
                 return Err(format!(
                     "gungraun's list, line {}: `{}` is not `<path>: benchmark`",
                     at + 1,
-                    crate::report::terminal_text(line.trim())
+                    crate::text::terminal_text(line.trim())
                 ))
             }
         }
@@ -228,7 +228,7 @@ pub fn read_summary(text: &str) -> Result<(String, Figures), String> {
             None if metric == "Ir" || !value.is_null() => {
                 return Err(format!(
                     "{path}: callgrind's `{metric}` is not a count: {}",
-                    crate::report::terminal_text(&value.to_string())
+                    crate::text::terminal_text(&value.to_string())
                 ))
             }
             None => {} // estimated cycles need the cache simulation, which may be off

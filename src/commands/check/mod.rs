@@ -49,7 +49,10 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
     artifacts::refuse_tracked(&out, &workspace.root)?;
     let begun = Instant::now();
     let base_dir = match located.commit {
-        Some(_) => Some(BaseDir::choose(&git::Repo::open(&workspace.root)?.workdir)?),
+        Some(_) => Some(BaseDir::choose(
+            &git::Repo::open(&workspace.root)?.workdir,
+            github::runner_temp(),
+        )?),
         None => None,
     };
     let prebuilt = base_dir
