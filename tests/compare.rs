@@ -8,7 +8,7 @@ use cargo_perfgate::compare::{self, Inputs, Stored, StoredContext};
 use cargo_perfgate::config::{Confirm, Policy};
 use perfgate_format::{
     Baseline, Benchmark, Confirmation, Direction, Machine, Overall, Provenance, Run, Source,
-    Summary, Verdict, BASELINE_SCHEMA, RUN_SCHEMA,
+    Verdict, BASELINE_SCHEMA, RUN_SCHEMA,
 };
 use proptest::prelude::*;
 
@@ -23,18 +23,7 @@ fn machine() -> Machine {
 }
 
 fn benchmark(id: &str, samples: Vec<f64>) -> Benchmark {
-    Benchmark {
-        summary: Summary::of(&samples),
-        id: id.to_string(),
-        source: Source::Criterion,
-        package: "p".into(),
-        target: "t".into(),
-        unit: "ns".into(),
-        direction: Direction::LowerIsBetter,
-        samples,
-        throughput: None,
-        kind: None,
-    }
+    Benchmark::new(id, Source::Criterion, "p", "t", "ns", samples)
 }
 
 fn run(benchmarks: Vec<Benchmark>) -> Run {

@@ -21,12 +21,9 @@ fn compare_file(dir: &std::path::Path) -> std::path::PathBuf {
         rustc: "rustc 1.95.0".into(),
     };
     let entry = Entry {
-        id: "a|b @team <b>".into(),
-        verdict: Verdict::Regressed,
         package: "core".into(),
         target: "bench".into(),
         unit: "ns".into(),
-        direction: Direction::LowerIsBetter,
         baseline: Some(100.0),
         current: Some(130.0),
         change: Some(0.3),
@@ -35,16 +32,7 @@ fn compare_file(dir: &std::path::Path) -> std::path::PathBuf {
         p_value: Some(0.001),
         threshold: 0.05,
         method: Method::Confirmed,
-        throughput: None,
-        kind: None,
-        difference: None,
-        difference_low: None,
-        difference_high: None,
-        confirmation: None,
-        note: None,
-        trend: Vec::new(),
-        budgets: Vec::new(),
-        instructions: None,
+        ..Entry::new("a|b @team <b>", Verdict::Regressed)
     };
     let comparison = Comparison {
         schema: COMPARE_SCHEMA.into(),

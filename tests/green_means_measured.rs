@@ -10,7 +10,7 @@ use cargo_perfgate::compare::{self, Inputs};
 use cargo_perfgate::config::{Confirm, Policy, Unconfirmed};
 use perfgate_format::{
     qualified_id, Baseline, Benchmark, Comparison, Direction, Machine, Overall, Provenance, Run,
-    Source, Summary, Verdict, BASELINE_SCHEMA, RUN_SCHEMA,
+    Source, Verdict, BASELINE_SCHEMA, RUN_SCHEMA,
 };
 
 fn machine() -> Machine {
@@ -28,18 +28,7 @@ fn timing(id: &str, target: &str, median: f64) -> Benchmark {
     let samples: Vec<f64> = (0..30)
         .map(|i| median * (0.99 + 0.02 * f64::from(i) / 29.0))
         .collect();
-    Benchmark {
-        summary: Summary::of(&samples),
-        id: id.to_string(),
-        source: Source::Criterion,
-        package: "p".into(),
-        target: target.into(),
-        unit: "ns".into(),
-        direction: Direction::LowerIsBetter,
-        samples,
-        throughput: None,
-        kind: None,
-    }
+    Benchmark::new(id, Source::Criterion, "p", target, "ns", samples)
 }
 
 fn run_of(benchmarks: Vec<Benchmark>) -> Run {

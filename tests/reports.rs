@@ -17,12 +17,9 @@ fn machine() -> Machine {
 
 fn entry(id: &str, verdict: Verdict, change: f64) -> Entry {
     Entry {
-        id: id.into(),
-        verdict,
         package: "core".into(),
         target: "bench".into(),
         unit: "ns".into(),
-        direction: Direction::LowerIsBetter,
         baseline: Some(1000.0),
         current: Some(1000.0 * (1.0 + change)),
         change: Some(change),
@@ -30,17 +27,7 @@ fn entry(id: &str, verdict: Verdict, change: f64) -> Entry {
         change_high: Some(change + 0.01),
         p_value: Some(0.001),
         threshold: 0.05,
-        method: Method::Stored,
-        throughput: None,
-        kind: None,
-        difference: None,
-        difference_low: None,
-        difference_high: None,
-        confirmation: None,
-        note: None,
-        trend: Vec::new(),
-        budgets: Vec::new(),
-        instructions: None,
+        ..Entry::new(id, verdict)
     }
 }
 

@@ -94,53 +94,24 @@ pub(super) fn unmeasured_entries(
             continue;
         }
         entries.push(Entry {
-            id: format!("{}/{}", error.package, error.target),
             package: error.package.clone(),
             target: error.target.clone(),
             unit: String::new(),
             direction: Direction::LowerIsBetter,
             threshold: inputs.policy.threshold,
             note: Some(error.message.clone()),
-            ..empty_entry(Verdict::Error)
+            ..Entry::new(
+                &format!("{}/{}", error.package, error.target),
+                Verdict::Error,
+            )
         });
     }
     entries
 }
 
-/// An entry with a verdict and nothing measured yet.
-pub(super) fn empty_entry(verdict: Verdict) -> Entry {
-    Entry {
-        id: String::new(),
-        verdict,
-        package: String::new(),
-        target: String::new(),
-        unit: String::new(),
-        direction: Direction::LowerIsBetter,
-        baseline: None,
-        current: None,
-        change: None,
-        change_low: None,
-        change_high: None,
-        p_value: None,
-        threshold: 0.0,
-        method: Method::Stored,
-        throughput: None,
-        kind: None,
-        difference: None,
-        difference_low: None,
-        difference_high: None,
-        confirmation: None,
-        note: None,
-        trend: Vec::new(),
-        budgets: Vec::new(),
-        instructions: None,
-    }
-}
-
 /// The entry of one benchmark, before its numbers are filled in.
 pub(super) fn lone_entry(b: &Benchmark, verdict: Verdict, policy: &Policy) -> Entry {
     Entry {
-        id: b.id.clone(),
         package: b.package.clone(),
         target: b.target.clone(),
         unit: b.unit.clone(),
@@ -148,6 +119,6 @@ pub(super) fn lone_entry(b: &Benchmark, verdict: Verdict, policy: &Policy) -> En
         kind: Some(b.kind()),
         threshold: policy.threshold_of(b),
         throughput: b.throughput.clone(),
-        ..empty_entry(verdict)
+        ..Entry::new(&b.id, verdict)
     }
 }

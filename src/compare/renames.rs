@@ -95,14 +95,13 @@ mod tests {
 
     fn entry(id: &str, verdict: Verdict, baseline: Option<f64>, current: Option<f64>) -> Entry {
         Entry {
-            id: id.to_string(),
             package: "core".to_string(),
             target: "benches".to_string(),
             unit: "ns".to_string(),
             baseline,
             current,
             threshold: 0.05,
-            ..crate::compare::one_side::empty_entry(verdict)
+            ..Entry::new(id, verdict)
         }
     }
 

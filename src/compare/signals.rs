@@ -76,34 +76,17 @@ fn moved(verdict: Verdict) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use perfgate_format::{Direction, Method};
 
     fn entry(id: &str, unit: &str, change: f64, verdict: Verdict) -> Entry {
         Entry {
-            id: id.into(),
-            verdict,
             package: "p".into(),
             target: "t".into(),
             unit: unit.into(),
-            direction: Direction::LowerIsBetter,
             baseline: Some(1.0),
             current: Some(1.0 + change),
             change: Some(change),
-            change_low: None,
-            change_high: None,
-            p_value: None,
-            kind: None,
-            difference: None,
-            difference_low: None,
-            difference_high: None,
             threshold: 0.05,
-            method: Method::Stored,
-            throughput: None,
-            confirmation: None,
-            note: None,
-            trend: Vec::new(),
-            budgets: Vec::new(),
-            instructions: None,
+            ..Entry::new(id, verdict)
         }
     }
 

@@ -183,7 +183,7 @@ mod tests {
     use super::{benchmark_in_shard, listed_in_shard};
     use crate::config::Shard;
     use crate::workspace::{BenchTarget, Harness};
-    use perfgate_format::{qualified_id, Benchmark, Direction, Source, Summary};
+    use perfgate_format::{qualified_id, Benchmark, Source};
 
     #[test]
     fn a_prefixed_id_is_judged_in_the_shard_that_lists_it() {
@@ -194,29 +194,18 @@ mod tests {
             harness_version: None,
             package_root: "/p".into(),
         };
-        let summary = Summary {
-            n: 1,
-            median: 1.0,
-            mean: 1.0,
-            min: 1.0,
-            max: 1.0,
-            mad: 0.0,
-        };
         let mut disagree = 0;
         for i in 0..200 {
             let id = format!("group/bench-{i}");
-            let b = Benchmark {
-                id: qualified_id("demo-core", "core", &id),
-                source: Source::Criterion,
-                package: "demo-core".into(),
-                target: "core".into(),
-                unit: "ns".into(),
-                direction: Direction::LowerIsBetter,
-                samples: vec![1.0],
-                summary,
-                throughput: None,
-                kind: None,
-            };
+            let qualified = qualified_id("demo-core", "core", &id);
+            let b = Benchmark::new(
+                &qualified,
+                Source::Criterion,
+                "demo-core",
+                "core",
+                "ns",
+                vec![1.0],
+            );
             for index in 1..=2 {
                 let shard = Shard { index, count: 2 };
                 if benchmark_in_shard(&b, Some(shard)) != listed_in_shard(&target, &id, shard) {
@@ -236,18 +225,7 @@ mod tests {
             harness_version: None,
             package_root: "/p".into(),
         };
-        let entry = |id: &str| Benchmark {
-            id: id.to_string(),
-            source: Source::Divan,
-            package: "p".into(),
-            target: "speed".into(),
-            unit: "ns".into(),
-            direction: Direction::LowerIsBetter,
-            samples: vec![1.0],
-            summary: Summary::of(&[1.0]),
-            throughput: None,
-            kind: None,
-        };
+        let entry = |id: &str| Benchmark::new(id, Source::Divan, "p", "speed", "ns", vec![1.0]);
         let mut split = 0;
         for i in 0..100 {
             let rows = [

@@ -202,6 +202,46 @@ pub struct Entry {
     pub instructions: Option<Signal>,
 }
 
+impl Entry {
+    /// The entry of `id` with a verdict and nothing measured yet (no figures, no interval, no
+    /// note; threshold 0, lower being better, judged on stored figures): set what is known with
+    /// struct update syntax.
+    ///
+    /// ```
+    /// use perfgate_format::{Entry, Verdict};
+    /// let e = Entry { note: Some("why".into()), ..Entry::new("parse/small", Verdict::Error) };
+    /// assert_eq!((e.current, e.threshold), (None, 0.0));
+    /// ```
+    pub fn new(id: &str, verdict: Verdict) -> Self {
+        Entry {
+            id: id.to_string(),
+            verdict,
+            package: String::new(),
+            target: String::new(),
+            unit: String::new(),
+            direction: Direction::LowerIsBetter,
+            baseline: None,
+            current: None,
+            change: None,
+            change_low: None,
+            change_high: None,
+            p_value: None,
+            threshold: 0.0,
+            method: Method::Stored,
+            throughput: None,
+            kind: None,
+            difference: None,
+            difference_low: None,
+            difference_high: None,
+            confirmation: None,
+            note: None,
+            trend: Vec::new(),
+            budgets: Vec::new(),
+            instructions: None,
+        }
+    }
+}
+
 /// An instruction count beside a time: the gungraun benchmark counting the same code (the
 /// time's id with `/instructions` after it, or the one `[signals]` names for it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
