@@ -1,14 +1,16 @@
-//! `cargo perfgate comment` against a GitHub stand-in on 127.0.0.1 that checks every request
-//! against GitHub's REST description, fed with real webhook payloads.
+//! Everything the gate says to GitHub: `cargo perfgate comment` against a stand-in on 127.0.0.1
+//! that checks every request against GitHub's REST description, fed with real webhook payloads;
+//! the job summary and annotations; which setting a GitHub error is blamed on.
 
 mod support;
 
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
 use perfgate_format::*;
 use support::github::{event_example, StandIn};
-use support::output;
+use support::{hand_made_run, json, output, run_envelope, timing, Demo, Scratch};
 
 const TOKEN: &str = "ghs_perfgateTestToken0123456789abcdef";
 
@@ -227,4 +229,120 @@ fn dry_run_prints_the_body_and_sends_nothing() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.starts_with("<!-- cargo-perfgate:sticky-comment -->"));
     assert!(standin.state.lock().unwrap().requests.is_empty());
+}
+
+#[test]
+fn in_actions_compare_writes_the_job_summary_and_ranked_error_annotations() {
+    let demo = Demo::new();
+    demo.write("baseline.json", &hand_made_run(12, 100.0).to_string());
+    demo.write("run.json", &hand_made_run(12, 150.0).to_string());
+    let summary = demo.path().join("summary.md");
+    let (code, stdout, stderr) = output(
+        demo.perfgate()
+            .args([
+                "compare",
+                "run.json",
+                "--against",
+                "baseline.json",
+                "--confirm",
+                "never",
+            ])
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_STEP_SUMMARY", &summary),
+    );
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    let annotations = stdout
+        .lines()
+        .filter(|l| l.starts_with("::error title=perfgate::"))
+        .count();
+    assert_eq!(
+        annotations, 10,
+        "ten annotations, the ones GitHub shows: {stdout}"
+    );
+    let written = std::fs::read_to_string(summary).unwrap();
+    assert!(
+        written.starts_with("<!-- cargo-perfgate:sticky-comment -->\n## ❌ perfgate: **fail**"),
+        "{written}"
+    );
+
+    // With --format json, stdout is only the JSON.
+    let (_, stdout, stderr) = output(
+        demo.perfgate()
+            .args(support::COMPARE_SAVED_RUN)
+            .env("GITHUB_ACTIONS", "true"),
+    );
+    assert_eq!(json(&stdout)["verdict"], "fail");
+    assert!(stderr.contains("::error title=perfgate::"), "{stderr}");
+}
+
+#[test]
+fn a_comment_against_an_api_that_never_answers_gives_up_with_a_warning() {
+    let scratch = Scratch::new();
+    let compare = scratch.compared(
+        run_envelope(vec![timing("checksum/1k", 1000.0)]),
+        run_envelope(vec![timing("checksum/1k", 1000.0)]),
+    );
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap();
+    // Accept connections and never answer.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming() {
+            held.push(stream);
+        }
+    });
+    let begun = Instant::now();
+    let (code, stdout, stderr) = output(
+        scratch
+            .perfgate()
+            .args(["comment", "--input", compare.to_str().unwrap()])
+            .args(["--repo", "octo/repo", "--pr", "1"])
+            .env("GITHUB_TOKEN", "ghs_neverPrinted0123456789")
+            .env("GITHUB_API_URL", format!("http://{address}")),
+    );
+    assert!(
+        begun.elapsed() < Duration::from_secs(150),
+        "hung for {:?}",
+        begun.elapsed()
+    );
+    assert_eq!(
+        code, 0,
+        "a failed comment never hides the verdict: {stderr}"
+    );
+    assert!(stderr.contains("could not post"), "{stderr}");
+    assert!(!stdout.contains("ghs_") && !stderr.contains("ghs_"));
+}
+
+#[test]
+fn github_settings_are_blamed_on_their_own_source() {
+    let scratch = Scratch::new();
+    let compare = scratch.compared(
+        run_envelope(vec![timing("checksum/1k", 1000.0)]),
+        run_envelope(vec![timing("checksum/1k", 1000.0)]),
+    );
+    let comment = |env: &[(&str, &str)]| {
+        let mut command = scratch.perfgate();
+        command
+            .args(["comment", "--input", compare.to_str().unwrap()])
+            .env("GITHUB_TOKEN", "ghs_x");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        output(&mut command)
+    };
+    let (code, _, stderr) = comment(&[("GITHUB_REPOSITORY", "not-a-repo")]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("GITHUB_REPOSITORY `not-a-repo`"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = comment(&[
+        ("GITHUB_REPOSITORY", "octo/repo"),
+        ("GITHUB_EVENT_PATH", "/nonexistent/event.json"),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("GITHUB_EVENT_PATH names /nonexistent/event.json"),
+        "{stderr}"
+    );
 }

@@ -2,7 +2,6 @@
 //! PR comment's promises: inert names, verdict first, failures listed, size limit kept.
 
 use cargo_perfgate::report::{json::Json, junit::Junit, markdown::Markdown, table::Table, Render};
-use cargo_perfgate::run::shard::merge_runs;
 use perfgate_format::*;
 
 fn machine() -> Machine {
@@ -217,62 +216,6 @@ fn a_large_comparison_lists_what_is_not_pass_and_counts_the_rest() {
     let table = Table.render(&comparison(few));
     assert!((0..ALL_ROWS_UP_TO).all(|i| table.contains(&format!("group/bench-{i:05} "))));
     assert!(!table.contains("not listed"));
-}
-
-fn run_with(ids: &[&str], shard: Option<&str>) -> Run {
-    Run {
-        schema: RUN_SCHEMA.into(),
-        tool_version: "0.1.0".into(),
-        started: "2026-11-01T00:00:00Z".into(),
-        git: None,
-        machine: machine(),
-        shard: shard.map(Into::into),
-        benchmarks: ids
-            .iter()
-            .map(|id| Benchmark {
-                id: id.to_string(),
-                source: Source::Criterion,
-                package: "core".into(),
-                target: "bench".into(),
-                unit: "ns".into(),
-                direction: Direction::LowerIsBetter,
-                samples: vec![1.0, 2.0, 3.0],
-                summary: Summary {
-                    n: 3,
-                    median: 2.0,
-                    mean: 2.0,
-                    min: 1.0,
-                    max: 3.0,
-                    mad: 1.0,
-                },
-                throughput: None,
-                kind: None,
-            })
-            .collect(),
-        errors: vec![],
-        confirmations: Default::default(),
-        identical: Default::default(),
-    }
-}
-
-#[test]
-fn merging_all_shards_gives_the_unsharded_benchmarks_and_a_missing_shard_is_an_error() {
-    let shards: Vec<(std::path::PathBuf, Run)> = (1..=4)
-        .map(|i| {
-            (
-                format!("s{i}.json").into(),
-                run_with(
-                    &[&format!("b{i}"), &format!("c{i}")],
-                    Some(&format!("{i}/4")),
-                ),
-            )
-        })
-        .collect();
-    let merged = merge_runs(&shards).unwrap();
-    let ids: Vec<&str> = merged.benchmarks.iter().map(|b| b.id.as_str()).collect();
-    assert_eq!(ids, ["b1", "b2", "b3", "b4", "c1", "c2", "c3", "c4"]);
-    let err = merge_runs(&shards[..3]).unwrap_err().to_string();
-    assert!(err.contains("4/4") && err.contains("missing"), "{err}");
 }
 
 #[test]

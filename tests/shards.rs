@@ -3,7 +3,11 @@
 
 mod support;
 
-use support::{json, output, verdicts, Demo};
+use std::path::PathBuf;
+
+use cargo_perfgate::run::shard::merge_runs;
+use perfgate_format::Run;
+use support::{json, output, run_envelope, timing, verdicts, Demo, Scratch};
 
 /// A reproducible pseudo-random stream (xorshift), so the test data is the same on every run.
 struct Noise(u64);
@@ -192,4 +196,88 @@ fn real_shards_measure_each_benchmark_once_and_their_merge_keeps_the_confirmed_r
     let checksum = support::entry(&compare, "checksum/1k");
     assert_eq!(checksum["verdict"], "regressed", "{checksum}");
     assert_eq!(checksum["method"], "confirmed", "{checksum}");
+}
+
+#[test]
+fn shards_of_different_commits_are_refused_and_a_dirty_shard_keeps_the_merge_dirty() {
+    use cargo_perfgate::run::shard::merge_runs;
+    let shard = |index: u32, commit: &str, dirty: bool| {
+        let mut run = run_envelope(vec![timing(&format!("b/{index}"), 1000.0)]);
+        run["shard"] = format!("{index}/2").into();
+        run["git"] = serde_json::json!({"commit": commit, "dirty": dirty});
+        (
+            PathBuf::from(format!("shard-{index}/run.json")),
+            serde_json::from_value::<perfgate_format::Run>(run).unwrap(),
+        )
+    };
+    let err = merge_runs(&[shard(1, "aaaa", false), shard(2, "bbbb", false)])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("same commit"), "{err}");
+    let merged = merge_runs(&[shard(1, "aaaa", false), shard(2, "aaaa", true)]).unwrap();
+    assert!(merged.git.unwrap().dirty);
+}
+
+#[test]
+fn a_merge_of_shards_from_two_machines_says_so_and_trusts_no_stored_figure() {
+    let scratch = Scratch::new();
+    for index in 1..=2 {
+        let mut run = run_envelope(vec![timing(&format!("b/{index}"), 1000.0)]);
+        run["shard"] = format!("{index}/2").into();
+        if index == 2 {
+            run["machine"]["cpu_model"] = "Another CPU".into();
+        }
+        scratch.write(&format!("shard{index}.json"), &run.to_string());
+    }
+    scratch.write(
+        "baseline.json",
+        &run_envelope(vec![timing("b/1", 1000.0), timing("b/2", 1000.0)]).to_string(),
+    );
+    let (code, stdout, stderr) = output(scratch.perfgate().args([
+        "merge",
+        "shard1.json",
+        "shard2.json",
+        "--against",
+        "baseline.json",
+        "--format",
+        "json",
+    ]));
+    // The baseline's machine is shard 1's: shard 2's stored figures are not judged.
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let compare = json(&stdout);
+    assert_eq!(compare["baseline"]["machine_differs"], true, "{compare}");
+    assert!(
+        compare["warnings"]
+            .to_string()
+            .contains("2 different machines"),
+        "{compare}"
+    );
+}
+
+/// A run of `ids` (criterion timings around 2 ns) as shard `shard` wrote it.
+fn run_with(ids: &[&str], shard: Option<&str>) -> Run {
+    let benchmarks = ids.iter().map(|id| timing(id, 2.0)).collect();
+    let mut run: Run = serde_json::from_value(run_envelope(benchmarks)).unwrap();
+    run.shard = shard.map(Into::into);
+    run
+}
+
+#[test]
+fn merging_all_shards_gives_the_unsharded_benchmarks_and_a_missing_shard_is_an_error() {
+    let shards: Vec<(std::path::PathBuf, Run)> = (1..=4)
+        .map(|i| {
+            (
+                format!("s{i}.json").into(),
+                run_with(
+                    &[&format!("b{i}"), &format!("c{i}")],
+                    Some(&format!("{i}/4")),
+                ),
+            )
+        })
+        .collect();
+    let merged = merge_runs(&shards).unwrap();
+    let ids: Vec<&str> = merged.benchmarks.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(ids, ["b1", "b2", "b3", "b4", "c1", "c2", "c3", "c4"]);
+    let err = merge_runs(&shards[..3]).unwrap_err().to_string();
+    assert!(err.contains("4/4") && err.contains("missing"), "{err}");
 }

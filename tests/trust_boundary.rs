@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{entry, json, output, Demo};
+use support::{entry, json, output, verdicts, Demo};
 
 /// The demo with a committed baseline on `main`, then on a branch `pr`.
 fn demo_with_baseline_then_pr() -> Demo {
@@ -411,5 +411,56 @@ fn code_that_is_fast_only_when_the_gate_measures_it_fails_the_pull_request() {
             .is_some_and(|m| m.contains("also run as `cargo bench` runs them")),
         "{}",
         compare["method"]
+    );
+}
+
+#[test]
+fn a_pr_that_slows_a_benchmark_and_rewrites_baseline_and_config_still_fails() {
+    let demo = Demo::new();
+    let (code, _, stderr) = output(demo.perfgate().args(["baseline", "save", "--quick"]));
+    assert_eq!(code, 0, "{stderr}");
+    demo.commit("baseline on main");
+
+    demo.git(&["checkout", "-q", "-b", "pr"]);
+    demo.slow_down("CHECKSUM_SLOWDOWN_PERCENT", 30);
+    let (code, _, stderr) = output(demo.perfgate().args(["baseline", "save", "--quick"]));
+    assert_eq!(code, 0, "{stderr}");
+    demo.write(
+        "perfgate.toml",
+        "[gate]\nthreshold = \"500%\"\nconfirm = \"never\"\n",
+    );
+    demo.commit("slower, and hide it");
+
+    let (code, stdout, stderr) = output(
+        demo.perfgate()
+            .args(["check", "--quick", "--format", "json"])
+            .env("GITHUB_BASE_REF", "main"),
+    );
+    assert_eq!(
+        code, 3,
+        "the PR's own baseline and config must not count: {stdout}\n{stderr}"
+    );
+    let compare = json(&stdout);
+    let regressed: Vec<_> = verdicts(&compare)
+        .into_iter()
+        .filter(|(_, v)| v == "regressed")
+        .collect();
+    assert_eq!(regressed.len(), 1, "{regressed:?}");
+    assert_eq!(regressed[0].0, "checksum/1k");
+    let warnings = compare["warnings"].to_string();
+    assert!(warnings.contains("perfgate.toml"), "{warnings}");
+    assert!(
+        warnings.contains("threshold 5% → 500%") && warnings.contains("confirm auto → never"),
+        "says what the edit would change: {warnings}"
+    );
+    assert!(warnings.contains("baselines/default.json"), "{warnings}");
+    assert!(
+        warnings.contains("moved, the most"),
+        "says what the edit moves: {warnings}"
+    );
+    let report = std::fs::read_to_string(demo.target.join("perfgate/report.md")).unwrap();
+    assert!(
+        report.contains("perfgate.toml") && report.contains("baselines/default.json"),
+        "{report}"
     );
 }

@@ -33,7 +33,11 @@ fn median_in_place(values: &mut [f64]) -> f64 {
     if n % 2 == 1 {
         return upper;
     }
-    let lower = below.iter().copied().max_by(f64::total_cmp).unwrap_or(upper);
+    let lower = below
+        .iter()
+        .copied()
+        .max_by(f64::total_cmp)
+        .unwrap_or(upper);
     (lower + upper) / 2.0
 }
 
@@ -163,7 +167,10 @@ pub fn bootstrap_change_interval(
         for slot in b.iter_mut() {
             *slot = current[rng.gen_range(0..current.len())];
         }
-        changes.push(change_between(median_in_place(&mut a), median_in_place(&mut b)));
+        changes.push(change_between(
+            median_in_place(&mut a),
+            median_in_place(&mut b),
+        ));
     }
     changes.sort_by(f64::total_cmp);
     (

@@ -474,3 +474,17 @@ impl Scratch {
         self.path().join("target/perfgate/compare.json")
     }
 }
+
+pub fn hand_made_run(benchmarks: usize, median: f64) -> serde_json::Value {
+    let entries: Vec<serde_json::Value> = (0..benchmarks)
+        .map(|i| {
+            serde_json::json!({
+                "id": format!("group/bench-{i:06}"), "source": "criterion", "package": "demo-core", "target": "core",
+                "unit": "ns", "direction": "lower-is-better",
+                "samples": (0..20).map(|k| median * (0.99 + 0.001 * k as f64)).collect::<Vec<f64>>(),
+                "summary": {"n": 20, "median": median, "mean": median, "min": median * 0.99, "max": median * 1.01, "mad": median * 0.01}
+            })
+        })
+        .collect();
+    run_envelope(entries)
+}

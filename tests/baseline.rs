@@ -1,59 +1,9 @@
-//! A pull request cannot bend its own gate: baseline and policy come from the merge-base.
+//! The baseline as a team keeps it: saved and committed with its source, never half written,
+//! found in a shallow clone, and its history shown and plotted.
 
 mod support;
 
-use support::{json, output, verdicts, Demo};
-
-#[test]
-fn a_pr_that_slows_a_benchmark_and_rewrites_baseline_and_config_still_fails() {
-    let demo = Demo::new();
-    let (code, _, stderr) = output(demo.perfgate().args(["baseline", "save", "--quick"]));
-    assert_eq!(code, 0, "{stderr}");
-    demo.commit("baseline on main");
-
-    demo.git(&["checkout", "-q", "-b", "pr"]);
-    demo.slow_down("CHECKSUM_SLOWDOWN_PERCENT", 30);
-    let (code, _, stderr) = output(demo.perfgate().args(["baseline", "save", "--quick"]));
-    assert_eq!(code, 0, "{stderr}");
-    demo.write(
-        "perfgate.toml",
-        "[gate]\nthreshold = \"500%\"\nconfirm = \"never\"\n",
-    );
-    demo.commit("slower, and hide it");
-
-    let (code, stdout, stderr) = output(
-        demo.perfgate()
-            .args(["check", "--quick", "--format", "json"])
-            .env("GITHUB_BASE_REF", "main"),
-    );
-    assert_eq!(
-        code, 3,
-        "the PR's own baseline and config must not count: {stdout}\n{stderr}"
-    );
-    let compare = json(&stdout);
-    let regressed: Vec<_> = verdicts(&compare)
-        .into_iter()
-        .filter(|(_, v)| v == "regressed")
-        .collect();
-    assert_eq!(regressed.len(), 1, "{regressed:?}");
-    assert_eq!(regressed[0].0, "checksum/1k");
-    let warnings = compare["warnings"].to_string();
-    assert!(warnings.contains("perfgate.toml"), "{warnings}");
-    assert!(
-        warnings.contains("threshold 5% → 500%") && warnings.contains("confirm auto → never"),
-        "says what the edit would change: {warnings}"
-    );
-    assert!(warnings.contains("baselines/default.json"), "{warnings}");
-    assert!(
-        warnings.contains("moved, the most"),
-        "says what the edit moves: {warnings}"
-    );
-    let report = std::fs::read_to_string(demo.target.join("perfgate/report.md")).unwrap();
-    assert!(
-        report.contains("perfgate.toml") && report.contains("baselines/default.json"),
-        "{report}"
-    );
-}
+use support::{hand_made_run, json, output, run_envelope, timing, verdicts, Demo, Scratch};
 
 #[test]
 fn a_shallow_clone_gets_the_exact_fix_and_fetch_finds_the_merge_base() {
@@ -122,20 +72,6 @@ fn a_shallow_clone_gets_the_exact_fix_and_fetch_finds_the_merge_base() {
         .filter(|(_, v)| v == "missing")
         .count();
     assert_eq!(missing, 3, "main's baseline was read: {stdout}");
-}
-
-fn hand_made_run(benchmarks: usize, median: f64) -> serde_json::Value {
-    let entries: Vec<serde_json::Value> = (0..benchmarks)
-        .map(|i| {
-            serde_json::json!({
-                "id": format!("group/bench-{i:06}"), "source": "criterion", "package": "demo-core", "target": "core",
-                "unit": "ns", "direction": "lower-is-better",
-                "samples": (0..20).map(|k| median * (0.99 + 0.001 * k as f64)).collect::<Vec<f64>>(),
-                "summary": {"n": 20, "median": median, "mean": median, "min": median * 0.99, "max": median * 1.01, "mad": median * 0.01}
-            })
-        })
-        .collect();
-    support::run_envelope(entries)
 }
 
 #[test]
@@ -239,50 +175,6 @@ fn a_killed_baseline_save_never_leaves_a_half_written_file() {
 }
 
 #[test]
-fn in_actions_compare_writes_the_job_summary_and_ranked_error_annotations() {
-    let demo = Demo::new();
-    demo.write("baseline.json", &hand_made_run(12, 100.0).to_string());
-    demo.write("run.json", &hand_made_run(12, 150.0).to_string());
-    let summary = demo.path().join("summary.md");
-    let (code, stdout, stderr) = output(
-        demo.perfgate()
-            .args([
-                "compare",
-                "run.json",
-                "--against",
-                "baseline.json",
-                "--confirm",
-                "never",
-            ])
-            .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_STEP_SUMMARY", &summary),
-    );
-    assert_eq!(code, 3, "{stdout}\n{stderr}");
-    let annotations = stdout
-        .lines()
-        .filter(|l| l.starts_with("::error title=perfgate::"))
-        .count();
-    assert_eq!(
-        annotations, 10,
-        "ten annotations, the ones GitHub shows: {stdout}"
-    );
-    let written = std::fs::read_to_string(summary).unwrap();
-    assert!(
-        written.starts_with("<!-- cargo-perfgate:sticky-comment -->\n## ❌ perfgate: **fail**"),
-        "{written}"
-    );
-
-    // With --format json, stdout is only the JSON.
-    let (_, stdout, stderr) = output(
-        demo.perfgate()
-            .args(support::COMPARE_SAVED_RUN)
-            .env("GITHUB_ACTIONS", "true"),
-    );
-    assert_eq!(json(&stdout)["verdict"], "fail");
-    assert!(stderr.contains("::error title=perfgate::"), "{stderr}");
-}
-
-#[test]
 fn baseline_log_shows_each_committed_version_with_its_change() {
     let demo = Demo::new();
     for (i, median) in [100.0, 110.0, 99.0].iter().enumerate() {
@@ -333,4 +225,46 @@ fn baseline_log_shows_each_committed_version_with_its_change() {
     );
     // Two series of three points each.
     assert_eq!(svg.matches("<circle").count(), 6, "{svg}");
+}
+
+#[test]
+fn baseline_save_commit_with_a_short_commit_and_a_detached_head() {
+    let scratch = Scratch::new();
+    let mut run = run_envelope(vec![timing("checksum/1k", 1000.0)]);
+    run["git"]["commit"] = "abc".into();
+    scratch.write("run.json", &run.to_string());
+    let save = || {
+        output(
+            scratch
+                .perfgate()
+                .args(["baseline", "save", "--from", "run.json", "--commit"]),
+        )
+    };
+    let (code, _, stderr) = save();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("measured at abc"), "{stderr}");
+
+    // Detached: refused before anything is written.
+    std::fs::remove_file(scratch.path().join("baselines/default.json")).unwrap();
+    scratch.git(&["checkout", "-q", "--detach"]);
+    let (code, _, stderr) = save();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("detached"), "{stderr}");
+    assert!(!scratch.path().join("baselines/default.json").exists());
+}
+
+#[test]
+fn baseline_log_plot_refuses_to_overwrite_a_non_svg_file() {
+    let scratch = Scratch::new();
+    let before = std::fs::read_to_string(scratch.path().join("Cargo.toml")).unwrap();
+    let (code, _, stderr) =
+        output(
+            scratch
+                .perfgate()
+                .args(["baseline", "log", "--plot", "Cargo.toml"]),
+        );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(".svg"), "{stderr}");
+    let after = std::fs::read_to_string(scratch.path().join("Cargo.toml")).unwrap();
+    assert_eq!(before, after);
 }
