@@ -457,3 +457,87 @@ pub(crate) fn noise_floors(
         .map(|b| (b.id, b.resolvable))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_out_dir_is_the_flag_else_target_perfgate_and_always_absolute() {
+        let from_target = OutDir::resolve(None, Path::new("/w/target"));
+        assert_eq!(from_target.path(), Path::new("/w/target/perfgate"));
+        let from_flag = OutDir::resolve(Some(Path::new("out")), Path::new("/w/target"));
+        assert!(from_flag.path().is_absolute() && from_flag.path().ends_with("out"));
+        assert_eq!(
+            from_target.run_json(),
+            Path::new("/w/target/perfgate/run.json")
+        );
+    }
+
+    #[test]
+    fn an_id_becomes_one_safe_file_name_under_the_out_dir() {
+        let out = OutDir::resolve(None, Path::new("/w/target"));
+        let log = out.log("../../etc/passwd a::b");
+        assert_eq!(log.parent().unwrap(), out.path().join("logs"));
+        assert_eq!(log.file_name().unwrap(), "______etc_passwd_a__b.log");
+        let home = out.confirm_home("group/x y", 3, "baseline");
+        assert!(home.ends_with("confirm/group_x_y/3-baseline"), "{home:?}");
+    }
+
+    #[test]
+    fn a_newer_or_foreign_schema_is_refused_by_name_and_a_byte_order_mark_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let newer = file("newer.json", r#"{"schema": "perfgate.compare.v9"}"#);
+        let err = read_comparison(&newer).unwrap_err().to_string();
+        assert!(err.contains("perfgate.compare.v9"), "{err}");
+        let foreign = file("foreign.json", r#"{"schema": "someone.else.v1", "x": 1}"#);
+        let err = read_comparison(&foreign).unwrap_err().to_string();
+        assert!(
+            err.contains("someone.else.v1") && err.contains(COMPARE_SCHEMA),
+            "{err}"
+        );
+        let cut = file(
+            "cut.json",
+            "\u{feff}{\"schema\": \"perfgate.compare.v1\", \"entr",
+        );
+        let err = read_comparison(&cut).unwrap_err().to_string();
+        assert!(
+            err.contains("truncated"),
+            "the mark is skipped, the cut named: {err}"
+        );
+    }
+
+    #[test]
+    fn an_atomic_write_replaces_the_file_and_leaves_no_temporary_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deep/compare.json");
+        write_atomic(&path, "first\n").unwrap();
+        write_json(&path, &serde_json::json!({"second": true})).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("\"second\": true") && text.ends_with('\n'),
+            "{text}"
+        );
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["compare.json"]);
+    }
+
+    #[test]
+    fn a_second_lock_on_one_out_dir_is_refused_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutDir::resolve(Some(dir.path()), Path::new("/unused"));
+        let first = out.lock().unwrap();
+        let err = out.lock().err().expect("held").to_string();
+        assert!(err.contains("another cargo perfgate"), "{err}");
+        drop(first);
+        assert!(out.lock().is_ok());
+    }
+}

@@ -294,3 +294,56 @@ fn read_source(path: &Path) -> Result<String> {
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo(selection: Selection) -> Result<Workspace> {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo/Cargo.toml");
+        Workspace::discover(&Selection {
+            manifest_path: Some(manifest),
+            ..selection
+        })
+    }
+
+    #[test]
+    fn the_demos_targets_are_sorted_by_harness_from_its_metadata() {
+        let workspace = demo(Selection::default()).unwrap();
+        let found: Vec<(&str, Harness)> = workspace
+            .targets
+            .iter()
+            .map(|t| (t.name.as_str(), t.harness))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("core", Harness::Criterion),
+                ("stability", Harness::Stability)
+            ]
+        );
+        let core = &workspace.targets[0];
+        assert!(
+            core.harness_version.is_some(),
+            "criterion's version resolved"
+        );
+        assert!(core.package_root.join("Cargo.toml").is_file());
+        assert!(workspace.target_dir.is_absolute());
+    }
+
+    #[test]
+    fn an_unknown_bench_or_package_is_an_error_that_names_it() {
+        let no_bench = demo(Selection {
+            benches: vec!["nope".into()],
+            ..Selection::default()
+        });
+        let err = no_bench.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("nope"), "{err}");
+        let no_package = demo(Selection {
+            packages: vec!["absent-package".into()],
+            ..Selection::default()
+        });
+        let err = no_package.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("absent-package"), "{err}");
+    }
+}

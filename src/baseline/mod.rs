@@ -572,3 +572,88 @@ fn locate_at(
         chosen_by: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use perfgate_format::{Benchmark, Source};
+
+    fn run_of(benchmarks: Vec<Benchmark>) -> Run {
+        let mut run: Run = serde_json::from_value(serde_json::json!({
+            "schema": perfgate_format::RUN_SCHEMA, "tool_version": "0.1.0",
+            "started": "2026-11-01T00:00:00Z",
+            "git": {"commit": "0123456789abcdef0123456789abcdef01234567", "dirty": false},
+            "machine": {"cpu_model": "Test CPU", "cores": 2, "os": "linux", "arch": "x86_64",
+                "rustc": "rustc 1.95.0"},
+            "benchmarks": [], "errors": []
+        }))
+        .unwrap();
+        run.benchmarks = benchmarks;
+        run
+    }
+
+    fn timing(id: &str, target: &str, samples: Vec<f64>) -> Benchmark {
+        Benchmark::new(id, Source::Criterion, "core", target, "ns", samples)
+    }
+
+    #[test]
+    fn a_baseline_from_a_run_is_sorted_rounded_and_reads_back_as_written() {
+        let run = run_of(vec![
+            timing("b", "t", vec![1.234_567_89, 2.0]),
+            timing("a", "t", vec![123_456_789.0, 5.0]),
+        ]);
+        let baseline = from_run(&run, "default");
+        let ids: Vec<&str> = baseline.benchmarks.iter().map(|b| b.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(baseline.benchmarks[1].samples, [1.234_57, 2.0]);
+        assert_eq!(baseline.benchmarks[0].samples, [123_457_000.0, 5.0]);
+        assert_eq!(
+            baseline.provenance.commit.as_deref().map(str::len),
+            Some(40)
+        );
+        let text = render(&baseline).unwrap();
+        assert!(
+            text.contains("[1.23457, 2.0]"),
+            "one line per array: {text}"
+        );
+        assert_eq!(parse(&text, "baselines/default.json").unwrap(), baseline);
+    }
+
+    #[test]
+    fn a_partial_save_replaces_the_targets_it_measured_and_keeps_the_rest() {
+        let existing = from_run(
+            &run_of(vec![
+                timing("old/a", "parse", vec![1.0]),
+                timing("old/b", "hash", vec![1.0]),
+            ]),
+            "default",
+        );
+        let update = from_run(
+            &run_of(vec![timing("new/a", "parse", vec![2.0])]),
+            "default",
+        );
+        let merged = merge_into(&existing, update);
+        let ids: Vec<&str> = merged.benchmarks.iter().map(|b| b.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["new/a", "old/b"],
+            "parse's old entry went with its target"
+        );
+    }
+
+    #[test]
+    fn against_beats_the_pull_requests_base_which_beats_head() {
+        assert!(matches!(
+            Reference::choose(Some("v1"), Some("main".into()), false),
+            Reference::Against { ref text, .. } if text == "v1"
+        ));
+        assert!(matches!(
+            Reference::choose(None, Some("main".into()), true),
+            Reference::PrBase { ref base, fetch: true } if base == "main"
+        ));
+        assert!(matches!(
+            Reference::choose(None, None, false),
+            Reference::Head
+        ));
+    }
+}

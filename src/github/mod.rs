@@ -350,3 +350,49 @@ pub fn pull_request_of(event: &Value) -> Option<PullRequest> {
         .and_then(Value::as_str)
         .map(|s| PullRequest::HeadSha(s.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn workflow_command_text_cannot_end_the_command_or_start_another() {
+        let text = workflow_command_text("50%\r\n::error::owned");
+        assert_eq!(text, "50%25%0D%0A::error::owned");
+        assert!(!text.contains('\n') && !text.contains('\r'));
+    }
+
+    #[test]
+    fn only_a_push_to_the_default_branch_is_one() {
+        let payload = json!({"repository": {"default_branch": "main"}});
+        let on = |event: &str, git_ref: &str| default_branch_push_in(event, git_ref, &payload);
+        assert_eq!(on("push", "refs/heads/main").as_deref(), Some("main"));
+        assert_eq!(on("push", "refs/heads/feature"), None);
+        assert_eq!(on("pull_request", "refs/heads/main"), None);
+        assert_eq!(on("push", "refs/tags/main"), None);
+        assert_eq!(
+            default_branch_push_in("push", "refs/heads/main", &json!({})),
+            None
+        );
+    }
+
+    #[test]
+    fn the_pull_request_of_each_event_kind() {
+        let number = |event: serde_json::Value| match pull_request_of(&event) {
+            Some(PullRequest::Number(n)) => Some(n),
+            _ => None,
+        };
+        assert_eq!(number(json!({"pull_request": {"number": 7}})), Some(7));
+        assert_eq!(
+            number(json!({"issue": {"number": 8, "pull_request": {}}})),
+            Some(8)
+        );
+        assert_eq!(number(json!({"issue": {"number": 9}})), None);
+        assert_eq!(
+            number(json!({"workflow_run": {"pull_requests": [{"number": 10}]}})),
+            Some(10)
+        );
+        assert!(pull_request_of(&json!({"push": {}})).is_none());
+    }
+}

@@ -367,3 +367,73 @@ pub(crate) fn is_commit_id(text: &str) -> bool {
 pub fn short(oid: Oid) -> String {
     oid.to_string()[..10].to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A repository in a temp dir with `files` committed on `main`.
+    fn repository(files: &[(&str, &str)]) -> (tempfile::TempDir, Repo, Oid) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        repo.set_head("refs/heads/main").unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let mut index = repo.index().unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let who = git2::Signature::now("t", "t@localhost").unwrap();
+        let commit = repo
+            .commit(Some("HEAD"), &who, &who, "first", &tree, &[])
+            .unwrap();
+        drop(tree);
+        let opened = Repo::open(&dir.path().join("ws")).unwrap();
+        (dir, opened, commit)
+    }
+
+    #[test]
+    fn a_workspace_below_the_repository_reads_its_files_at_a_commit_by_prefix() {
+        let (_dir, repo, commit) = repository(&[("ws/baselines/default.json", "{}\n")]);
+        assert_eq!(repo.prefix, Path::new("ws"));
+        let path = repo.repo_path("baselines/default.json");
+        assert_eq!(path, "ws/baselines/default.json");
+        assert_eq!(
+            repo.read_at(commit, &path).unwrap().as_deref(),
+            Some("{}\n")
+        );
+        assert_eq!(repo.read_at(commit, "ws/absent.json").unwrap(), None);
+        assert_eq!(repo.resolve("main").unwrap(), commit);
+    }
+
+    #[test]
+    fn changes_since_a_commit_include_edits_and_untracked_files() {
+        let (dir, repo, commit) = repository(&[("ws/src/lib.rs", "a"), ("ws/b.rs", "b")]);
+        assert!(repo.changed_since(commit).unwrap().is_empty());
+        std::fs::write(dir.path().join("ws/src/lib.rs"), "changed").unwrap();
+        std::fs::write(dir.path().join("ws/new.rs"), "new").unwrap();
+        let changed = repo.changed_since(commit).unwrap();
+        let names: Vec<_> = changed
+            .iter()
+            .map(|p| p.strip_prefix(&repo.workdir).unwrap().to_path_buf())
+            .collect();
+        assert_eq!(names, [Path::new("ws/new.rs"), Path::new("ws/src/lib.rs")]);
+        assert_eq!(repo.changed_files("baselines"), ["ws/src/lib.rs"]);
+    }
+
+    #[test]
+    fn a_revision_is_data_never_an_option() {
+        for bad in ["", "--upload-pack=touch /tmp/x", "-c", "main\n--x"] {
+            assert!(check_rev(bad).is_err(), "{bad:?}");
+        }
+        for good in ["main", "origin/main", "v1.0", "HEAD~2"] {
+            assert!(check_rev(good).is_ok(), "{good}");
+        }
+        assert!(is_commit_id(&"a".repeat(40)) && !is_commit_id("abc"));
+    }
+}
