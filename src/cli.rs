@@ -87,14 +87,17 @@ pub struct SelectArgs {
     pub filter: Option<String>,
 }
 
+/// How results are printed on stdout (`--format`; the one type `config` uses too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Table,
     Json,
 }
 
+/// When to re-measure against the baseline's commit on this machine: `--confirm` and
+/// `gate.confirm` read the same words into this one type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ConfirmMode {
+pub enum Confirm {
     /// Re-measure flagged benchmarks against the baseline's commit.
     Auto,
     /// A/B-test every benchmark against the baseline's commit.
@@ -126,7 +129,7 @@ pub struct AgainstArgs {
     pub profile: Option<String>,
     /// Re-measure flagged benchmarks on this machine before calling them regressed.
     #[arg(long, value_enum)]
-    pub confirm: Option<ConfirmMode>,
+    pub confirm: Option<Confirm>,
     /// Most wall time the confirm stage may spend (e.g. `10m`); the largest flags go first and
     /// what it leaves is `unconfirmed` [default: gate.confirm_budget, else 20m].
     #[arg(long, value_name = "DURATION")]

@@ -37,20 +37,7 @@ pub(crate) const DEFAULT_DRIFT_THRESHOLD: f64 = 0.10;
 /// Name of the config file at the workspace root.
 pub(crate) const CONFIG_FILE: &str = "perfgate.toml";
 
-/// When to re-measure against the baseline's commit on this machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Confirm {
-    Auto,
-    Always,
-    Never,
-}
-
-/// How results are printed on stdout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Table,
-    Json,
-}
+pub use crate::cli::{Confirm, Format};
 
 /// One shard of `n`: `index` is 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,10 +120,7 @@ impl Output {
     pub(crate) fn from_args(args: &cli::OutputArgs) -> Self {
         Output {
             out_dir: args.out_dir.clone(),
-            format: match args.format {
-                Some(cli::Format::Json) => Format::Json,
-                _ => Format::Table,
-            },
+            format: args.format.unwrap_or(Format::Table),
         }
     }
 }
@@ -156,11 +140,7 @@ impl Against {
         Ok(Against {
             against: args.against.clone(),
             profile: args.profile.as_deref().map(profile_name).transpose()?,
-            confirm: args.confirm.map(|c| match c {
-                cli::ConfirmMode::Auto => Confirm::Auto,
-                cli::ConfirmMode::Always => Confirm::Always,
-                cli::ConfirmMode::Never => Confirm::Never,
-            }),
+            confirm: args.confirm,
             confirm_budget: args
                 .confirm_budget
                 .as_deref()

@@ -256,6 +256,26 @@ mod tests {
     }
 
     #[test]
+    fn gate_confirm_takes_the_words_of_the_confirm_flag_and_names_them_when_wrong() {
+        let read = |text: &str| Policy::from_toml(text, "perfgate.toml");
+        for (word, confirm) in [
+            ("auto", Confirm::Auto),
+            ("always", Confirm::Always),
+            ("never", Confirm::Never),
+        ] {
+            let policy = read(&format!("[gate]\nconfirm = \"{word}\"\n")).unwrap();
+            assert_eq!(policy.confirm, confirm);
+        }
+        let err = read("[gate]\nconfirm = \"Always\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("gate.confirm") && err.contains("auto, always, never"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn as_users_run_takes_a_count_from_zero_to_twenty() {
         let read = |text: &str| Policy::from_toml(text, "perfgate.toml");
         assert_eq!(read("[gate]\nas_users_run = 0\n").unwrap().as_users_run, 0);

@@ -12,8 +12,6 @@ use super::{Policy, Unconfirmed};
 use crate::config::{Confirm, CONFIG_FILE};
 use crate::error::{Error, Result};
 
-/// The words of `gate.confirm`, in the order of `Confirm`'s variants.
-const CONFIRM_WORDS: [&str; 3] = ["auto", "always", "never"];
 /// The words of `gate.unconfirmed`, in the order of `Unconfirmed`'s variants.
 const UNCONFIRMED_WORDS: [&str; 2] = ["fail", "warn"];
 
@@ -99,9 +97,17 @@ impl Policy {
         let fail_or_warn = |found: &String| {
             choice(found, &UNCONFIRMED_WORDS).map(|i| [Unconfirmed::Fail, Unconfirmed::Warn][i])
         };
+        // The words `--confirm` takes, from the one type both read into.
         let confirm = |found: &String| {
-            choice(found, &CONFIRM_WORDS)
-                .map(|i| [Confirm::Auto, Confirm::Always, Confirm::Never][i])
+            use clap::ValueEnum;
+            Confirm::from_str(found, false).map_err(|_| {
+                let words: Vec<String> = Confirm::value_variants()
+                    .iter()
+                    .filter_map(|v| v.to_possible_value())
+                    .map(|v| v.get_name().to_string())
+                    .collect();
+                format!("`{found}` is not one of {}", words.join(", "))
+            })
         };
         let duration = |text: &String| parse_duration(text);
         if let Some(t) = read(&gate.threshold, "gate.threshold", parse_relative, at)? {
