@@ -9,7 +9,7 @@ use crate::config::{Output, Overrides, Policy, Selection, Settings};
 use crate::error::{Error, Result};
 use crate::github;
 use crate::outcome::Outcome;
-use crate::report::history;
+use crate::report::baseline_log;
 use crate::workspace::Workspace;
 
 /// `cargo perfgate baseline save`.
@@ -142,11 +142,11 @@ pub fn log(args: &cli::BaselineLogArgs) -> Result<Outcome> {
             hint: "no commit on HEAD's history has this file; run `cargo perfgate baseline save` and commit it".to_string(),
         });
     }
-    let parsed: Vec<history::Version> = versions
+    let parsed: Vec<baseline_log::Version> = versions
         .into_iter()
         .map(|v| {
             let location = format!("git:{}:{path}", git::short(v.commit));
-            history::Version {
+            baseline_log::Version {
                 commit: git::short(v.commit),
                 time: v.time,
                 baseline: baseline::parse(&v.text, &location).ok(),
@@ -154,13 +154,13 @@ pub fn log(args: &cli::BaselineLogArgs) -> Result<Outcome> {
         })
         .collect();
     let ids: Vec<String> = if args.ids.is_empty() {
-        history::ids_of_newest(&parsed)
+        baseline_log::ids_of_newest(&parsed)
     } else {
         args.ids.clone()
     };
-    println!("{}", history::table(&parsed, &ids, args.limit));
+    println!("{}", baseline_log::table(&parsed, &ids, args.limit));
     if let Some(plot) = &args.plot {
-        history::write_svg(plot, &ids, &parsed[..parsed.len().min(args.limit)])?;
+        baseline_log::write_svg(plot, &ids, &parsed[..parsed.len().min(args.limit)])?;
         eprintln!("perfgate: drew {}", plot.display());
     }
     Ok(Outcome::Done)

@@ -1,55 +1,18 @@
 //! `cargo perfgate history`: each benchmark per commit of the default branch, from the records
 //! `check` keeps in git notes, and the commit where each one moved (a change-point test).
 
-use serde::Serialize;
+use perfgate_format::{HistoryReport, Moved, Series, HISTORY_REPORT_SCHEMA};
 
 use crate::cli;
 use crate::error::{Error, Result};
 use crate::history::{self, Commit};
 use crate::outcome::Outcome;
-use crate::report::history as chart;
-use crate::report::{format_value, terminal_text};
+use crate::report;
 use crate::stats;
 use crate::workspace::Workspace;
 
-/// A change point below this p-value is named as where the benchmark moved.
-const CHANGE_POINT_ALPHA: f64 = 0.05;
 /// Benchmarks shown side by side in the table; more are summarised by their change points.
 const TABLE_COLUMNS: usize = 6;
-
-/// One benchmark's series and where it moved.
-#[derive(Debug, Serialize)]
-struct Series {
-    id: String,
-    unit: String,
-    /// `[commit, median]`, oldest first, over the commits that recorded it.
-    points: Vec<(String, f64)>,
-    /// The best single split, whether or not it is significant.
-    change_point: Option<Moved>,
-}
-
-#[derive(Debug, Serialize)]
-struct Moved {
-    /// The first commit after the move.
-    commit: String,
-    subject: String,
-    change: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    change_low: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    change_high: Option<f64>,
-    p_value: f64,
-    /// Whether `p_value` is below 0.05: the benchmark moved at `commit`.
-    significant: bool,
-}
-
-#[derive(Debug, Serialize)]
-struct HistoryJson<'a> {
-    schema: &'static str,
-    commits: usize,
-    recorded: usize,
-    series: &'a [Series],
-}
 
 pub fn history(args: &cli::HistoryArgs) -> Result<Outcome> {
     if let Some(plot) = &args.plot {
@@ -83,21 +46,21 @@ pub fn history(args: &cli::HistoryArgs) -> Result<Outcome> {
     };
     let series: Vec<Series> = ids.iter().map(|id| series_of(id, &recorded)).collect();
     if args.format == Some(cli::Format::Json) {
-        let json = HistoryJson {
-            schema: "perfgate.history-report.v1",
+        let json = HistoryReport {
+            schema: HISTORY_REPORT_SCHEMA.to_string(),
             commits: commits.len(),
             recorded: recorded.len(),
-            series: &series,
+            series,
         };
         let text = serde_json::to_string_pretty(&json)
             .map_err(|e| Error::Other(format!("serialising the history: {e}")))?;
         println!("{text}");
     } else {
         if series.len() <= TABLE_COLUMNS {
-            println!("{}", table(&recorded, &series));
+            println!("{}", report::history::table(&recorded, &series));
         }
         for s in &series {
-            println!("{}", moved_line(s, recorded.len()));
+            println!("{}", report::history::moved_line(s, recorded.len()));
         }
     }
     if let Some(plot) = &args.plot {
@@ -152,28 +115,24 @@ fn last_recorded_ids(recorded: &[&Commit]) -> Vec<String> {
 
 /// The medians of `ids` per recorded commit, drawn as an SVG chart at `plot`.
 fn draw(plot: &std::path::Path, ids: &[String], recorded: &[&Commit]) -> Result<()> {
-    let points: Vec<chart::Point> = recorded
+    let points: Vec<report::baseline_log::Point> = recorded
         .iter()
-        .map(|c| chart::Point {
-            label: git2_short(c),
+        .map(|c| report::baseline_log::Point {
+            label: crate::baseline::git::short(c.commit),
             medians: ids.iter().map(|id| history::value_at(c, id)).collect(),
         })
         .collect();
-    chart::draw(
+    report::baseline_log::draw(
         plot,
         ids,
         &points,
-        &chart::Labels {
+        &report::baseline_log::Labels {
             caption: "benchmark medians per commit",
             x: "commit on the default branch (oldest → newest)",
         },
     )?;
     eprintln!("perfgate: drew {}", plot.display());
     Ok(())
-}
-
-fn git2_short(c: &Commit) -> String {
-    crate::baseline::git::short(c.commit)
 }
 
 /// A benchmark's medians per recorded commit and its change point.
@@ -183,9 +142,7 @@ fn series_of(id: &str, recorded: &[&Commit]) -> Series {
         .filter_map(|c| history::value_at(c, id).map(|v| (*c, v)))
         .collect();
     let values: Vec<f64> = at.iter().map(|(_, v)| *v).collect();
-    let seed = id.bytes().fold(0x51_7cc1_b727_220a, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
+    let seed = stats::fnv1a(id, 0x51_7cc1_b727_220a);
     let change_point = stats::change_point(&values, seed).map(|cp| {
         let (commit, _) = at[cp.index];
         Moved {
@@ -195,7 +152,7 @@ fn series_of(id: &str, recorded: &[&Commit]) -> Series {
             change_low: cp.low.is_finite().then_some(cp.low),
             change_high: cp.high.is_finite().then_some(cp.high),
             p_value: cp.p_value,
-            significant: cp.p_value < CHANGE_POINT_ALPHA,
+            significant: cp.p_value < stats::CHANGE_POINT_ALPHA,
         }
     });
     let unit = recorded
@@ -209,65 +166,5 @@ fn series_of(id: &str, recorded: &[&Commit]) -> Series {
         unit,
         points: at.iter().map(|(c, v)| (c.commit.to_string(), *v)).collect(),
         change_point,
-    }
-}
-
-/// Newest first: commit, date, subject, then each benchmark's median.
-fn table(recorded: &[&Commit], series: &[Series]) -> String {
-    let mut grid = comfy_table::Table::new();
-    grid.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    let mut header = vec![
-        "commit".to_string(),
-        "date".to_string(),
-        "subject".to_string(),
-    ];
-    header.extend(series.iter().map(|s| terminal_text(&s.id)));
-    grid.set_header(header);
-    for c in recorded.iter().rev() {
-        let subject: String = terminal_text(&c.subject).chars().take(40).collect();
-        let mut row = vec![git2_short(c), chart::day_of(c.time), subject];
-        row.extend(
-            series
-                .iter()
-                .map(|s| format_value(history::value_at(c, &s.id), &s.unit)),
-        );
-        grid.add_row(row);
-    }
-    grid.to_string()
-}
-
-/// `work/2000: moved +15.2% [+9.8%, +20.9%] at abc1234 "subject" (p=0.002 over 20 commits)`.
-fn moved_line(s: &Series, recorded: usize) -> String {
-    let id = terminal_text(&s.id);
-    let Some(m) = &s.change_point else {
-        return format!(
-            "{id}: {} commit(s) recorded; a change point needs at least {}",
-            s.points.len(),
-            2 * stats::MIN_SEGMENT
-        );
-    };
-    let interval = match (m.change_low, m.change_high) {
-        (Some(l), Some(h)) => format!(" [{:+.1}%, {:+.1}%]", l * 100.0, h * 100.0),
-        _ => String::new(),
-    };
-    let at = format!(
-        "{} \"{}\"",
-        &m.commit[..10.min(m.commit.len())],
-        terminal_text(&m.subject)
-    );
-    if m.significant {
-        format!(
-            "{id}: moved {:+.1}%{interval} at {at} (change point p={:.3} over {} of {recorded} recorded commits)",
-            m.change * 100.0,
-            m.p_value,
-            s.points.len()
-        )
-    } else {
-        format!(
-            "{id}: no change point (the best split, at {at}, is {:+.1}%{interval} with p={:.3} over {} commits)",
-            m.change * 100.0,
-            m.p_value,
-            s.points.len()
-        )
     }
 }

@@ -562,7 +562,5 @@ fn count(entries: &[Entry]) -> Counts {
 
 /// A seed per benchmark id, so bootstrap intervals are reproducible.
 fn seed_of(id: &str) -> u64 {
-    id.bytes().fold(0x9e37_79b9_7f4a_7c15, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
+    stats::fnv1a(id, 0x9e37_79b9_7f4a_7c15)
 }

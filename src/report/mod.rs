@@ -1,6 +1,7 @@
 //! Renders a `Comparison` for people and machines: one file per format behind `Render`.
 //! The markdown renderer makes both the PR comment and the job summary, so they cannot drift.
 
+pub mod baseline_log;
 pub mod curves;
 pub mod history;
 pub mod json;

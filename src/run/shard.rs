@@ -13,10 +13,7 @@ use crate::workspace::{BenchTarget, Harness};
 
 /// The shard (0-based) a key falls in: FNV-1a of the key modulo the count.
 fn shard_of(key: &str, count: u32) -> u64 {
-    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    });
-    hash % u64::from(count)
+    crate::stats::fnv1a(key, 0xcbf2_9ce4_8422_2325) % u64::from(count)
 }
 
 fn in_shard(key: &str, shard: Shard) -> bool {

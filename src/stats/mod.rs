@@ -375,6 +375,18 @@ pub struct ChangePoint {
     pub p_value: f64,
 }
 
+/// A change point below this p-value is named as where the benchmark moved.
+pub(crate) const CHANGE_POINT_ALPHA: f64 = 0.05;
+
+/// FNV-1a of `text` from the offset `basis`: a hash that is the same on every platform and
+/// version, for what must not change between runs (which shard a benchmark falls in, the seed
+/// of a benchmark's resampling). Each use keeps its own basis, so its values stay as they were.
+pub(crate) fn fnv1a(text: &str, basis: u64) -> u64 {
+    text.bytes().fold(basis, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
 /// Fewest values on each side of a change point.
 pub(crate) const MIN_SEGMENT: usize = 3;
 

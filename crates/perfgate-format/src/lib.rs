@@ -4,13 +4,15 @@
 //! versions, the shape of a benchmark's id and how a recorded commit is shown. Holds no logic
 //! beyond (de)serialisation, the schema check, that id shape and that short form: `run.rs`
 //! what a run measured (and a baseline keeps), `compare.rs` what a comparison decided,
-//! `noise.rs` a machine's noise floors; each type is defined once and re-exported here.
+//! `noise.rs` a machine's noise floors, `history.rs` what `history --format json` prints; each type is defined once and re-exported here.
 
 mod compare;
+mod history;
 mod noise;
 mod run;
 
 pub use compare::*;
+pub use history::*;
 pub use noise::*;
 pub use run::*;
 
@@ -31,6 +33,10 @@ pub const SCENARIOS_ENV: &str = "PERFGATE_SCENARIOS";
 
 /// Schema of `target/perfgate/compare.json`: verdicts of one comparison.
 pub const COMPARE_SCHEMA: &str = "perfgate.compare.v1";
+
+/// Schema of what `cargo perfgate history --format json` prints: medians per recorded commit
+/// and change points.
+pub const HISTORY_REPORT_SCHEMA: &str = "perfgate.history-report.v1";
 
 /// Schema of `target/perfgate/noise.json`: this machine's A/A noise floor per benchmark.
 pub const NOISE_SCHEMA: &str = "perfgate.noise.v1";
