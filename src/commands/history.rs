@@ -57,7 +57,15 @@ pub fn history(args: &cli::HistoryArgs) -> Result<Outcome> {
         println!("{text}");
     } else {
         if series.len() <= TABLE_COLUMNS {
-            println!("{}", report::history::table(&recorded, &series));
+            let rows: Vec<report::history::Row> = recorded
+                .iter()
+                .map(|c| report::history::Row {
+                    commit: c.commit.to_string(),
+                    time: c.time,
+                    subject: &c.subject,
+                })
+                .collect();
+            println!("{}", report::history::table(&rows, &series));
         }
         for s in &series {
             println!("{}", report::history::moved_line(s, recorded.len()));

@@ -5,11 +5,18 @@ use perfgate_format::Series;
 
 use super::baseline_log::day_of;
 use super::{format_value, terminal_text};
-use crate::history::{self, Commit};
 use crate::stats;
 
-/// Newest first: commit, date, subject, then each benchmark's median.
-pub(crate) fn table(recorded: &[&Commit], series: &[Series]) -> String {
+/// One recorded commit as a row of the table: its id, committer time and subject.
+pub(crate) struct Row<'a> {
+    pub commit: String,
+    pub time: i64,
+    pub subject: &'a str,
+}
+
+/// Newest first (`rows` oldest first): commit, date, subject, then each benchmark's median at
+/// that commit, from its series.
+pub(crate) fn table(rows: &[Row], series: &[Series]) -> String {
     let mut grid = comfy_table::Table::new();
     grid.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
     let mut header = vec![
@@ -19,19 +26,18 @@ pub(crate) fn table(recorded: &[&Commit], series: &[Series]) -> String {
     ];
     header.extend(series.iter().map(|s| terminal_text(&s.id)));
     grid.set_header(header);
-    for c in recorded.iter().rev() {
-        let subject: String = terminal_text(&c.subject).chars().take(40).collect();
-        let mut row = vec![
-            crate::baseline::git::short(c.commit),
-            day_of(c.time),
+    for row in rows.iter().rev() {
+        let subject: String = terminal_text(row.subject).chars().take(40).collect();
+        let mut cells = vec![
+            perfgate_format::short_commit(&row.commit).to_string(),
+            day_of(row.time),
             subject,
         ];
-        row.extend(
-            series
-                .iter()
-                .map(|s| format_value(history::value_at(c, &s.id), &s.unit)),
-        );
-        grid.add_row(row);
+        cells.extend(series.iter().map(|s| {
+            let at = s.points.iter().find(|(c, _)| *c == row.commit);
+            format_value(at.map(|(_, v)| *v), &s.unit)
+        }));
+        grid.add_row(cells);
     }
     grid.to_string()
 }
