@@ -48,13 +48,7 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
     let out = OutDir::resolve(output.out_dir.as_deref(), &workspace.target_dir);
     artifacts::refuse_tracked(&out, &workspace.root)?;
     let begun = Instant::now();
-    let base_dir = match located.commit {
-        Some(_) => Some(BaseDir::choose(
-            &git::Repo::open(&workspace.root)?.workdir,
-            github::runner_temp(),
-        )?),
-        None => None,
-    };
+    let base_dir = base_dir(&workspace, &located)?;
     let prebuilt = base_dir
         .as_ref()
         .and_then(|base| build_base_first(base, &workspace, &selection, &located, &settings));
@@ -122,6 +116,15 @@ pub fn check(args: &cli::CheckArgs) -> Result<Outcome> {
     }
     add_trends(&workspace.root, &mut judged.comparison);
     publish(&judged.comparison, &output, &out)
+}
+
+/// Where the baseline side is exported and built, when there is a commit to build.
+fn base_dir(workspace: &Workspace, located: &Located) -> Result<Option<BaseDir>> {
+    if located.commit.is_none() {
+        return Ok(None);
+    }
+    let workdir = git::Repo::open(&workspace.root)?.workdir;
+    BaseDir::choose(&workdir, github::runner_temp()).map(Some)
 }
 
 /// The baseline the gate compares with (and for drift, what it drifted from).

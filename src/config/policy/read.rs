@@ -97,18 +97,7 @@ impl Policy {
         let fail_or_warn = |found: &String| {
             choice(found, &UNCONFIRMED_WORDS).map(|i| [Unconfirmed::Fail, Unconfirmed::Warn][i])
         };
-        // The words `--confirm` takes, from the one type both read into.
-        let confirm = |found: &String| {
-            use clap::ValueEnum;
-            Confirm::from_str(found, false).map_err(|_| {
-                let words: Vec<String> = Confirm::value_variants()
-                    .iter()
-                    .filter_map(|v| v.to_possible_value())
-                    .map(|v| v.get_name().to_string())
-                    .collect();
-                format!("`{found}` is not one of {}", words.join(", "))
-            })
-        };
+        let confirm = |found: &String| confirm_word(found);
         let duration = |text: &String| parse_duration(text);
         if let Some(t) = read(&gate.threshold, "gate.threshold", parse_relative, at)? {
             policy.threshold = t;
@@ -262,6 +251,19 @@ fn choice(found: &str, options: &[&str]) -> Result<usize, String> {
         .iter()
         .position(|w| *w == found)
         .ok_or_else(|| format!("`{found}` is not one of {}", options.join(", ")))
+}
+
+/// `gate.confirm`: the words `--confirm` takes, read into the one type both use.
+fn confirm_word(found: &str) -> Result<Confirm, String> {
+    use clap::ValueEnum;
+    Confirm::from_str(found, false).map_err(|_| {
+        let words: Vec<String> = Confirm::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        format!("`{found}` is not one of {}", words.join(", "))
+    })
 }
 
 /// `gate.alpha`: a miss rate in (0, 0.5).
