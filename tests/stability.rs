@@ -89,6 +89,8 @@ fn a_baseline_from_another_machine_is_re_measured_here_not_left_inconclusive() {
     demo.write("baselines/default.json", &baseline.to_string());
     demo.commit("baseline from another machine");
 
+    // One scenario: it has latency tails, fractions (error rates) and the degradation curve,
+    // every kind this test reads, at a fifth of the whole suite's rounds.
     let (code, stdout, stderr) = output(demo.perfgate().args([
         "check",
         "--quick",
@@ -96,6 +98,7 @@ fn a_baseline_from_another_machine_is_re_measured_here_not_left_inconclusive() {
         "json",
         "--bench",
         "stability",
+        "put_levels",
     ]));
     assert_eq!(code, 0, "nothing changed: {stdout}\n{stderr}");
     let compare = json(&stdout);

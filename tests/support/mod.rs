@@ -271,43 +271,66 @@ pub fn perfgate_in(dir: &Path, target: &Path) -> Command {
     command
 }
 
-/// A fixture workspace whose compiled dependencies tests copy, and the names of its own
-/// packages' artifacts, which are left out (each copy builds those itself).
+/// A fixture workspace whose compiled dependencies tests copy (its own packages' artifacts are
+/// left out: each copy builds those itself).
 #[derive(Clone)]
 pub struct Seed {
     fixture: &'static str,
-    own: &'static [&'static str],
 }
 
-pub const DEMO_SEED: Seed = Seed {
-    fixture: "demo",
-    own: &["demo_core", "demo-core", "core-"],
-};
-
-pub const DIVAN_SEED: Seed = Seed {
-    fixture: "divan",
-    own: &["divan_fixture", "divan-fixture", "speed-"],
-};
-
+pub const DEMO_SEED: Seed = Seed { fixture: "demo" };
+pub const DIVAN_SEED: Seed = Seed { fixture: "divan" };
 pub const DIVAN_LEGACY_SEED: Seed = Seed {
     fixture: "divan-legacy",
-    own: &["divan_legacy", "divan-legacy", "legacy-"],
 };
-
 pub const GUNGRAUN_SEED: Seed = Seed {
     fixture: "gungraun",
-    own: &["gungraun_fixture", "gungraun-fixture", "counts-", "speed-"],
 };
-
 pub const VERSIONS_SEED: Seed = Seed {
     fixture: "criterion-versions",
-    own: &["crit_v", "crit-v", "speed-"],
 };
+
+/// How the artifacts of a fixture's own packages begin, as cargo metadata names them: each
+/// member package's name in both spellings, and each of its targets' names followed by `-`.
+fn own_artifact_prefixes(manifest: &Path) -> Vec<String> {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
+        .arg(manifest)
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "cargo metadata of {manifest:?} failed"
+    );
+    let metadata = json(&String::from_utf8_lossy(&out.stdout));
+    let mut prefixes = Vec::new();
+    for package in metadata["packages"].as_array().expect("packages") {
+        let name = package["name"].as_str().expect("a name");
+        prefixes.push(name.to_string());
+        prefixes.push(name.replace('-', "_"));
+        for target in package["targets"].as_array().expect("targets") {
+            let target = target["name"].as_str().expect("a target name");
+            prefixes.push(format!("{target}-"));
+            prefixes.push(format!("{}-", target.replace('-', "_")));
+        }
+    }
+    prefixes
+}
 
 /// Copies a fixture's compiled dependencies (built once into `target/fixture-seed/<fixture>`,
 /// under cargo's own lock) into `target`, leaving out the fixture's own artifacts.
 pub fn seed_target(target: &Path, seed: Seed) {
     let built = repo_root().join("target/fixture-seed").join(seed.fixture);
+    let manifest = repo_root()
+        .join("fixtures")
+        .join(seed.fixture)
+        .join("Cargo.toml");
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args([
             "bench",
@@ -316,19 +339,15 @@ pub fn seed_target(target: &Path, seed: Seed) {
             "--locked",
             "--manifest-path",
         ])
-        .arg(
-            repo_root()
-                .join("fixtures")
-                .join(seed.fixture)
-                .join("Cargo.toml"),
-        )
+        .arg(&manifest)
         .env("CARGO_TARGET_DIR", &built)
         .status()
         .expect("cargo runs");
     assert!(status.success(), "building the fixture seed failed");
+    let prefixes = own_artifact_prefixes(&manifest);
     let own = |name: &str| {
         let name = name.strip_prefix("lib").unwrap_or(name);
-        seed.own.iter().any(|o| name.starts_with(o))
+        prefixes.iter().any(|o| name.starts_with(o.as_str()))
     };
     for entry in walkdir::WalkDir::new(&built)
         .into_iter()
