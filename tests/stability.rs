@@ -12,7 +12,7 @@ fn verdict_of(compare: &serde_json::Value, id: &str) -> String {
 }
 
 #[test]
-fn a_leaking_store_fails_its_heap_budget_and_the_healthy_one_keeps_it() {
+fn a_leaking_store_fails_its_heap_budget_or_with_none_written_and_the_healthy_one_keeps_it() {
     let demo = Demo::with_stability();
     let (code, _, stderr) = output(demo.perfgate().args(["baseline", "save", "--quick"]));
     assert_eq!(code, 0, "{stderr}");
@@ -76,6 +76,31 @@ fn a_leaking_store_fails_its_heap_budget_and_the_healthy_one_keeps_it() {
     assert_eq!(
         verdict_of(&leaking, "store/put_leak/heap_growth_per_op_low"),
         "budget-fail"
+    );
+
+    // No budgets at all (the base side's perfgate.toml): the leak check's slope decides by
+    // itself, and the note names the leak.
+    demo.write("perfgate.toml", "[gate]\nunconfirmed = \"warn\"\n");
+    demo.commit("no budgets");
+    let (code, stdout, stderr) = output(demo.perfgate().args([
+        "check",
+        "--quick",
+        "--format",
+        "json",
+        "--bench",
+        "stability",
+        "--features",
+        "leak",
+        "--confirm",
+        "never",
+    ]));
+    assert_eq!(code, 3, "{stderr}");
+    let compare = json(&stdout);
+    let leak = support::entry(&compare, "store/put_leak/heap_growth_per_op_low");
+    assert_eq!(leak["verdict"], "budget-fail", "{leak}");
+    assert!(
+        leak["note"].as_str().unwrap().starts_with("leak:"),
+        "{leak}"
     );
 }
 
@@ -182,36 +207,6 @@ fn a_stalling_store_shows_its_stall_in_the_spike_and_soak_rows_and_fails_its_p99
     let recovery = support::entry(&compare, "store/put_spike/recovery_time");
     let recovery_time = recovery["current"].as_f64().unwrap();
     assert!(recovery_time > 0.0, "{recovery}");
-}
-
-#[test]
-fn a_leaking_store_fails_with_no_budget_written_and_the_note_names_the_leak() {
-    let demo = Demo::with_stability();
-    // No budgets at all: the leak check's slope decides by itself.
-    demo.write("perfgate.toml", "[gate]\nunconfirmed = \"warn\"\n");
-    let (code, _, stderr) = output(demo.perfgate().args(["baseline", "save", "--quick"]));
-    assert_eq!(code, 0, "{stderr}");
-    demo.commit("baseline, no budgets");
-    let (code, stdout, stderr) = output(demo.perfgate().args([
-        "check",
-        "--quick",
-        "--format",
-        "json",
-        "--bench",
-        "stability",
-        "--features",
-        "leak",
-        "--confirm",
-        "never",
-    ]));
-    assert_eq!(code, 3, "{stderr}");
-    let compare = json(&stdout);
-    let leak = support::entry(&compare, "store/put_leak/heap_growth_per_op_low");
-    assert_eq!(leak["verdict"], "budget-fail", "{leak}");
-    assert!(
-        leak["note"].as_str().unwrap().starts_with("leak:"),
-        "{leak}"
-    );
 }
 
 /// Confirm rounds name the flagged scenarios exactly (`PERFGATE_SCENARIOS`): the suite runs
