@@ -191,15 +191,10 @@ fn merge_fetched(repo: &Repository) -> Result<()> {
 
 /// Runs `git` in `root` with `args`; `Ok(false)` when it ran and failed.
 fn git_cli(root: &Path, args: &[&str], what: &str) -> Result<std::process::Output> {
-    std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .output()
-        .map_err(|e| Error::Git {
-            context: what.to_string(),
-            message: format!("cannot run `git`: {e}"),
-        })
+    git::cli(root).args(args).output().map_err(|e| Error::Git {
+        context: what.to_string(),
+        message: format!("cannot run `git`: {e}"),
+    })
 }
 
 /// Fetches `origin`'s history and merges it into the local one. A remote without any history
@@ -275,12 +270,10 @@ pub struct Commit {
 /// The commits along HEAD's first-parent history (at most `limit`), oldest first, each with
 /// its records (none where nothing was recorded), and how many note lines were unreadable.
 pub fn read(root: &Path, limit: usize) -> Result<(Vec<Commit>, usize)> {
-    let repo = git::Repo::open(root)?.repo;
+    let opened = git::Repo::open(root)?;
     let context = || "walking HEAD's history".to_string();
-    let mut walk = repo.revwalk().map_err(|e| Error::git(context(), e))?;
-    walk.push_head().map_err(|e| Error::git(context(), e))?;
-    walk.simplify_first_parent()
-        .map_err(|e| Error::git(context(), e))?;
+    let walk = opened.first_parent_line(&context())?;
+    let repo = &opened.repo;
     let mut commits = Vec::new();
     let mut skipped = 0;
     for oid in walk.take(limit) {
@@ -288,7 +281,7 @@ pub fn read(root: &Path, limit: usize) -> Result<(Vec<Commit>, usize)> {
         let commit = repo
             .find_commit(oid)
             .map_err(|e| Error::git(context(), e))?;
-        let (records, bad) = note_text(&repo, NOTES_REF, oid)
+        let (records, bad) = note_text(repo, NOTES_REF, oid)
             .map(|t| parse_note(&t))
             .unwrap_or_default();
         skipped += bad;

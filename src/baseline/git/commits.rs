@@ -93,14 +93,20 @@ pub(crate) struct Version {
 }
 
 impl Repo {
+    /// HEAD's first-parent line, newest first, as git2 walks it (each step may fail).
+    pub(crate) fn first_parent_line(&self, context: &str) -> Result<git2::Revwalk<'_>> {
+        let mut walk = self.repo.revwalk().map_err(|e| Error::git(context, e))?;
+        walk.push_head().map_err(|e| Error::git(context, e))?;
+        walk.simplify_first_parent()
+            .map_err(|e| Error::git(context, e))?;
+        Ok(walk)
+    }
+
     /// The versions of `path` (repository-relative) along HEAD's first-parent history, newest
     /// first: every commit whose copy differs from its parent's.
     pub fn history(&self, path: &str, limit: usize) -> Result<Vec<Version>> {
         let context = || format!("walking the history of {path}");
-        let mut walk = self.repo.revwalk().map_err(|e| Error::git(context(), e))?;
-        walk.push_head().map_err(|e| Error::git(context(), e))?;
-        walk.simplify_first_parent()
-            .map_err(|e| Error::git(context(), e))?;
+        let walk = self.first_parent_line(&context())?;
         let blob_at = |commit: &git2::Commit| -> Option<Oid> {
             commit
                 .tree()

@@ -18,11 +18,8 @@ pub fn fetch(root: &Path, what: Fetch<'_>) -> Result<()> {
     let shallow = Repository::discover(root)
         .map(|r| r.is_shallow())
         .unwrap_or(false);
-    let mut command = std::process::Command::new("git");
-    command
-        .arg("-C")
-        .arg(root)
-        .args(["fetch", "--no-tags", "--quiet"]);
+    let mut command = super::cli(root);
+    command.args(["fetch", "--no-tags", "--quiet"]);
     let wanted = match what {
         Fetch::Branch(branch) => {
             if !git2::Reference::is_valid_name(&format!("refs/heads/{branch}"))

@@ -1,9 +1,11 @@
-//! All git plumbing, through git2 (and the git CLI for fetching): the state of the work tree,
-//! files read at a rev, the merge-base with a PR's base branch, the confirm stage's cache of
-//! exported commits (verified against the commit's objects before each use), the files a
-//! change touched since a commit, history, and committing refreshed baselines: one owner for
-//! what is handed to git. `export.rs` the export cache, `commits.rs` committing and history,
-//! `fetch.rs` fetching.
+//! All git plumbing, through git2 (and the git CLI, `cli`, for talking to `origin`): the state
+//! of the work tree, files read at a rev, the merge-base with a PR's base branch, the confirm
+//! stage's cache of exported commits (verified against the commit's objects before each use),
+//! the files a change touched since a commit, HEAD's first-parent line, a file's history, and
+//! committing refreshed baselines: one owner for what is handed to git. The per-commit records
+//! in git notes are `history.rs`'s (their format and merge), through this module's repository,
+//! walk and CLI. `export.rs` the export cache, `commits.rs` committing and history, `fetch.rs`
+//! fetching.
 
 use std::path::{Path, PathBuf};
 
@@ -335,6 +337,14 @@ pub fn state(root: &Path, except: &str) -> Option<GitState> {
         commit: head.id().to_string(),
         dirty,
     })
+}
+
+/// `git -C root`: the one way this tool runs the git CLI (for talking to `origin`, whose
+/// credentials actions/checkout gives the CLI, not git2).
+pub(crate) fn cli(root: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new("git");
+    command.arg("-C").arg(root);
+    command
 }
 
 /// The one `git fetch` line that makes `base` and the merge-base with it available.
