@@ -12,7 +12,7 @@ pub mod table;
 
 use perfgate_format::{Comparison, Entry};
 
-pub use crate::text::short_commit;
+pub(crate) use crate::text::short_commit;
 pub(crate) use crate::text::{format_value, terminal_text};
 
 /// One output format of a comparison.
