@@ -59,18 +59,21 @@ fn a_leaking_store_fails_its_heap_budget_or_with_none_written_and_the_healthy_on
         assert!(ids.contains(&expected), "{expected} missing from {ids:?}");
     }
 
-    let (code, stdout, stderr) = output(demo.perfgate().args([
-        "check",
-        "--quick",
-        "--format",
-        "json",
-        "--bench",
-        "stability",
-        "--features",
-        "leak",
-        "--confirm",
-        "never",
-    ]));
+    let check_leaking = || {
+        output(demo.perfgate().args([
+            "check",
+            "--quick",
+            "--format",
+            "json",
+            "--bench",
+            "stability",
+            "--features",
+            "leak",
+            "--confirm",
+            "never",
+        ]))
+    };
+    let (code, stdout, stderr) = check_leaking();
     assert_eq!(code, 3, "a leak must fail the gate: {stderr}");
     let leaking = json(&stdout);
     assert_eq!(
@@ -82,18 +85,7 @@ fn a_leaking_store_fails_its_heap_budget_or_with_none_written_and_the_healthy_on
     // itself, and the note names the leak.
     demo.write("perfgate.toml", "[gate]\nunconfirmed = \"warn\"\n");
     demo.commit("no budgets");
-    let (code, stdout, stderr) = output(demo.perfgate().args([
-        "check",
-        "--quick",
-        "--format",
-        "json",
-        "--bench",
-        "stability",
-        "--features",
-        "leak",
-        "--confirm",
-        "never",
-    ]));
+    let (code, stdout, stderr) = check_leaking();
     assert_eq!(code, 3, "{stderr}");
     let compare = json(&stdout);
     let leak = support::entry(&compare, "store/put_leak/heap_growth_per_op_low");
