@@ -189,7 +189,8 @@ fn merge_fetched(repo: &Repository) -> Result<()> {
     Ok(())
 }
 
-/// Runs `git` in `root` with `args`; `Ok(false)` when it ran and failed.
+/// Runs `git` in `root` with `args` and returns its output (a failed git is the caller's to
+/// read from the status); an error only when git could not be run at all.
 fn git_cli(root: &Path, args: &[&str], what: &str) -> Result<std::process::Output> {
     git::cli(root).args(args).output().map_err(|e| Error::Git {
         context: what.to_string(),

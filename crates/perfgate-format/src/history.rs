@@ -22,7 +22,7 @@ pub struct Series {
     pub unit: String,
     /// `[commit, median]`, oldest first, over the commits that recorded it.
     pub points: Vec<(String, f64)>,
-    /// The best single split, whether or not it is significant; absent below six points.
+    /// The best single split, whether or not it is significant; `null` below six points.
     pub change_point: Option<Moved>,
 }
 
