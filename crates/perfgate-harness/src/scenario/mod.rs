@@ -17,7 +17,9 @@ use crate::cpu::{self, CpuSamples};
 use crate::{AllocSnapshot, Suite};
 
 use drive::{call, drive, drive_phases, histogram, quietly, Outcome};
-use windows::{median_window, slope_with_interval, window_quantile, RECOVERY_QUANTILE};
+use windows::{
+    drift, median_window, recovered_after, slope_with_interval, window_quantile, RECOVERY_QUANTILE,
+};
 
 /// Sustained load: `rate` operations per second in total for `duration`, over `workers` threads.
 #[derive(Debug, Clone, Copy)]
@@ -212,12 +214,12 @@ impl Suite {
                 LowerIsBetter,
                 vec![peak.p(0.99) / normal_p99],
             );
-            // Recovered: every later tenth-of-a-phase window's p90 within 1.5x of the normal
+            // Recovered: the tenth-of-a-phase windows' p90 back within 1.5x of the normal
             // phase's typical window (the median of its windows' p90). The median window, not
             // the phase's p99: a stall the store also has at normal load would set a reference
             // no backlog ever reaches. The p90, not the p99: a window holds a few hundred
-            // operations, and one scheduler hiccup sets its p99. A store that keeps stalling
-            // never settles: its recovery time reaches past its last stalled window.
+            // operations, and one scheduler hiccup sets its p99 (`recovered_after` leaves out
+            // one late window alone, for the same reason).
             let window = phase / 10;
             let typical = median_window(&window_quantile(
                 &normal.timeline,
@@ -227,10 +229,8 @@ impl Suite {
             ))
             .max(1.0);
             let windows = window_quantile(&recovery.timeline, window, 10, RECOVERY_QUANTILE);
-            let settled = windows
-                .iter()
-                .rposition(|p| *p > 1.5 * typical)
-                .map_or(0, |last_bad| last_bad + 1);
+            let late: Vec<bool> = windows.iter().map(|p| *p > 1.5 * typical).collect();
+            let settled = recovered_after(&late);
             self.record(
                 scenario,
                 "recovery_time",
@@ -242,7 +242,8 @@ impl Suite {
     }
 
     /// A long sustained load in windows. Metrics: latency and costs overall, `latency_drift`
-    /// (last window's p99 over the first's, minus one), `heap_growth` (live heap at the end of
+    /// (the last third of the windows' p99 over the first third's, minus one: `windows::drift`),
+    /// `heap_growth` (live heap at the end of
     /// the last window over the first's, minus one; needs the counting allocator).
     pub fn soak<E: Display>(
         &mut self,
@@ -292,7 +293,7 @@ impl Suite {
                 "latency_drift",
                 "ratio",
                 LowerIsBetter,
-                vec![p99s[p99s.len() - 1] / p99s[0].max(1.0) - 1.0],
+                vec![drift(&p99s)],
             );
             if merged.alloc_after.counting() {
                 let base = live[0].max(1.0);
