@@ -282,6 +282,14 @@ pub struct InitArgs {
     /// checkout of cargo-perfgate: `<checkout>/crates/perfgate-harness`).
     #[arg(long, value_name = "DIR")]
     pub harness_path: Option<PathBuf>,
+    /// Then measure this machine's noise (as `cargo perfgate noise` does) and write a
+    /// `[thresholds]` entry for each benchmark or metric it cannot resolve at its default.
+    #[arg(long)]
+    pub calibrate: bool,
+    /// With --calibrate: short measurements (for tests and smoke runs, not for a CI's
+    /// thresholds).
+    #[arg(long, requires = "calibrate")]
+    pub quick: bool,
 }
 
 #[derive(Debug, Args, Clone)]

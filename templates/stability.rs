@@ -33,6 +33,6 @@ fn main() {
     suite.spike("op_spike", Spike { load: Load::new(1_000.0, Duration::from_secs(1)), factor: 10.0 }, operation);
     suite.soak("op_soak", Soak { load: Load::new(1_000.0, Duration::from_secs(3)), windows: 10 }, operation);
     suite.leak_check("op_leak", Leak { iterations: 10, operations: 10_000 }, operation);
-    suite.concurrency("op_concurrent", Concurrency { workers: 16, operations: 1_000 }, operation);
+    suite.concurrency("op_concurrent", Concurrency { workers: 2, operations: 10_000 }, operation);
     suite.finish();
 }

@@ -1,6 +1,6 @@
 //! `cargo perfgate init` in a user's workspace: it edits Cargo.toml without reformatting it,
 //! leaves `cargo bench` green, never clobbers a file, and a second run changes nothing. And the
-//! whole adoption path, from `init` to a confirmed regression.
+//! whole adoption path, from `init` to a confirmed regression, and `init --calibrate`.
 
 mod support;
 
@@ -311,6 +311,49 @@ fn a_new_workspace_goes_from_init_to_a_confirmed_regression() {
     let entry = support::entry(&compare, "work/20000");
     assert_eq!(entry["verdict"], "regressed", "{entry}");
     assert_eq!(entry["method"], "confirmed", "{entry}");
+
+    // `init --calibrate` measures this machine's noise over every benchmark and metric and
+    // writes a threshold for each it cannot resolve at its default, nothing else; the gate
+    // reads the file it leaves.
+    std::fs::write(&lib, &source).unwrap();
+    let toml_before = std::fs::read_to_string(root.join("perfgate.toml")).unwrap();
+    let (code, _, stderr) = output(perfgate_in(root, &target).args([
+        "init",
+        "--calibrate",
+        "--quick",
+        "--no-stability",
+    ]));
+    assert_eq!(code, 0, "init --calibrate: {stderr}");
+    assert!(stderr.contains("perfgate: calibrated:"), "{stderr}");
+    let toml_after = std::fs::read_to_string(root.join("perfgate.toml")).unwrap();
+    let written: toml::Table = toml::from_str(&toml_after).unwrap();
+    let thresholds = written.get("thresholds").and_then(|t| t.as_table());
+    let noise = json(&std::fs::read_to_string(target.join("perfgate/noise.json")).unwrap());
+    for floor in noise["benchmarks"].as_array().unwrap() {
+        let id = floor["id"].as_str().unwrap();
+        let resolvable = floor["resolvable"].as_f64().unwrap_or(f64::INFINITY);
+        let threshold = floor["threshold"].as_f64().unwrap();
+        let entry = thresholds.and_then(|t| t.get(id)).and_then(|v| v.as_str());
+        if resolvable.is_finite() && resolvable > threshold {
+            let entry = entry.unwrap_or_else(|| panic!("{id}: no threshold\n{toml_after}"));
+            let percent: f64 = entry.trim_end_matches('%').parse().unwrap();
+            assert!(
+                percent / 100.0 >= 1.5 * resolvable - 1e-9,
+                "{id}: {entry} {floor}"
+            );
+        } else {
+            assert!(
+                entry.is_none(),
+                "{id} resolves at its default: {floor}\n{toml_after}"
+            );
+        }
+    }
+    // Every line that was there is still there.
+    for line in toml_before.lines() {
+        assert!(toml_after.contains(line), "{line:?} lost:\n{toml_after}");
+    }
+    let (code, stdout, stderr) = gate(&["check", "--format", "json"]);
+    assert_eq!(code, 0, "after calibrating: {stdout}\n{stderr}");
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! baseline refresh) and an example stability suite, whose dev-dependency and `[[bench]]`
 //! entry it adds to the package's Cargo.toml with a format-preserving editor. Files that exist
 //! are kept unless `--force`; Cargo.toml is only ever added to. A second run changes nothing.
+//! `--calibrate` then measures the machine's noise and adds a threshold for each benchmark it
+//! cannot resolve at its default (what is written: `config::calibrated`).
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +12,7 @@ use toml_edit::{value, ArrayOfTables, DocumentMut, InlineTable, Item, Table};
 
 use crate::artifacts::write_atomic;
 use crate::cli;
-use crate::config;
+use crate::config::{self, calibrated};
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;
 use crate::release::{INSTALL, REPOSITORY};
@@ -64,14 +66,63 @@ pub fn init(args: &cli::InitArgs) -> Result<Outcome> {
     if let Some(manifest) = suite_manifest {
         add_stability_suite(&dir, manifest, args, &mut changed)?;
     }
-    if changed.is_empty() {
-        eprintln!("perfgate: init changed nothing: every file and Cargo.toml entry is already there (--force rewrites the files)");
-    } else {
+    if args.calibrate {
+        calibrate(&dir, args.quick)?;
+    }
+    if !changed.is_empty() {
         eprintln!(
             "perfgate: next: `cargo bench --no-run`, then `cargo perfgate baseline save` and commit `baselines/` with the files above\nperfgate: CI installs the tool with `{INSTALL}`"
         );
+    } else if !args.calibrate {
+        eprintln!("perfgate: init changed nothing: every file and Cargo.toml entry is already there (--force rewrites the files)");
     }
     Ok(Outcome::Done)
+}
+
+/// `--calibrate`: this machine's noise measured over the workspace as `noise` measures it, and
+/// a threshold written to perfgate.toml for each benchmark it cannot resolve at its default
+/// (`config::calibrated`).
+fn calibrate(dir: &Path, quick: bool) -> Result<()> {
+    let args = cli::RunArgs {
+        select: cli::SelectArgs {
+            manifest_path: Some(dir.join("Cargo.toml")),
+            quick,
+            ..Default::default()
+        },
+        output: cli::OutputArgs::default(),
+    };
+    eprintln!(
+        "perfgate: calibrating: every benchmark and stability metric A/A-tested on this machine"
+    );
+    let noise = super::noise::floors(&args)?;
+    let path = dir.join(config::CONFIG_FILE);
+    let policy = config::Policy::from_dir(dir)?;
+    let machine = format!("{} ×{}", noise.machine.cpu_model, noise.machine.cores);
+    let (written, kept) = calibrated::choose(&policy, &noise.benchmarks, &machine);
+    for k in &kept {
+        eprintln!("perfgate: kept the glob for {k}");
+    }
+    if written.is_empty() {
+        eprintln!(
+            "perfgate: calibrated: this machine resolves all {} benchmark(s) at their thresholds; perfgate.toml unchanged",
+            noise.benchmarks.len()
+        );
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let edited = calibrated::add_to(&text, &written).map_err(|message| Error::Config {
+        path: path.clone(),
+        message,
+    })?;
+    write_atomic(&path, &edited)?;
+    eprintln!(
+        "perfgate: calibrated: {} of {} benchmark(s) need more than their thresholds here; wrote each at {}× what was resolved to {} (commit it with the baseline)",
+        written.len(),
+        noise.benchmarks.len(),
+        calibrated::MARGIN,
+        path.display()
+    );
+    Ok(())
 }
 
 /// Writes `text` at `path` unless a file is there (and `force` is off); says which.

@@ -14,8 +14,14 @@ use crate::run::base_side::BaselineBuild;
 use crate::run::{self, confirm, criterion, shard, stability};
 use crate::workspace::{BenchTarget, Harness};
 
-/// (Over 80 lines: the command's steps in order: measure twice, compare, write, print.)
 pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
+    floors(args).map(|_| Outcome::Done)
+}
+
+/// Measures, prints and writes the noise floors (what `noise` does; `init --calibrate` reads
+/// them), with the machine they were measured on.
+/// (Over 80 lines: the command's steps in order: measure twice, compare, write, print.)
+pub(super) fn floors(args: &cli::RunArgs) -> Result<perfgate_format::Noise> {
     let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let super::Measuring {
         selection,
@@ -84,23 +90,21 @@ pub fn noise(args: &cli::RunArgs) -> Result<Outcome> {
         .collect();
     let ids: Vec<&str> = items.iter().map(|i| i.id).collect();
     println!("{}", noise_table::table(&ids, &floors, &failures));
-    write_json(
-        &out.noise_json(),
-        &perfgate_format::Noise {
-            schema: NOISE_SCHEMA.to_string(),
-            tool_version: TOOL_VERSION.to_string(),
-            measured: started,
-            machine: run::machine::fingerprint(),
-            benchmarks: floors,
-        },
-    )?;
+    let noise = perfgate_format::Noise {
+        schema: NOISE_SCHEMA.to_string(),
+        tool_version: TOOL_VERSION.to_string(),
+        measured: started,
+        machine: run::machine::fingerprint(),
+        benchmarks: floors,
+    };
+    write_json(&out.noise_json(), &noise)?;
     if !failures.is_empty() {
         return Err(Error::Other(format!(
             "{} benchmark(s) could not be measured: see the table",
             failures.len()
         )));
     }
-    Ok(Outcome::Done)
+    Ok(noise)
 }
 
 /// Every criterion and divan benchmark of `targets` (their lists, filtered) and every metric of their

@@ -10,7 +10,7 @@ use std::time::Duration;
 pub(crate) mod metric_defaults;
 mod policy;
 
-pub(crate) use policy::{parse_duration, profile_name, Budget, BudgetOp};
+pub(crate) use policy::{calibrated, parse_duration, profile_name, Budget, BudgetOp};
 pub use policy::{Policy, Unconfirmed};
 
 use crate::cli;

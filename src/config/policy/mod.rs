@@ -1,8 +1,10 @@
 //! `perfgate.toml`: the gate's policy (thresholds, budgets, confirmation, warn levels, signals)
 //! and the answers it gives (which threshold, which budgets). `read.rs` reads it from text,
-//! naming the file, line and key of every error; `budget.rs` owns a budget.
+//! naming the file, line and key of every error; `budget.rs` owns a budget; `calibrated.rs`
+//! the thresholds `init --calibrate` adds to it.
 
 mod budget;
+pub(crate) mod calibrated;
 mod read;
 
 use std::collections::BTreeMap;
@@ -164,7 +166,8 @@ impl Policy {
             .unwrap_or(self.threshold)
     }
 
-    fn glob_threshold(&self, id: &str) -> Option<f64> {
+    /// The threshold of the first `[thresholds]` glob that names `id`.
+    pub(crate) fn glob_threshold(&self, id: &str) -> Option<f64> {
         self.thresholds
             .iter()
             .find(|(glob, _)| glob.matches(id))
