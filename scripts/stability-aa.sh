@@ -5,10 +5,11 @@
 # gate sees between a stored baseline and an unchanged run. The measurement behind the
 # harness metrics' default thresholds (README, "Default thresholds of stability metrics").
 #
-#   RUNS=8 SUITE=example|demo LOAD=0 MODE= OUT=file.json scripts/stability-aa.sh
+#   RUNS=8 SUITE=example|demo|self LOAD=0 MODE= OUT=file.json scripts/stability-aa.sh
 #
 # SUITE=example is the suite `cargo perfgate init` writes (a mutex-guarded map insert, ~100 ns),
-# SUITE=demo the demo's store suite. MODE=--quick runs them shortened (as the confirm stage's
+# SUITE=demo the demo's store suite, SUITE=self this repository's own (benches/stability.rs).
+# MODE=--quick runs them shortened (as the confirm stage's
 # rounds do). LOAD=1 keeps one CPU-bound process busy throughout. OUT keeps every run's values.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +18,12 @@ suite=${SUITE:-example}
 mode=${MODE:-}
 . "$root/scripts/lib/measure.sh"
 export CARGO_TARGET_DIR="$work/target"
-if [ "$suite" = demo ]; then
+if [ "$suite" = self ]; then
+  # This repository's own suite, built in its own target directory (shared with $perfgate).
+  ln -s "$root" "$work/ws"
+  export CARGO_TARGET_DIR="$root/target"
+  bench=stability
+elif [ "$suite" = demo ]; then
   demo_copy "$work/ws" whole
   bench=stability
 else
