@@ -100,7 +100,7 @@ fn calibrate(dir: &Path, quick: bool) -> Result<()> {
     let machine = format!("{} ×{}", noise.machine.cpu_model, noise.machine.cores);
     let (written, kept) = calibrated::choose(&policy, &noise.benchmarks, &machine);
     for k in &kept {
-        eprintln!("perfgate: kept the glob for {k}");
+        eprintln!("perfgate: kept {k}");
     }
     if written.is_empty() {
         eprintln!(

@@ -22,7 +22,8 @@ pub(crate) struct Calibrated {
 }
 
 /// What the floors ask of the policy: the thresholds to write, and the ids left as they are
-/// because a glob of the policy names them (with the glob's threshold, in words).
+/// because a glob of the policy names them or because no threshold a policy takes would hold
+/// them (each in words).
 pub(crate) fn choose(
     policy: &Policy,
     floors: &[NoiseFloor],
@@ -43,9 +44,20 @@ pub(crate) fn choose(
             ));
             continue;
         }
+        let threshold = rounded_up(floor.resolvable * MARGIN);
+        if threshold >= super::MAX_RELATIVE {
+            kept.push(format!(
+                "{} at its default {:.1}% (this machine resolved ±{:.1}%, beyond the largest threshold a policy takes, {}%: gate it with a budget)",
+                floor.id,
+                floor.threshold * 100.0,
+                floor.resolvable * 100.0,
+                super::MAX_RELATIVE * 100.0
+            ));
+            continue;
+        }
         written.push(Calibrated {
             id: floor.id.clone(),
-            threshold: rounded_up(floor.resolvable * MARGIN),
+            threshold,
             why: format!(
                 "init --calibrate: A/A on {machine}, {} rounds, resolved ±{:.1}% against a default of {:.1}%",
                 floor.counted,
@@ -113,6 +125,7 @@ mod tests {
             floor("slow/sort", 0.123, 0.05),
             floor("parse/json", 0.2, 0.08),
             floor("s/op/latency_p99", f64::INFINITY, 5.0),
+            floor("s/op/latency_max", 90.0, 20.0),
         ];
         let (written, kept) = choose(&policy, &floors, "a 2-core runner");
         assert_eq!(written.len(), 1);
@@ -120,11 +133,18 @@ mod tests {
         // 1.5 × 12.3% = 18.45%, rounded up to two figures.
         assert!((written[0].threshold - 0.19).abs() < 1e-12, "{written:?}");
         assert!(written[0].why.contains("±12.3%"), "{written:?}");
-        assert_eq!(kept.len(), 1);
+        assert_eq!(kept.len(), 2);
         assert!(
             kept[0].starts_with("parse/json (a glob sets 8.0%"),
             "{kept:?}"
         );
+        // 1.5 × 9,000% is beyond what a policy takes: the default stays, and says so.
+        assert!(kept[1].contains("gate it with a budget"), "{kept:?}");
+        // What is written, the policy reads back: a tail's 1,300% too.
+        let big = [floor("s/op/latency_p99", 8.445, 5.0)];
+        let text = add_to("", &choose(&policy, &big, "m").0).unwrap();
+        let read = Policy::from_toml(&text, "perfgate.toml").unwrap();
+        assert_eq!(read.glob_threshold("s/op/latency_p99"), Some(13.0));
     }
 
     #[test]

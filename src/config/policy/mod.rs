@@ -18,7 +18,7 @@ use super::{
 };
 
 pub(crate) use budget::{Budget, BudgetOp};
-pub(crate) use read::{parse_duration, profile_name};
+pub(crate) use read::{parse_duration, profile_name, MAX_RELATIVE};
 
 /// What the gate does with a flag it could not re-measure (`gate.unconfirmed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
