@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::github;
 use crate::outcome::Outcome;
 use crate::report::baseline_log;
+use crate::run::stability;
 use crate::workspace::Workspace;
 
 /// `cargo perfgate baseline save`.
@@ -28,8 +29,19 @@ pub fn save(args: &cli::BaselineSaveArgs) -> Result<Outcome> {
             let policy = Policy::from_dir(&workspace.root)?;
             let settings = Settings::resolve(&overrides, &policy);
             let out = OutDir::resolve(output.out_dir.as_deref(), &workspace.target_dir);
-            let (run, _, _lock) =
+            let (mut run, executables, _lock) =
                 super::measure_work_tree(&workspace, &selection, &out, settings.timeout)?;
+            // A stored stability figure is the median of several runs (`SAVED_RUNS`).
+            let mode = (selection.filter.as_deref(), selection.quick);
+            stability::repeat_for_baseline(
+                &mut run,
+                &workspace,
+                &executables,
+                mode,
+                settings.timeout,
+                &out,
+            );
+            artifacts::write_json(&out.run_json(), &run)?;
             (run, workspace.root)
         }
     };
