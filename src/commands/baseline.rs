@@ -14,6 +14,8 @@ use crate::run::stability;
 use crate::workspace::Workspace;
 
 /// `cargo perfgate baseline save`.
+/// (Over 80 lines: the save's steps in order: measure (a stability suite three times), refuse
+/// what cannot be a baseline, merge a partial save, write, commit.)
 pub fn save(args: &cli::BaselineSaveArgs) -> Result<Outcome> {
     let selection = Selection::from_args(&args.select)?;
     let output = Output::from_args(&args.output);
