@@ -97,7 +97,7 @@ fn calibrate(dir: &Path, quick: bool) -> Result<()> {
     let noise = super::noise::floors(&args)?;
     let path = dir.join(config::CONFIG_FILE);
     let policy = config::Policy::from_dir(dir)?;
-    let machine = format!("{} ×{}", noise.machine.cpu_model, noise.machine.cores);
+    let machine = noise.machine.describe();
     let (written, kept) = calibrated::choose(&policy, &noise.benchmarks, &machine);
     for k in &kept {
         eprintln!("perfgate: kept {k}");

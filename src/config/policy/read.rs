@@ -308,13 +308,13 @@ pub(crate) fn profile_name(name: &str) -> Result<String> {
     validate_profile(name).map_err(|m| Error::Usage(format!("--profile: {m}")))
 }
 
-/// `"5%"`, `"0.05"` or `0.05` → 0.05. A bare number of 1 or more is refused: `5` would
-/// mean 500%, which nobody writes on purpose.
 /// The largest relative threshold a policy takes (exclusive): 10,000%. The per-kind defaults
 /// reach 2,000% (a microsecond operation's extremes), and `init --calibrate` writes a tail at
 /// 1.5× what this machine resolves, which on a shared 2-core machine can pass 1,000%.
 pub(crate) const MAX_RELATIVE: f64 = 100.0;
 
+/// `"5%"`, `"0.05"` or `0.05` → 0.05. A bare number of 1 or more is refused: `5` would
+/// mean 500%, which nobody writes on purpose.
 fn parse_relative(value: &RawNumber) -> Result<f64, String> {
     let number = match value {
         RawNumber::Number(n) if *n >= 1.0 => {
